@@ -1,0 +1,81 @@
+# grantd build. Plain make over pkg-config; Debian packages only.
+#   make demo   - install missing packages (as root), build, seed demo.db, serve on :8080
+#   make check  - install test packages, build, run unit + API tests, then again under ASan
+PKGS      := libh2o-evloop sqlite3 jansson libsodium openssl
+DEB_BUILD := libh2o-evloop-dev libssl-dev libsqlite3-dev libjansson-dev libsodium-dev \
+             libunistring-dev pkg-config gcc make
+DEB_TEST  := python3-pytest python3-requests strace clang libclang-rt-14-dev
+CC        ?= cc
+WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
+             -Wformat-security -Wno-unused-parameter
+CFLAGS    ?= -O2 -g
+ifeq ($(CI),true)
+WARN      += -Werror
+endif
+ALL_CFLAGS = -std=gnu11 $(WARN) $(CFLAGS) -DH2O_USE_LIBUV=0 -Isrc \
+             $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LIBS       = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread -lm
+BUILD     ?= build
+SRCS      := $(sort $(wildcard src/*.c src/models/*.c))
+LIBSRCS   := $(filter-out src/main.c,$(SRCS))
+OBJS      := $(LIBSRCS:%.c=$(BUILD)/%.o)
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+PY        := /usr/bin/python3
+
+.PHONY: all deps deps-test demo check unit api asan fmt fmt-check clean bench
+all: $(BUILD)/grantd
+
+$(BUILD)/%.o: %.c $(wildcard src/*.h src/models/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(BUILD)/libgrantd.a: $(OBJS)
+	ar rcs $@ $^
+
+$(BUILD)/grantd: $(BUILD)/src/main.o $(BUILD)/libgrantd.a
+	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libgrantd.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libgrantd.a $(LIBS)
+
+# Installs what is missing (only when root; otherwise it says what to install).
+deps:
+	@sh tools/deps.sh $(DEB_BUILD)
+deps-test:
+	@sh tools/deps.sh $(DEB_BUILD) $(DEB_TEST)
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@sh tools/demo.sh $(BUILD)/grantd
+
+unit: $(UNITS)
+	@sh tools/run-units.sh $(UNITS)
+
+api: $(BUILD)/grantd
+	GRANTD_BIN=$(abspath $(BUILD)/grantd) $(PY) -m pytest -q tests/api $(PYTEST_ARGS)
+
+# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
+asan:
+	$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
+	  unit api
+
+check: deps-test
+	@$(MAKE) --no-print-directory fmt-check
+	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory asan
+	@$(MAKE) --no-print-directory api
+
+fmt:
+	clang-format -i $$(git ls-files '*.c' '*.h')
+fmt-check:
+	@out=$$(git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run 2>&1 | grep -c warning:); \
+	 if [ "$${out:-0}" != 0 ]; then echo "clang-format: $$out differences (run make fmt)"; exit 1; fi
+
+bench: deps
+	@sh bench/run.sh
+
+clean:
+	rm -rf build build-asan

@@ -1,0 +1,761 @@
+/* The request pipeline (api.h): route table, method override, parameters, site status,
+ * authentication, and the OAuth endpoints; record handlers live in records.c and write.c.
+ * Every answer goes through ctx_send, which adds X-Request-Id and writes the access log
+ * line (never a query string, body, token or secret). */
+#include "api.h"
+#include "ctx.h"
+#include "db.h"
+#include "jsonw.h"
+#include "params.h"
+
+#include <sodium.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+const struct error_def error_defs[ERR_COUNT] = {
+#define X(e, code, st_fluxx, st_http, msg) {code, st_fluxx, st_http, msg},
+    GRANTD_ERRORS(X)
+#undef X
+};
+
+/* ---- prepared statement cache ---- */
+
+#define STMT_SLOTS 512
+
+struct stmt_slot {
+    char *sql;
+    size_t len;
+    uint64_t hash;
+    sqlite3_stmt *st;
+};
+
+struct stmt_cache {
+    struct stmt_slot slot[STMT_SLOTS];
+};
+
+static uint64_t fnv(const char *s, size_t n)
+{
+    uint64_t h = 1469598103934665603ull;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
+    return h;
+}
+
+sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
+{
+    uint64_t h = fnv(sql, len);
+    struct stmt_slot *s = &w->stmts->slot[h % STMT_SLOTS];
+    if (s->st && s->hash == h && s->len == len && memcmp(s->sql, sql, len) == 0) {
+        sqlite3_reset(s->st);
+        sqlite3_clear_bindings(s->st);
+        return s->st;
+    }
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v3(w->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
+        SQLITE_OK)
+        return NULL;
+    sqlite3_finalize(s->st);
+    free(s->sql);
+    s->sql = xstrndup(sql, len);
+    s->len = len;
+    s->hash = h;
+    s->st = st;
+    return st;
+}
+
+static void site_load(struct worker *w)
+{
+    char v[64];
+    db_setting_get(w->db, "error_status", v, sizeof v);
+    w->site.error_http = strcmp(v, "http") == 0;
+    db_setting_get(w->db, "site_status", v, sizeof v);
+    w->site.suspended = strcmp(v, "suspended") == 0;
+    w->site.token_lifetime = db_setting_int(w->db, "token_lifetime");
+    w->site.loaded_at = now_usec();
+}
+
+int worker_init(struct worker *w, int id, const struct server_opts *o, char *err, size_t errlen)
+{
+    memset(w, 0, sizeof *w);
+    w->id = id;
+    w->opts = o;
+    w->db = db_open(o->db_path, 0, err, errlen);
+    if (!w->db)
+        return -1;
+    w->stmts = xcalloc(1, sizeof *w->stmts);
+    site_load(w);
+    return 0;
+}
+
+void worker_release(struct worker *w)
+{
+    if (w->stmts) {
+        for (int i = 0; i < STMT_SLOTS; i++) {
+            sqlite3_finalize(w->stmts->slot[i].st);
+            free(w->stmts->slot[i].sql);
+        }
+        free(w->stmts);
+    }
+    if (w->db)
+        db_close(w->db);
+    memset(w, 0, sizeof *w);
+}
+
+/* ---- answers ---- */
+
+void ctx_header(struct ctx *c, const char *name, const char *value)
+{
+    h2o_iovec_t v = h2o_strdup(&c->req->pool, value, strlen(value));
+    h2o_add_header_by_str(&c->req->pool, &c->req->res.headers, name, strlen(name), 1, NULL,
+                          v.base, v.len);
+}
+
+void ctx_ignore(struct ctx *c, const char *name)
+{
+    if (c->ignored.len > 4096)
+        return;
+    if (c->ignored.len)
+        buf_addc(&c->ignored, ',');
+    buf_adds(&c->ignored, name);
+}
+
+static const char *reason(int status)
+{
+    switch (status) {
+    case 200:
+        return "OK";
+    case 400:
+        return "Bad Request";
+    case 401:
+        return "Unauthorized";
+    case 403:
+        return "Forbidden";
+    case 404:
+        return "Not Found";
+    case 405:
+        return "Method Not Allowed";
+    case 413:
+        return "Payload Too Large";
+    case 414:
+        return "URI Too Long";
+    case 415:
+        return "Unsupported Media Type";
+    case 422:
+        return "Unprocessable Entity";
+    case 429:
+        return "Too Many Requests";
+    case 503:
+        return "Service Unavailable";
+    default:
+        return status >= 500 ? "Internal Server Error" : "OK";
+    }
+}
+
+void ctx_send(struct ctx *c, int status, const char *ctype)
+{
+    h2o_req_t *req = c->req;
+    c->status = status;
+    req->res.status = status;
+    req->res.reason = reason(status);
+    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
+                   strlen(ctype));
+    ctx_header(c, "x-request-id", c->reqid);
+    if (c->ignored.len) {
+        if (c->ignored.len > 4096) {
+            /* cut at 4 KiB on a name boundary, then mark the cut */
+            size_t cut = 4093;
+            while (cut > 0 && c->ignored.s[cut] != ',')
+                cut--;
+            c->ignored.len = cut;
+            c->ignored.s[cut] = 0;
+            buf_adds(&c->ignored, ",\xe2\x80\xa6");
+        }
+        ctx_header(c, "x-ignored-fields", c->ignored.s);
+    }
+    int is_head = req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0;
+    if (is_head) {
+        req->res.content_length = c->out.len;
+        h2o_send_inline(req, "", 0);
+    } else {
+        h2o_send_inline(req, c->out.s ? c->out.s : "", c->out.len);
+    }
+    size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    fprintf(stderr, "%.*s %.*s %d %zu %lldus client=%s id=%s\n", (int)req->method.len,
+            req->method.base, (int)(path_len > 512 ? 512 : path_len), req->path.base, status,
+            c->out.len, (long long)(now_usec() - c->started),
+            c->authed ? c->p.client_id : "-", c->reqid);
+}
+
+static int status_of(struct ctx *c, enum api_error e)
+{
+    const struct error_def *d = &error_defs[e];
+    if (c->version == 2 && c->w->site.error_http)
+        return d->status_http;
+    return d->status_fluxx;
+}
+
+int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt ? fmt : error_defs[e].message, ap);
+    va_end(ap);
+    c->out.len = 0;
+    buf_adds(&c->out, "{\"error\":{\"code\":");
+    jw_int(&c->out, error_defs[e].code);
+    buf_adds(&c->out, ",\"message\":");
+    jw_strz(&c->out, msg);
+    if (details && json_array_size(details) > 0) {
+        char *d = json_dumps(details, JSON_COMPACT);
+        buf_adds(&c->out, ",\"details\":");
+        buf_adds(&c->out, d);
+        free(d);
+    }
+    buf_adds(&c->out, "}}");
+    if (e == ERR_UNAVAILABLE)
+        ctx_header(c, "retry-after", "1");
+    ctx_send(c, status_of(c, e), "application/json; charset=utf-8");
+    return 0;
+}
+
+int role_is(const struct ctx *c, const char *role)
+{
+    return strcmp(c->p.role, role) == 0;
+}
+
+int role_admin_like(const struct ctx *c)
+{
+    return role_is(c, "admin") || role_is(c, "super_user");
+}
+
+/* ---- routes ---- */
+
+enum {
+    M_GET = 1,
+    M_POST = 2,
+    M_PUT = 4,
+    M_PATCH = 8,
+    M_DELETE = 16,
+};
+
+#define R_NO_AUTH 1u
+#define R_CLASS 2u /* {class} must name a registry class (101) */
+#define R_ID 4u    /* {id} must be a positive integer (102) */
+
+struct route {
+    const char *pattern; /* segments; :v = v1|v2, :class, :id */
+    unsigned methods;
+    int (*fn)(struct ctx *c);
+    unsigned flags;
+    const char *doc;
+};
+
+static int h_health(struct ctx *c);
+static int h_token(struct ctx *c);
+static int h_revoke(struct ctx *c);
+static int h_introspect(struct ctx *c);
+
+/* Order matters: literal segments before patterns (`list` before `:id`). */
+static const struct route routes[] = {
+    {"/healthz", M_GET, h_health, R_NO_AUTH, "liveness: 200 ok once the database is open"},
+    {"/oauth/token", M_POST, h_token, R_NO_AUTH, "issue an access token (client credentials)"},
+    {"/oauth/revoke", M_POST, h_revoke, R_NO_AUTH, "revoke one of the caller's tokens"},
+    {"/oauth/introspect", M_POST, h_introspect, R_NO_AUTH, "describe one of the caller's tokens"},
+    {"/api/rest/:v/:class/list", M_GET | M_POST, records_list, R_CLASS, "list records"},
+    {"/api/rest/:v/:class", M_GET, records_list, R_CLASS, "list records"},
+    {"/api/rest/:v/:class", M_POST, records_create, R_CLASS, "create a record"},
+    {"/api/rest/:v/:class/:id", M_GET, records_fetch, R_CLASS | R_ID, "fetch one record"},
+    {"/api/rest/:v/:class/:id", M_PUT | M_PATCH, records_update, R_CLASS | R_ID,
+     "update a record"},
+    {"/api/rest/:v/:class/:id", M_DELETE, records_delete, R_CLASS | R_ID,
+     "soft-delete a record"},
+};
+
+struct match {
+    const char *v, *cls, *id;
+    size_t vlen, clslen, idlen;
+};
+
+/* Match path against a pattern segment by segment. */
+static int match_route(const char *pattern, const char *path, size_t plen, struct match *m)
+{
+    const char *p = pattern;
+    size_t i = 0;
+    memset(m, 0, sizeof *m);
+    while (*p) {
+        if (*p != '/' || i >= plen || path[i] != '/')
+            return 0;
+        p++;
+        i++;
+        const char *pe = strchr(p, '/');
+        size_t pl = pe ? (size_t)(pe - p) : strlen(p);
+        size_t s = i;
+        while (i < plen && path[i] != '/')
+            i++;
+        size_t sl = i - s;
+        if (p[0] == ':') {
+            if (sl == 0)
+                return 0;
+            if (pl == 2 && p[1] == 'v') {
+                if (!(sl == 2 && path[s] == 'v' && (path[s + 1] == '1' || path[s + 1] == '2')))
+                    return 0;
+                m->v = path + s;
+                m->vlen = sl;
+            } else if (pl == 6 && memcmp(p, ":class", 6) == 0) {
+                m->cls = path + s;
+                m->clslen = sl;
+            } else {
+                m->id = path + s;
+                m->idlen = sl;
+            }
+        } else if (pl != sl || memcmp(p, path + s, sl) != 0) {
+            return 0;
+        }
+        p += pl;
+    }
+    return i == plen;
+}
+
+static unsigned method_bit(const char *m)
+{
+    static const struct {
+        const char *name;
+        unsigned bit;
+    } t[] = {{"GET", M_GET},     {"HEAD", M_GET},      {"POST", M_POST},
+             {"PUT", M_PUT},     {"PATCH", M_PATCH},   {"DELETE", M_DELETE}};
+    for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
+        if (strcmp(t[i].name, m) == 0)
+            return t[i].bit;
+    return 0;
+}
+
+static void allow_header(struct ctx *c, unsigned bits)
+{
+    char v[64] = "";
+    static const char *names[] = {"GET, HEAD", "POST", "PUT", "PATCH", "DELETE"};
+    for (int i = 0; i < 5; i++)
+        if (bits & (1u << i)) {
+            if (v[0])
+                strcat(v, ", ");
+            strcat(v, names[i]);
+        }
+    ctx_header(c, "allow", v);
+}
+
+/* ---- handlers: health and OAuth ---- */
+
+static int h_health(struct ctx *c)
+{
+    buf_adds(&c->out, "ok");
+    ctx_send(c, 200, "text/plain; charset=utf-8");
+    return 0;
+}
+
+static int oauth_error(struct ctx *c, int status, const char *error, const char *desc)
+{
+    c->out.len = 0;
+    buf_adds(&c->out, "{\"error\":");
+    jw_strz(&c->out, error);
+    buf_adds(&c->out, ",\"error_description\":");
+    jw_strz(&c->out, desc);
+    buf_addc(&c->out, '}');
+    ctx_header(c, "cache-control", "no-store");
+    ctx_header(c, "pragma", "no-cache");
+    if (status == 401) {
+        char h[128];
+        snprintf(h, sizeof h, "Bearer realm=\"grantd\", error=\"%s\"", error);
+        ctx_header(c, "www-authenticate", h);
+    }
+    ctx_send(c, status, "application/json; charset=utf-8");
+    return 0;
+}
+
+/* Client credentials from the parameters, or HTTP Basic (RFC 6749 §2.3.1, form-encoded). */
+static int client_credentials(struct ctx *c, char *id, size_t idlen, char *secret,
+                              size_t secretlen)
+{
+    const char *pid = params_str(c->params, "client_id");
+    const char *psec = params_str(c->params, "client_secret");
+    id[0] = secret[0] = 0;
+    ssize_t hi = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (hi != -1) {
+        h2o_iovec_t v = c->req->headers.entries[hi].value;
+        if (v.len > 6 && strncasecmp(v.base, "Basic ", 6) == 0 && v.len < 1024) {
+            char dec[800];
+            size_t dl = 0;
+            if (sodium_base642bin((unsigned char *)dec, sizeof dec - 1, v.base + 6, v.len - 6,
+                                  " ", &dl, NULL, sodium_base64_VARIANT_ORIGINAL) == 0) {
+                dec[dl] = 0;
+                char *colon = strchr(dec, ':');
+                if (colon) {
+                    *colon = 0;
+                    json_t *tmp = json_object();
+                    char e[64];
+                    char both[820];
+                    snprintf(both, sizeof both, "i=%s&s=%s", dec, colon + 1);
+                    params_parse_urlencoded(tmp, both, strlen(both), e, sizeof e);
+                    const char *ii = json_string_value(json_object_get(tmp, "i"));
+                    const char *ss = json_string_value(json_object_get(tmp, "s"));
+                    snprintf(id, idlen, "%s", ii ? ii : "");
+                    snprintf(secret, secretlen, "%s", ss ? ss : "");
+                    json_decref(tmp);
+                }
+            }
+        }
+    }
+    if (!id[0] && pid)
+        snprintf(id, idlen, "%s", pid);
+    if (!secret[0] && psec)
+        snprintf(secret, secretlen, "%s", psec);
+    return id[0] && secret[0] ? 0 : -1;
+}
+
+static int h_token(struct ctx *c)
+{
+    char id[128], secret[128], token[65];
+    const char *gt = params_str(c->params, "grant_type");
+    int have = client_credentials(c, id, sizeof id, secret, sizeof secret);
+    if (!gt || have != 0)
+        return oauth_error(c, 400, "invalid_request",
+                           "The request is missing a required parameter (grant_type, client_id "
+                           "or client_secret).");
+    if (strcmp(gt, "client_credentials") != 0)
+        return oauth_error(c, 400, "unsupported_grant_type",
+                           "The authorization grant type is not supported by the authorization "
+                           "server.");
+    struct principal p;
+    int rc = auth_client_check(c->w->db, id, secret, &p);
+    if (rc == -2)
+        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
+    if (rc != 0)
+        return oauth_error(c, 401, "invalid_client",
+                           "Client authentication failed due to unknown client, no client "
+                           "authentication included, or unsupported authentication method.");
+    int64_t created;
+    if (auth_token_issue(c->w->db, &p, c->w->site.token_lifetime, token, &created) != 0)
+        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
+    c->p = p;
+    c->authed = 1;
+    buf_adds(&c->out, "{\"access_token\":\"");
+    buf_adds(&c->out, token);
+    buf_adds(&c->out, "\",\"token_type\":\"bearer\",\"expires_in\":");
+    jw_int(&c->out, c->w->site.token_lifetime);
+    buf_adds(&c->out, ",\"created_at\":");
+    jw_int(&c->out, created);
+    buf_addc(&c->out, '}');
+    ctx_header(c, "cache-control", "no-store");
+    ctx_header(c, "pragma", "no-cache");
+    ctx_send(c, 200, "application/json; charset=utf-8");
+    return 0;
+}
+
+static int authenticated_client(struct ctx *c, struct principal *p)
+{
+    char id[128], secret[128];
+    if (client_credentials(c, id, sizeof id, secret, sizeof secret) != 0 ||
+        auth_client_check(c->w->db, id, secret, p) != 0) {
+        oauth_error(c, 401, "invalid_client",
+                    "Client authentication failed due to unknown client, no client "
+                    "authentication included, or unsupported authentication method.");
+        return -1;
+    }
+    c->p = *p;
+    c->authed = 1;
+    return 0;
+}
+
+static int h_revoke(struct ctx *c)
+{
+    struct principal p;
+    if (authenticated_client(c, &p) != 0)
+        return 0;
+    const char *t = params_str(c->params, "token");
+    if (!t)
+        return oauth_error(c, 400, "invalid_request", "The token parameter is missing.");
+    if (auth_token_revoke(c->w->db, p.client_pk, t, strlen(t)) != 0)
+        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
+    buf_adds(&c->out, "{}");
+    ctx_send(c, 200, "application/json; charset=utf-8");
+    return 0;
+}
+
+static int h_introspect(struct ctx *c)
+{
+    struct principal p, tp;
+    if (authenticated_client(c, &p) != 0)
+        return 0;
+    const char *t = params_str(c->params, "token");
+    if (t && auth_token_check(c->w->db, t, strlen(t), &tp) == 0 && tp.client_pk == p.client_pk) {
+        buf_adds(&c->out, "{\"active\":true,\"client_id\":");
+        jw_strz(&c->out, tp.client_id);
+        buf_adds(&c->out, ",\"exp\":");
+        jw_int(&c->out, tp.expires_at);
+        buf_adds(&c->out, ",\"iat\":");
+        jw_int(&c->out, tp.created_at);
+        buf_adds(&c->out, ",\"token_type\":\"bearer\"}");
+    } else {
+        buf_adds(&c->out, "{\"active\":false}");
+    }
+    ctx_header(c, "cache-control", "no-store");
+    ctx_send(c, 200, "application/json; charset=utf-8");
+    return 0;
+}
+
+/* ---- the pipeline ---- */
+
+static void set_request_id(struct ctx *c)
+{
+    ssize_t i = h2o_find_header_by_str(&c->req->headers, H2O_STRLIT("x-request-id"), -1);
+    if (i != -1) {
+        h2o_iovec_t v = c->req->headers.entries[i].value;
+        size_t n = 0;
+        for (size_t k = 0; k < v.len && n < sizeof c->reqid - 1; k++)
+            if (v.base[k] > 0x20 && v.base[k] < 0x7f)
+                c->reqid[n++] = v.base[k];
+        c->reqid[n] = 0;
+        if (n)
+            return;
+    }
+    snprintf(c->reqid, sizeof c->reqid, "%02x%014llx", c->w->id,
+             (unsigned long long)(++c->w->req_counter ^ ((uint64_t)now_usec() << 20)));
+}
+
+static int unauthorized(struct ctx *c, const char *desc)
+{
+    char h[200];
+    snprintf(h, sizeof h, "Bearer realm=\"grantd\", error=\"invalid_token\", "
+                          "error_description=\"%s\"", desc);
+    ctx_header(c, "www-authenticate", h);
+    return ctx_error(c, ERR_UNAUTHORIZED, NULL, "%s", desc);
+}
+
+static int authenticate(struct ctx *c)
+{
+    ssize_t hi = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    if (hi == -1)
+        return unauthorized(c, "The access token is missing"), -1;
+    h2o_iovec_t v = c->req->headers.entries[hi].value;
+    if (v.len < 8 || strncasecmp(v.base, "Bearer ", 7) != 0)
+        return unauthorized(c, "The access token is invalid"), -1;
+    const char *t = v.base + 7;
+    size_t tl = v.len - 7;
+    while (tl && *t == ' ')
+        t++, tl--;
+    auth_sync(c->w->db);
+    int rc = auth_token_check(c->w->db, t, tl, &c->p);
+    switch (rc) {
+    case 0:
+        c->authed = 1;
+        return 0;
+    case -2:
+        return unauthorized(c, "The access token expired"), -1;
+    case -3:
+        return unauthorized(c, "The access token was revoked"), -1;
+    case -4:
+        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry"), -1;
+    default:
+        return unauthorized(c, "The access token is invalid"), -1;
+    }
+}
+
+static void camel(const char *s, size_t n, char *out, size_t outlen)
+{
+    size_t o = 0;
+    int up = 1;
+    for (size_t i = 0; i < n && o + 1 < outlen; i++) {
+        char ch = s[i];
+        if (ch == '_') {
+            up = 1;
+            continue;
+        }
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9')))
+            continue;
+        out[o++] = up && ch >= 'a' && ch <= 'z' ? (char)(ch - 32) : ch;
+        up = 0;
+    }
+    out[o] = 0;
+}
+
+static int parse_id(const char *s, size_t n, int64_t *out)
+{
+    int64_t v = 0;
+    if (n == 0 || n > 18)
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    if (v <= 0)
+        return -1;
+    *out = v;
+    return 0;
+}
+
+/* Writes need a class-level permission; field-level checks happen in write.c. */
+static int may_write_class(struct ctx *c)
+{
+    const struct class_def *k = c->cls;
+    if (c->p.read_only)
+        return 0;
+    if (k->flags & CF_READONLY)
+        return 0;
+    if (role_is(c, "admin"))
+        return 1;
+    if (k->flags & CF_ADMIN_WRITE)
+        return 0;
+    if (role_is(c, "super_user"))
+        return 1;
+    if (role_is(c, "employee") || role_is(c, "grantee"))
+        return (k->flags & CF_STAFF_WRITE) != 0;
+    return 0; /* developer and unknown roles read only */
+}
+
+static int parse_params(struct ctx *c)
+{
+    char err[256];
+    h2o_req_t *req = c->req;
+    c->params = json_object();
+    if (req->query_at != SIZE_MAX) {
+        const char *q = req->path.base + req->query_at + 1;
+        size_t ql = req->path.len - req->query_at - 1;
+        if (params_parse_urlencoded(c->params, q, ql, err, sizeof err) != 0)
+            return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+    }
+    if (req->entity.len > 0) {
+        ssize_t ci = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
+        const char *ct = ci == -1 ? NULL : req->headers.entries[ci].value.base;
+        size_t ctl = ci == -1 ? 0 : req->headers.entries[ci].value.len;
+        int rc = params_parse_body(c->params, ct, ctl, req->entity.base, req->entity.len, err,
+                                   sizeof err);
+        if (rc == PARAMS_ETYPE)
+            return ctx_error(c, ERR_MEDIA_TYPE, NULL, "%s", err), -1;
+        if (rc != 0)
+            return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+    }
+    return 0;
+}
+
+static void effective_method(struct ctx *c, char *buf, size_t len)
+{
+    h2o_req_t *req = c->req;
+    snprintf(buf, len, "%.*s", (int)req->method.len, req->method.base);
+    if (strcmp(buf, "POST") != 0)
+        return;
+    ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-http-method-override"), -1);
+    const char *ov = NULL;
+    char hv[16];
+    if (i != -1 && req->headers.entries[i].value.len < sizeof hv) {
+        snprintf(hv, sizeof hv, "%.*s", (int)req->headers.entries[i].value.len,
+                 req->headers.entries[i].value.base);
+        ov = hv;
+    } else {
+        ov = params_str(c->params, "_method");
+    }
+    if (!ov)
+        return;
+    static const char *const ok[] = {"GET", "POST", "PUT", "PATCH", "DELETE"};
+    for (size_t k = 0; k < 5; k++)
+        if (strcasecmp(ov, ok[k]) == 0)
+            snprintf(buf, len, "%s", ok[k]);
+}
+
+int api_handle(struct worker *w, h2o_req_t *req)
+{
+    struct ctx c;
+    char method[16];
+    memset(&c, 0, sizeof c);
+    c.w = w;
+    c.req = req;
+    c.started = now_usec();
+    buf_init(&c.out);
+    buf_init(&c.ignored);
+    set_request_id(&c);
+    if (now_usec() - w->site.loaded_at > 2000000)
+        site_load(w); /* picks up site_status within 5 s */
+
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    const char *path = req->path.base;
+    c.version = plen > 12 && memcmp(path, "/api/rest/v1", 12) == 0 ? 1 : 2;
+    if (req->path.len > w->opts->max_url) {
+        ctx_error(&c, ERR_URL_TOO_LONG, NULL, "URL longer than %zu bytes", w->opts->max_url);
+        goto done;
+    }
+    int is_api = (plen >= 5 && memcmp(path, "/api/", 5) == 0) ||
+                 (plen >= 7 && memcmp(path, "/oauth/", 7) == 0);
+    if (is_api && parse_params(&c) != 0)
+        goto done;
+    effective_method(&c, method, sizeof method);
+    c.method = method;
+    unsigned mbit = method_bit(method);
+
+    const struct route *r = NULL;
+    struct match m = {0};
+    unsigned allowed = 0;
+    const char *matched_pattern = NULL;
+    for (size_t i = 0; i < sizeof routes / sizeof routes[0]; i++) {
+        struct match mm;
+        if (matched_pattern && strcmp(routes[i].pattern, matched_pattern) != 0)
+            continue;
+        if (!match_route(routes[i].pattern, path, plen, &mm))
+            continue;
+        matched_pattern = routes[i].pattern;
+        allowed |= routes[i].methods;
+        if (!r && (routes[i].methods & mbit)) {
+            r = &routes[i];
+            m = mm;
+        }
+    }
+    if (!matched_pattern) {
+        c.version = 2;
+        buf_adds(&c.out, "{\"error\":{\"code\":404,\"message\":\"no such route\"}}");
+        ctx_send(&c, 404, "application/json; charset=utf-8");
+        goto done;
+    }
+    if (!r) {
+        allow_header(&c, allowed);
+        buf_adds(&c.out, "{\"error\":{\"code\":405,\"message\":\"method not allowed\"}}");
+        ctx_send(&c, 405, "application/json; charset=utf-8");
+        goto done;
+    }
+    if (is_api && w->site.suspended) {
+        ctx_error(&c, ERR_UNAVAILABLE, NULL, "this site is suspended");
+        goto done;
+    }
+    if (!(r->flags & R_NO_AUTH) && authenticate(&c) != 0)
+        goto done;
+    if (r->flags & R_CLASS) {
+        c.cls = registry_class(m.cls, m.clslen);
+        if (!c.cls) {
+            char cc[128];
+            camel(m.cls, m.clslen > 100 ? 100 : m.clslen, cc, sizeof cc);
+            ctx_error(&c, ERR_UNKNOWN_CLASS, NULL,
+                      "#<NameError: uninitialized constant %s>", cc);
+            goto done;
+        }
+    }
+    if (r->flags & R_ID) {
+        c.id_seg = m.id;
+        c.id_len = m.idlen;
+        if (parse_id(m.id, m.idlen, &c.id) != 0) {
+            ctx_error(&c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%.*s", c.cls->camel,
+                      (int)(m.idlen > 40 ? 40 : m.idlen), m.id);
+            goto done;
+        }
+    }
+    if ((r->fn == records_create || r->fn == records_update || r->fn == records_delete) &&
+        !may_write_class(&c)) {
+        ctx_error(&c, ERR_FORBIDDEN, NULL, "%s may not write %s",
+                  c.p.read_only ? "a read-only client" : c.p.role, c.cls->name);
+        goto done;
+    }
+    r->fn(&c);
+done:
+    json_decref(c.params);
+    buf_release(&c.out);
+    buf_release(&c.ignored);
+    return 0;
+}

@@ -1,0 +1,42 @@
+/* The request pipeline (design.md "The pipeline, one place"): route match (404/405),
+ * authentication from the token cache (401), authorisation by role and client (403),
+ * parameter parsing against the registry (103), handler, render. One entry point per
+ * request; every answer, success or error, is written here. */
+#ifndef GRANTD_API_H
+#define GRANTD_API_H
+
+#define H2O_USE_LIBUV 0
+#include <h2o.h>
+#include <sqlite3.h>
+#include <stdint.h>
+
+#include "server.h"
+
+/* Settings a worker reads from the database at start and every few seconds. */
+struct site {
+    int error_http;        /* error_status=http */
+    int suspended;         /* site_status=suspended */
+    int64_t token_lifetime;
+    int64_t loaded_at;     /* monotonic usec of the last reload */
+};
+
+struct stmt_cache;
+
+struct worker {
+    int id;
+    sqlite3 *db;
+    struct site site;
+    struct stmt_cache *stmts;
+    const struct server_opts *opts;
+    uint64_t req_counter;
+};
+
+int worker_init(struct worker *w, int id, const struct server_opts *o, char *err, size_t errlen);
+void worker_release(struct worker *w);
+/* Handle one request completely (always answers). */
+int api_handle(struct worker *w, h2o_req_t *req);
+
+/* Prepared statements cached per worker by SQL text (reset and cleared on return). */
+sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len);
+
+#endif

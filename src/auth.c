@@ -1,0 +1,412 @@
+/* OAuth clients and tokens (auth.h). Tokens and secrets are 256-bit random values, so a
+ * plain SHA-256 is a sound way to store them; comparisons use sodium_memcmp. The cache
+ * maps a token hash to its principal; it is flushed whenever `auth_gen` moves. */
+#include "auth.h"
+#include "util.h"
+
+#include <pthread.h>
+#include <sodium.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <string.h>
+
+#define CACHE_SLOTS 4096
+
+struct cache_entry {
+    unsigned char hash[32];
+    int used;
+    uint64_t gen;
+    struct principal p;
+};
+
+static struct cache_entry cache[CACHE_SLOTS];
+static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
+static _Atomic uint64_t cache_gen = 1;   /* bumped to invalidate every entry */
+static _Atomic int64_t known_auth_gen = 0; /* last auth_gen read from the database */
+
+int auth_init(void)
+{
+    return sodium_init() < 0 ? -1 : 0;
+}
+
+void auth_random_hex(char out[65])
+{
+    unsigned char r[32];
+    randombytes_buf(r, sizeof r);
+    sodium_bin2hex(out, 65, r, sizeof r);
+    sodium_memzero(r, sizeof r);
+}
+
+void auth_sha256(const void *p, size_t n, unsigned char out[32])
+{
+    crypto_hash_sha256(out, p, n);
+}
+
+static size_t slot_of(const unsigned char h[32])
+{
+    size_t s;
+    memcpy(&s, h, sizeof s);
+    return s % CACHE_SLOTS;
+}
+
+static int cache_get(const unsigned char h[32], struct principal *p)
+{
+    int hit = 0;
+    size_t s = slot_of(h);
+    pthread_mutex_lock(&cache_lock);
+    if (cache[s].used && cache[s].gen == atomic_load(&cache_gen) &&
+        sodium_memcmp(cache[s].hash, h, 32) == 0) {
+        *p = cache[s].p;
+        hit = 1;
+    }
+    pthread_mutex_unlock(&cache_lock);
+    return hit;
+}
+
+static void cache_put(const unsigned char h[32], const struct principal *p, uint64_t gen)
+{
+    size_t s = slot_of(h);
+    pthread_mutex_lock(&cache_lock);
+    memcpy(cache[s].hash, h, 32);
+    cache[s].used = 1;
+    cache[s].gen = gen;
+    cache[s].p = *p;
+    pthread_mutex_unlock(&cache_lock);
+}
+
+static void cache_drop(const unsigned char h[32])
+{
+    size_t s = slot_of(h);
+    pthread_mutex_lock(&cache_lock);
+    if (cache[s].used && sodium_memcmp(cache[s].hash, h, 32) == 0)
+        cache[s].used = 0;
+    pthread_mutex_unlock(&cache_lock);
+}
+
+static void cache_flush(void)
+{
+    atomic_fetch_add(&cache_gen, 1);
+}
+
+static __thread sqlite3 *sync_db;
+static __thread sqlite3_stmt *st_dv, *st_gen;
+static __thread int64_t last_dv = -1;
+
+static int64_t read_auth_gen(sqlite3 *db)
+{
+    int64_t g = 0;
+    if (sync_db != db) {
+        sqlite3_finalize(st_dv);
+        sqlite3_finalize(st_gen);
+        st_dv = st_gen = NULL;
+        sync_db = db;
+        last_dv = -1;
+    }
+    if (!st_gen && sqlite3_prepare_v3(db, "SELECT value FROM grantd_meta WHERE key='auth_gen'",
+                                      -1, SQLITE_PREPARE_PERSISTENT, &st_gen, NULL) != SQLITE_OK)
+        return 0;
+    if (sqlite3_step(st_gen) == SQLITE_ROW)
+        g = sqlite3_column_int64(st_gen, 0);
+    sqlite3_reset(st_gen);
+    return g;
+}
+
+void auth_sync(sqlite3 *db)
+{
+    if (sync_db != db)
+        read_auth_gen(db); /* (re)binds the thread's statements */
+    if (!st_dv && sqlite3_prepare_v3(db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
+                                     &st_dv, NULL) != SQLITE_OK)
+        return;
+    int64_t dv = -1;
+    if (sqlite3_step(st_dv) == SQLITE_ROW)
+        dv = sqlite3_column_int64(st_dv, 0);
+    sqlite3_reset(st_dv);
+    if (dv == last_dv)
+        return;
+    last_dv = dv;
+    int64_t g = read_auth_gen(db);
+    int64_t prev = atomic_load(&known_auth_gen);
+    if (g != prev) {
+        atomic_store(&known_auth_gen, g);
+        cache_flush();
+    }
+}
+
+int auth_bump_generation(sqlite3 *db)
+{
+    int rc = sqlite3_exec(db,
+                          "UPDATE grantd_meta SET value = CAST(value AS INTEGER) + 1 "
+                          "WHERE key = 'auth_gen'",
+                          NULL, NULL, NULL);
+    cache_flush();
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+int auth_client_add(sqlite3 *db, const char *name, int64_t owner_id, int read_only,
+                    char client_id[65], char secret[65], char *err, size_t errlen)
+{
+    unsigned char h[32];
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    auth_random_hex(client_id);
+    auth_random_hex(secret);
+    auth_sha256(secret, 64, h);
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO grantd_client(client_id, secret_hash, name, owner_id, "
+                           "read_only, created_at) VALUES(?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    sqlite3_bind_text(st, 1, client_id, 64, SQLITE_STATIC);
+    sqlite3_bind_blob(st, 2, h, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 4, owner_id);
+    sqlite3_bind_int(st, 5, read_only ? 1 : 0);
+    sqlite3_bind_int64(st, 6, now_unix());
+    if (sqlite3_step(st) == SQLITE_DONE)
+        rc = 0;
+out:
+    if (rc != 0)
+        snprintf(err, errlen, "cannot store client: %s", sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}
+
+static int exec_client(sqlite3 *db, const char *sql, const char *client_id, const void *blob)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    int i = 1;
+    if (blob)
+        sqlite3_bind_blob(st, i++, blob, 32, SQLITE_STATIC);
+    sqlite3_bind_text(st, i, client_id, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_DONE)
+        rc = sqlite3_changes(db) > 0 ? 0 : 1;
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int auth_client_rotate(sqlite3 *db, const char *client_id, char secret[65], char *err,
+                       size_t errlen)
+{
+    unsigned char h[32];
+    auth_random_hex(secret);
+    auth_sha256(secret, 64, h);
+    int rc = exec_client(db,
+                         "UPDATE grantd_client SET secret_hash = ? WHERE client_id = ? AND "
+                         "revoked_at IS NULL",
+                         client_id, h);
+    if (rc != 0)
+        snprintf(err, errlen, rc > 0 ? "no active client %s" : "database error", client_id);
+    return rc ? -1 : 0;
+}
+
+int auth_client_revoke(sqlite3 *db, const char *client_id, char *err, size_t errlen)
+{
+    int rc = -1;
+    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+        snprintf(err, errlen, "database busy");
+        return -1;
+    }
+    rc = exec_client(db,
+                     "UPDATE grantd_client SET revoked_at = strftime('%s','now') WHERE "
+                     "client_id = ? AND revoked_at IS NULL",
+                     client_id, NULL);
+    if (rc == 0)
+        rc = exec_client(db,
+                         "UPDATE grantd_token SET revoked_at = strftime('%s','now') WHERE "
+                         "client = (SELECT id FROM grantd_client WHERE client_id = ?) AND "
+                         "revoked_at IS NULL",
+                         client_id, NULL) < 0
+                 ? -1
+                 : 0;
+    if (rc == 0)
+        rc = auth_bump_generation(db);
+    if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+        return 0;
+    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    snprintf(err, errlen, "no active client %s", client_id);
+    return -1;
+}
+
+static const char *principal_sql =
+    "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role, 'employee'), c.read_only, "
+    "c.secret_hash, c.revoked_at, u.deleted_at, u.state FROM grantd_client c "
+    "LEFT JOIN \"user\" u ON u.id = c.owner_id WHERE c.client_id = ?";
+
+static int owner_active(sqlite3_stmt *st)
+{
+    if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+        return 0;
+    if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+        return 0;
+    const char *state = (const char *)sqlite3_column_text(st, 8);
+    return !state || strcmp(state, "passive") != 0;
+}
+
+static void fill_principal(sqlite3_stmt *st, struct principal *p)
+{
+    memset(p, 0, sizeof *p);
+    p->client_pk = sqlite3_column_int64(st, 0);
+    snprintf(p->client_id, sizeof p->client_id, "%s", (const char *)sqlite3_column_text(st, 1));
+    p->user_id = sqlite3_column_int64(st, 2);
+    snprintf(p->role, sizeof p->role, "%s", (const char *)sqlite3_column_text(st, 3));
+    p->read_only = sqlite3_column_int(st, 4);
+}
+
+int auth_client_check(sqlite3 *db, const char *client_id, const char *secret,
+                      struct principal *p)
+{
+    unsigned char h[32];
+    unsigned char dummy[32] = {0};
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    auth_sha256(secret, strlen(secret), h);
+    if (sqlite3_prepare_v2(db, principal_sql, -1, &st, NULL) != SQLITE_OK)
+        return -2;
+    sqlite3_bind_text(st, 1, client_id, -1, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW && sqlite3_column_bytes(st, 5) == 32) {
+        int same = sodium_memcmp(sqlite3_column_blob(st, 5), h, 32) == 0;
+        if (same && sqlite3_column_type(st, 6) == SQLITE_NULL && owner_active(st)) {
+            fill_principal(st, p);
+            rc = 0;
+        }
+    } else if (step == SQLITE_ROW || step == SQLITE_DONE) {
+        if (sodium_memcmp(dummy, h, 32) == 0) /* same work whether or not the client exists */
+            rc = -1;
+    } else {
+        rc = -2;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
+int auth_token_issue(sqlite3 *db, const struct principal *p, int64_t lifetime, char token[65],
+                     int64_t *created_at)
+{
+    unsigned char h[32];
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    auth_random_hex(token);
+    auth_sha256(token, 64, h);
+    *created_at = now_unix();
+    if (sqlite3_prepare_v2(db,
+                           "INSERT INTO grantd_token(hash, client, created_at, expires_at) "
+                           "VALUES(?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, p->client_pk);
+    sqlite3_bind_int64(st, 3, *created_at);
+    sqlite3_bind_int64(st, 4, *created_at + lifetime);
+    if (sqlite3_step(st) == SQLITE_DONE)
+        rc = 0;
+    sqlite3_finalize(st);
+    if (rc == 0) {
+        struct principal q = *p;
+        q.created_at = *created_at;
+        q.expires_at = *created_at + lifetime;
+        cache_put(h, &q, atomic_load(&cache_gen));
+    }
+    return rc;
+}
+
+static int is_hex64(const char *t, size_t len)
+{
+    if (len != 64)
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
+            return 0;
+    return 1;
+}
+
+int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principal *p)
+{
+    unsigned char h[32];
+    if (!is_hex64(token, len))
+        return -1;
+    auth_sha256(token, len, h);
+    int64_t now = now_unix();
+    if (cache_get(h, p))
+        return p->expires_at > now ? 0 : -2;
+    uint64_t gen = atomic_load(&cache_gen);
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db,
+                           "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role,'employee'), "
+                           "c.read_only, t.created_at, t.expires_at, t.revoked_at, c.revoked_at, "
+                           "u.deleted_at, u.state FROM grantd_token t JOIN grantd_client c ON "
+                           "c.id = t.client LEFT JOIN \"user\" u ON u.id = c.owner_id "
+                           "WHERE t.hash = ?",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -4;
+    sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
+    int step = sqlite3_step(st);
+    if (step == SQLITE_ROW) {
+        memset(p, 0, sizeof *p);
+        p->client_pk = sqlite3_column_int64(st, 0);
+        snprintf(p->client_id, sizeof p->client_id, "%s",
+                 (const char *)sqlite3_column_text(st, 1));
+        p->user_id = sqlite3_column_int64(st, 2);
+        snprintf(p->role, sizeof p->role, "%s", (const char *)sqlite3_column_text(st, 3));
+        p->read_only = sqlite3_column_int(st, 4);
+        p->created_at = sqlite3_column_int64(st, 5);
+        p->expires_at = sqlite3_column_int64(st, 6);
+        const char *state = (const char *)sqlite3_column_text(st, 10);
+        int owner_ok = sqlite3_column_type(st, 9) == SQLITE_NULL &&
+                       (!state || strcmp(state, "passive") != 0);
+        if (sqlite3_column_type(st, 7) != SQLITE_NULL ||
+            sqlite3_column_type(st, 8) != SQLITE_NULL || !owner_ok)
+            rc = -3;
+        else if (p->expires_at <= now)
+            rc = -2;
+        else
+            rc = 0;
+    } else if (step != SQLITE_DONE) {
+        rc = -4;
+    }
+    sqlite3_finalize(st);
+    if (rc == 0)
+        cache_put(h, p, gen);
+    return rc;
+}
+
+int auth_token_revoke(sqlite3 *db, int64_t client_pk, const char *token, size_t len)
+{
+    unsigned char h[32];
+    if (!is_hex64(token, len))
+        return 0;
+    auth_sha256(token, len, h);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db,
+                           "UPDATE grantd_token SET revoked_at = strftime('%s','now') WHERE "
+                           "hash = ? AND client = ? AND revoked_at IS NULL",
+                           -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
+    sqlite3_bind_int64(st, 2, client_pk);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    int changed = sqlite3_changes(db);
+    sqlite3_finalize(st);
+    if (rc == 0 && changed > 0) {
+        cache_drop(h);
+        auth_bump_generation(db);
+    }
+    return rc;
+}
+
+int auth_purge_expired(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "DELETE FROM grantd_token WHERE expires_at < ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return -1;
+    sqlite3_bind_int64(st, 1, now_unix() - 60);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db) : -1;
+    sqlite3_finalize(st);
+    return rc;
+}

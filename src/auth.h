@@ -1,0 +1,52 @@
+/* OAuth 2 client credentials: clients (hashed secrets), access tokens (hashed at rest,
+ * 256 random bits, SHA-256), an in-memory cache of valid tokens shared by all worker
+ * threads, and revocation that takes effect at once (also from another process, through
+ * an `auth_gen` counter in grantd_meta checked when the database changed).
+ * It does not parse HTTP; the server hands it credentials. */
+#ifndef GRANTD_AUTH_H
+#define GRANTD_AUTH_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct principal {
+    int64_t user_id;
+    int64_t client_pk;
+    char client_id[65];
+    char role[16]; /* admin super_user developer employee grantee */
+    int read_only;
+    int64_t created_at, expires_at;
+};
+
+int auth_init(void); /* libsodium; once per process */
+void auth_random_hex(char out[65]); /* 256 random bits as 64 lowercase hex */
+void auth_sha256(const void *p, size_t n, unsigned char out[32]);
+
+/* Clients. client_id/secret outputs are 64 hex + NUL; the secret is never stored. */
+int auth_client_add(sqlite3 *db, const char *name, int64_t owner_id, int read_only,
+                    char client_id[65], char secret[65], char *err, size_t errlen);
+int auth_client_rotate(sqlite3 *db, const char *client_id, char secret[65], char *err,
+                       size_t errlen);
+int auth_client_revoke(sqlite3 *db, const char *client_id, char *err, size_t errlen);
+
+/* Check client credentials in constant time; fills p (user, role...) on success.
+ * 0 ok, -1 invalid_client, -2 database error. */
+int auth_client_check(sqlite3 *db, const char *client_id, const char *secret,
+                      struct principal *p);
+/* Issue a token for an authenticated client; token = 64 hex + NUL. */
+int auth_token_issue(sqlite3 *db, const struct principal *p, int64_t lifetime, char token[65],
+                     int64_t *created_at);
+/* Validate a bearer token: 0 ok (p filled), -1 unknown, -2 expired, -3 revoked, -4 db error. */
+int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principal *p);
+/* Revoke one token if it belongs to client_pk (RFC 7009: unknown tokens are fine). */
+int auth_token_revoke(sqlite3 *db, int64_t client_pk, const char *token, size_t len);
+/* Forget cached tokens when another connection changed grantd's auth state. Call once per
+ * request on the worker's connection; cheap (PRAGMA data_version). */
+void auth_sync(sqlite3 *db);
+/* Bump the shared auth generation (inside the caller's transaction when there is one). */
+int auth_bump_generation(sqlite3 *db);
+/* Delete expired tokens; returns how many. */
+int auth_purge_expired(sqlite3 *db);
+
+#endif

@@ -1,0 +1,55 @@
+/* The per-request context shared by the pipeline (api.c) and the record handlers
+ * (records.c, write.c): who asks, for what, and the answer being built. Memory that must
+ * live until the answer is sent comes from req->pool. */
+#ifndef GRANTD_CTX_H
+#define GRANTD_CTX_H
+
+#include "api.h"
+#include "auth.h"
+#include "errors.h"
+#include "registry.h"
+#include "util.h"
+
+#include <jansson.h>
+
+struct ctx {
+    struct worker *w;
+    h2o_req_t *req;
+    const char *method; /* effective method after override */
+    int version;        /* 1 or 2 */
+    const struct class_def *cls;
+    const char *id_seg; /* raw {id} segment */
+    size_t id_len;
+    int64_t id;
+    json_t *params;
+    struct principal p;
+    int authed;
+    char reqid[72];
+    struct buf out;
+    struct buf ignored; /* X-Ignored-Fields, comma-separated */
+    int status;
+    int64_t started;
+};
+
+/* Answers. */
+void ctx_send(struct ctx *c, int status, const char *ctype);
+int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+void ctx_ignore(struct ctx *c, const char *name);
+void ctx_header(struct ctx *c, const char *name, const char *value);
+
+/* Role helpers. */
+int role_is(const struct ctx *c, const char *role);
+int role_admin_like(const struct ctx *c); /* admin or super_user */
+
+/* Record handlers (records.c / write.c): each answers through ctx_send or ctx_error. */
+int records_list(struct ctx *c);
+int records_fetch(struct ctx *c);
+int records_create(struct ctx *c);
+int records_update(struct ctx *c);
+int records_delete(struct ctx *c);
+/* Render one record by id with the request's cols/relation into c->out as the
+ * single-record envelope; 0, or an error already answered. */
+int records_render_one(struct ctx *c, int64_t id);
+
+#endif

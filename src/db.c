@@ -1,0 +1,307 @@
+/* SQLite connections, schema migrations from the registry, and site settings (db.h).
+ * Durability: WAL with synchronous=FULL, so a COMMIT returns only after the WAL is
+ * flushed with fsync; a 2xx answer sent after COMMIT therefore survives power loss. */
+#include "db.h"
+#include "registry.h"
+#include "sql.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+static void seterr(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", msg);
+}
+
+int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
+    if (rc != SQLITE_OK) {
+        seterr(err, errlen, msg ? msg : sqlite3_errstr(rc));
+        sqlite3_free(msg);
+        return -1;
+    }
+    return 0;
+}
+
+sqlite3 *db_open(const char *path, int create, char *err, size_t errlen)
+{
+    sqlite3 *db = NULL;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
+    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
+        seterr(err, errlen, db ? sqlite3_errmsg(db) : "cannot open database");
+        sqlite3_close(db);
+        return NULL;
+    }
+    sqlite3_busy_timeout(db, DB_BUSY_MS);
+    sqlite3_extended_result_codes(db, 1);
+    if (db_exec(db,
+                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
+                "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
+                err, errlen) != 0) {
+        sqlite3_close(db);
+        return NULL;
+    }
+    return db;
+}
+
+void db_close(sqlite3 *db)
+{
+    sqlite3_close_v2(db);
+}
+
+static const char *sqltype(enum ftype t)
+{
+    switch (t) {
+    case FT_FLOAT:
+        return "REAL";
+    case FT_STRING:
+    case FT_TEXT:
+    case FT_DATE:
+        return "TEXT";
+    default:
+        return "INTEGER";
+    }
+}
+
+static const char *internal_schema =
+    "CREATE TABLE IF NOT EXISTS grantd_meta(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grantd_setting(key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grantd_client(id INTEGER PRIMARY KEY, client_id TEXT NOT NULL "
+    "UNIQUE, secret_hash BLOB NOT NULL, name TEXT NOT NULL, owner_id INTEGER NOT NULL, "
+    "read_only INTEGER NOT NULL DEFAULT 0, redirect_uri TEXT, created_at INTEGER NOT NULL, "
+    "revoked_at INTEGER);"
+    "CREATE TABLE IF NOT EXISTS grantd_token(hash BLOB PRIMARY KEY, client INTEGER NOT NULL, "
+    "created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL, revoked_at INTEGER);"
+    "CREATE INDEX IF NOT EXISTS grantd_token_client ON grantd_token(client);"
+    "CREATE INDEX IF NOT EXISTS grantd_token_expiry ON grantd_token(expires_at);"
+    "CREATE TABLE IF NOT EXISTS grantd_login(user_id INTEGER PRIMARY KEY, password_hash TEXT "
+    "NOT NULL);"
+    "INSERT OR IGNORE INTO grantd_meta(key, value) VALUES('auth_gen', '1');";
+
+/* Columns already present in table `name` (empty when the table does not exist). */
+static int column_exists(sqlite3 *db, const char *table, const char *col)
+{
+    sqlite3_stmt *st = NULL;
+    int found = 0;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
+    found = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_finalize(st);
+    return found;
+}
+
+static int index_wanted(const struct field *f)
+{
+    if (f->type == FT_REF)
+        return f->target && registry_class(f->target, strlen(f->target)) != NULL;
+    return strcmp(f->name, "state") == 0 || strcmp(f->name, "updated_at") == 0 ||
+           strcmp(f->name, "deleted_at") == 0;
+}
+
+static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size_t errlen)
+{
+    struct sql q;
+    int rc = -1;
+    sql_init(&q);
+    sql_append(&q, "CREATE TABLE IF NOT EXISTS ");
+    sql_ident(&q, c->name);
+    sql_append(&q, "(\"id\" INTEGER PRIMARY KEY");
+    for (int i = 0; i < c->nfields; i++) {
+        const struct field *f = &c->fields[i];
+        if (!registry_has_column(f) || strcmp(f->name, "id") == 0)
+            continue;
+        sql_append(&q, ", ");
+        sql_ident(&q, f->name);
+        sql_appendf(&q, " %s", sqltype(f->type));
+    }
+    sql_append(&q, ")");
+    if (db_exec(db, q.buf, err, errlen) != 0)
+        goto out;
+    /* Upgrades: add columns a newer registry has. */
+    for (int i = 0; i < c->nfields; i++) {
+        const struct field *f = &c->fields[i];
+        if (!registry_has_column(f) || column_exists(db, c->name, f->name))
+            continue;
+        sql_reset(&q);
+        sql_append(&q, "ALTER TABLE ");
+        sql_ident(&q, c->name);
+        sql_append(&q, " ADD COLUMN ");
+        sql_ident(&q, f->name);
+        sql_appendf(&q, " %s", sqltype(f->type));
+        if (db_exec(db, q.buf, err, errlen) != 0)
+            goto out;
+    }
+    for (int i = 0; i < c->nfields; i++) {
+        const struct field *f = &c->fields[i];
+        if (!registry_has_column(f) || !index_wanted(f))
+            continue;
+        sql_reset(&q);
+        sql_appendf(&q, "CREATE INDEX IF NOT EXISTS \"%s__%s\" ON ", c->name, f->name);
+        sql_ident(&q, c->name);
+        sql_append(&q, "(");
+        sql_ident(&q, f->name);
+        sql_append(&q, ")");
+        if (db_exec(db, q.buf, err, errlen) != 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    sql_release(&q);
+    return rc;
+}
+
+int db_migrate(sqlite3 *db, char *err, size_t errlen)
+{
+    if (db_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
+        return -1;
+    if (db_exec(db, internal_schema, err, errlen) != 0)
+        goto fail;
+    for (int i = 0; i < registry_nclasses; i++)
+        if (migrate_class(db, &registry_classes[i], err, errlen) != 0)
+            goto fail;
+    if (db_exec(db, "INSERT OR REPLACE INTO grantd_meta(key, value) VALUES('schema', '1')", err,
+                errlen) != 0)
+        goto fail;
+    return db_exec(db, "COMMIT", err, errlen);
+fail:
+    db_exec(db, "ROLLBACK", NULL, 0);
+    return -1;
+}
+
+/* ---- site settings ---- */
+
+static int check_status(const char *v)
+{
+    return strcmp(v, "implementation") && strcmp(v, "live") && strcmp(v, "suspended");
+}
+
+static int check_error_status(const char *v)
+{
+    return strcmp(v, "fluxx") && strcmp(v, "http");
+}
+
+static int check_posint(const char *v)
+{
+    if (!*v || strlen(v) > 9)
+        return -1;
+    for (const char *p = v; *p; p++)
+        if (!isdigit((unsigned char)*p))
+            return -1;
+    return atol(v) > 0 ? 0 : -1;
+}
+
+static int check_week_start(const char *v)
+{
+    return check_posint(v) || atoi(v) > 7;
+}
+
+static int check_month(const char *v)
+{
+    return check_posint(v) || atoi(v) > 12;
+}
+
+static int check_url(const char *v)
+{
+    return strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0;
+}
+
+/* An IANA zone name must name a file under the system's zoneinfo; no `..` escapes. */
+static int check_zone(const char *v)
+{
+    if (!*v || strlen(v) > 64 || strstr(v, "..") || v[0] == '/')
+        return -1;
+    for (const char *p = v; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
+            return -1;
+    char path[128];
+    struct stat st;
+    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", v);
+    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
+}
+
+const struct setting_def db_settings[] = {
+    {"site_url", "http://127.0.0.1:8080", "public base URL used in documentation samples",
+     check_url},
+    {"site_status", "implementation", "implementation | live | suspended", check_status},
+    {"error_status", "fluxx", "fluxx (errors 100-104 answer 200) | http", check_error_status},
+    {"token_lifetime", "7200", "access token lifetime in seconds", check_posint},
+    {"time_zone", "UTC", "IANA time zone for relative-date filters", check_zone},
+    {"week_start", "1", "first day of the week, 1 = Monday ... 7 = Sunday", check_week_start},
+    {"fiscal_year_start_month", "1", "month (1-12) in which the fiscal year starts",
+     check_month},
+    {"rate_limit.index", "1500", "list calls per client per 60 s", check_posint},
+    {"rate_limit.get", "180", "fetches per client per 60 s", check_posint},
+    {"rate_limit.write", "60", "writes per client per 60 s", check_posint},
+    {NULL, NULL, NULL, NULL},
+};
+
+const struct setting_def *db_setting_def(const char *key)
+{
+    for (const struct setting_def *s = db_settings; s->key; s++)
+        if (strcmp(s->key, key) == 0)
+            return s;
+    return NULL;
+}
+
+int db_setting_get(sqlite3 *db, const char *key, char *out, size_t outlen)
+{
+    const struct setting_def *d = db_setting_def(key);
+    if (!d)
+        return -1;
+    snprintf(out, outlen, "%s", d->def);
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM grantd_setting WHERE key = ?", -1, &st,
+                           NULL) != SQLITE_OK)
+        return 0;
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return 0;
+}
+
+long long db_setting_int(sqlite3 *db, const char *key)
+{
+    char v[64];
+    if (db_setting_get(db, key, v, sizeof v) != 0)
+        return 0;
+    return atoll(v);
+}
+
+int db_setting_set(sqlite3 *db, const char *key, const char *value, char *err, size_t errlen)
+{
+    const struct setting_def *d = db_setting_def(key);
+    if (!d) {
+        snprintf(err, errlen, "unknown setting '%s'", key);
+        return -1;
+    }
+    if (d->check && d->check(value) != 0) {
+        snprintf(err, errlen, "invalid value for %s (%s)", key, d->help);
+        return -1;
+    }
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO grantd_setting(key, value) VALUES(?, ?)",
+                           -1, &st, NULL) != SQLITE_OK) {
+        seterr(err, errlen, sqlite3_errmsg(db));
+        return -1;
+    }
+    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_DONE)
+        rc = 0;
+    else
+        seterr(err, errlen, sqlite3_errmsg(db));
+    sqlite3_finalize(st);
+    return rc;
+}

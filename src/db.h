@@ -1,0 +1,37 @@
+/* The SQLite store: opening a connection with grantd's durability settings (WAL,
+ * synchronous=FULL so a commit is on stable storage before it returns), the schema
+ * migrations derived from the class registry, and the site settings table.
+ * Schema: one table per registry class named like the class, columns named like the
+ * fields (see registry.h for storage types); internal tables are prefixed `grantd_`. */
+#ifndef GRANTD_DB_H
+#define GRANTD_DB_H
+
+#include <sqlite3.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define DB_BUSY_MS 50 /* a write waits this long for the writer lock, then 503 */
+
+/* Open (creating when `create`) and configure a connection; NULL with err on failure. */
+sqlite3 *db_open(const char *path, int create, char *err, size_t errlen);
+void db_close(sqlite3 *db);
+/* Create or upgrade the schema (idempotent): internal tables and one per class. */
+int db_migrate(sqlite3 *db, char *err, size_t errlen);
+/* Run SQL without results; 0 or -1 (message into err when not NULL). */
+int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
+
+/* Site settings (`grantd config`): text values with built-in defaults. */
+struct setting_def {
+    const char *key;
+    const char *def;
+    const char *help;
+    int (*check)(const char *value); /* 0 when acceptable */
+};
+extern const struct setting_def db_settings[];
+const struct setting_def *db_setting_def(const char *key);
+/* Copies the value (or the default) into out; -1 when the key is unknown. */
+int db_setting_get(sqlite3 *db, const char *key, char *out, size_t outlen);
+int db_setting_set(sqlite3 *db, const char *key, const char *value, char *err, size_t errlen);
+long long db_setting_int(sqlite3 *db, const char *key);
+
+#endif

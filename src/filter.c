@@ -1,0 +1,971 @@
+/* The filter compiler (see filter.h), in two steps: parse turns the JSON into a small tree
+ * and checks it against the registry (field exists and is not secret, operator known and
+ * allowed for the field's type, operand converts by that type); compile walks the tree
+ * and appends SQL whose identifiers come from the registry and whose values are all bound.
+ * Operators are rows of ops[] (name, operand kind, allowed types, compile function), so a
+ * new operator is a new row and, at most, a new compile function. */
+#include "filter.h"
+#include "util.h"
+#include "value.h"
+
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FILTER_MAX_DEPTH 32    /* nesting of groups, the root group being level 1 */
+#define FILTER_MAX_CONDS 1000  /* conditions (and basic-form values) in one filter */
+#define FILTER_MAX_GROUPS 1000 /* groups in one filter */
+#define FILTER_MAX_ALIAS 32    /* length of the caller's table alias */
+#define CLIP_BYTES 60          /* bytes of a client string echoed in an error message */
+#define SECS_PER_DAY 86400
+
+#define T(ft) (1u << (ft))
+#define T_ORDERED                                                                                  \
+    (T(FT_INT) | T(FT_DECIMAL) | T(FT_FLOAT) | T(FT_REF) | T(FT_REF_ALIAS) | T(FT_DATE) |          \
+     T(FT_DATETIME))
+#define T_SCALAR (T_ORDERED | T(FT_STRING) | T(FT_TEXT) | T(FT_BOOL))
+#define T_ANY (T_SCALAR | T(FT_HAS_MANY))
+
+enum gtype { G_AND, G_OR, G_NOT_AND, G_NOT_OR };
+
+/* What an operator takes as its third element. */
+enum opk {
+    OPK_NONE,  /* nothing: the "-" placeholder (also "" and null) */
+    OPK_VALUE, /* one value, converted by the field's type */
+    OPK_RANGE, /* "a - b", both ends converted by the field's type */
+    OPK_COUNT, /* a whole number n (relative dates; no operator uses it yet) */
+    OPK_GROUP, /* a nested group (cross-class `filter`; no operator uses it yet) */
+};
+
+/* A converted operand value. */
+enum fvk {
+    FV_INT,  /* integers, ids, booleans 0/1, decimals scaled by 10^scale */
+    FV_REAL, /* floats */
+    FV_TEXT, /* strings */
+    FV_DATE, /* date fields: day count since 1970-01-01 */
+    FV_TIME, /* datetime fields given a full datetime: unix seconds */
+    FV_DAY,  /* datetime fields given a bare date: day count, compared as that whole day */
+};
+
+struct fval {
+    enum fvk k;
+    int64_t i;
+    double d;
+    const char *s; /* FV_TEXT: points into the filter JSON or into num[] of this struct */
+    size_t n;
+    char num[48]; /* text form of a JSON number */
+};
+
+struct fctx;
+struct fnode;
+
+struct fop {
+    const char *name;
+    enum opk operand;
+    unsigned types; /* T(FT_x) bits of the field types it applies to */
+    int (*compile)(struct fctx *x, const struct fnode *n, const char *alias);
+    int arg; /* passed to compile through n->op->arg (which comparison, ...) */
+};
+
+struct fnode {
+    struct fnode *next;        /* next sibling in the parent group */
+    struct fnode *alloc_next;  /* every node of the tree, for freeing */
+    const struct class_def *c; /* the class the node is about */
+    int is_group;
+    /* group */
+    enum gtype gt;
+    struct fnode *kids, *last;
+    /* condition */
+    const struct field *f;
+    const struct fop *op;
+    struct fval a, b;  /* OPK_VALUE: a; OPK_RANGE: a .. b */
+    int64_t count;     /* OPK_COUNT */
+    struct fnode *sub; /* OPK_GROUP */
+};
+
+struct fctx {
+    const struct filter_env *env;
+    const char *root_alias;
+    struct sql *q;
+    char *err;
+    size_t errlen;
+    struct fnode *nodes;
+    int nconds, ngroups, nalias;
+};
+
+/* A client string cut for an error message. */
+struct clip {
+    char s[CLIP_BYTES + 8];
+};
+
+/* ---- messages ---------------------------------------------------------------------- */
+
+/* Drop a UTF-8 sequence cut short at the end of s (length len), so that a message built
+ * from client text stays valid UTF-8 (jansson refuses invalid strings). */
+static void utf8_trim(char *s, size_t len)
+{
+    size_t p = len, need;
+    unsigned char lead;
+
+    while (p > 0 && ((unsigned char)s[p - 1] & 0xC0) == 0x80)
+        p--;
+    if (p == 0)
+        return;
+    lead = (unsigned char)s[p - 1];
+    need = lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : lead >= 0xC0 ? 2 : 1;
+    if (len - (p - 1) < need)
+        s[p - 1] = 0;
+}
+
+static const char *clip(struct clip *b, const char *s, size_t n)
+{
+    size_t k = n > CLIP_BYTES ? CLIP_BYTES : n;
+    memcpy(b->s, s, k);
+    b->s[k] = 0;
+    if (k < n) {
+        utf8_trim(b->s, k);
+        strcat(b->s, "...");
+    }
+    return b->s;
+}
+
+static int fail(struct fctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static int fail(struct fctx *x, const char *fmt, ...)
+{
+    va_list ap;
+    int n;
+
+    if (!x->err || x->errlen == 0)
+        return -1;
+    va_start(ap, fmt);
+    n = vsnprintf(x->err, x->errlen, fmt, ap);
+    va_end(ap);
+    if (n >= 0 && (size_t)n >= x->errlen)
+        utf8_trim(x->err, x->errlen - 1);
+    return -1;
+}
+
+static const char *type_name(enum ftype t)
+{
+    switch (t) {
+    case FT_INT:
+        return "integer";
+    case FT_DECIMAL:
+        return "decimal";
+    case FT_FLOAT:
+        return "float";
+    case FT_STRING:
+        return "string";
+    case FT_TEXT:
+        return "text";
+    case FT_BOOL:
+        return "boolean";
+    case FT_DATE:
+        return "date";
+    case FT_DATETIME:
+        return "datetime";
+    case FT_REF:
+    case FT_REF_ALIAS:
+        return "relation";
+    case FT_HAS_MANY:
+        return "plural relation";
+    }
+    return "unknown";
+}
+
+/* What an operand of the field's type must be, for messages. */
+static const char *expected(enum ftype t)
+{
+    switch (t) {
+    case FT_INT:
+        return "an integer";
+    case FT_DECIMAL:
+    case FT_FLOAT:
+        return "a number";
+    case FT_STRING:
+    case FT_TEXT:
+        return "a string";
+    case FT_BOOL:
+        return "a boolean";
+    case FT_DATE:
+        return "a date";
+    case FT_DATETIME:
+        return "a datetime";
+    case FT_REF:
+    case FT_REF_ALIAS:
+    case FT_HAS_MANY:
+        return "an id";
+    }
+    return "a value";
+}
+
+/* ---- operand conversion ------------------------------------------------------------ */
+
+/* Shortest text that reads back as d ("0.1", not "0.10000000000000001"), written without
+ * an exponent when that fits in sz bytes, so the strict decimal and integer parsers can
+ * take it. Assumes the C locale (grantd never calls setlocale). */
+static void real_text(double d, char *buf, size_t sz)
+{
+    char tmp[40], digits[24];
+    int nd = 0, exp10, point, need, len = 0;
+    const char *e, *p;
+
+    for (int prec = 15; prec <= 17; prec++) {
+        snprintf(tmp, sizeof tmp, "%.*g", prec, d);
+        if (strtod(tmp, NULL) == d)
+            break;
+    }
+    e = strchr(tmp, 'e');
+    if (!e) {
+        snprintf(buf, sz, "%s", tmp);
+        return;
+    }
+    /* [-]D[.DDD]e[+-]XX -> digits and the position of the point among them. */
+    p = tmp;
+    if (*p == '-')
+        p++;
+    for (; p < e; p++)
+        if (*p != '.' && nd < (int)sizeof digits)
+            digits[nd++] = *p;
+    exp10 = atoi(e + 1);
+    point = 1 + exp10; /* digits before the point */
+    need = (d < 0) + (point <= 0 ? 2 - point + nd : point >= nd ? point : nd + 1) + 1;
+    if (need > (int)sz) {
+        snprintf(buf, sz, "%s", tmp); /* too long to spell out: no decimal column takes it */
+        return;
+    }
+    if (d < 0)
+        buf[len++] = '-';
+    if (point <= 0) {
+        buf[len++] = '0';
+        buf[len++] = '.';
+        for (int k = 0; k < -point; k++)
+            buf[len++] = '0';
+    }
+    for (int k = 0; k < nd || k < point; k++) {
+        if (k == point && point > 0)
+            buf[len++] = '.';
+        buf[len++] = k < nd ? digits[k] : '0';
+    }
+    buf[len] = 0;
+}
+
+/* A float in plain decimal or exponent notation, nothing else (strtod alone would take
+ * "inf", "nan", hex and leading spaces). */
+static int parse_float(const char *s, size_t n, double *out)
+{
+    char tmp[64];
+    size_t i = 0, mant = 0;
+    double d;
+
+    if (n == 0 || n >= sizeof tmp)
+        return -1;
+    if (s[i] == '+' || s[i] == '-')
+        i++;
+    while (i < n && s[i] >= '0' && s[i] <= '9') {
+        i++;
+        mant++;
+    }
+    if (i < n && s[i] == '.') {
+        i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+            mant++;
+        }
+    }
+    if (mant == 0)
+        return -1;
+    if (i < n && (s[i] == 'e' || s[i] == 'E')) {
+        size_t ed = 0;
+        i++;
+        if (i < n && (s[i] == '+' || s[i] == '-'))
+            i++;
+        while (i < n && s[i] >= '0' && s[i] <= '9') {
+            i++;
+            ed++;
+        }
+        if (ed == 0)
+            return -1;
+    }
+    if (i != n)
+        return -1;
+    memcpy(tmp, s, n);
+    tmp[n] = 0;
+    d = strtod(tmp, NULL);
+    if (!isfinite(d))
+        return -1;
+    *out = d;
+    return 0;
+}
+
+/* A calendar date as YYYY-MM-DD or as M/D/YYYY (Fluxx's range example, US order). */
+static int parse_any_date(const char *s, size_t n, int64_t *days)
+{
+    size_t i = 0, mlen, dlen;
+    char iso[10];
+
+    if (value_parse_date(s, n, days) == 0)
+        return 0;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    mlen = i;
+    if (mlen < 1 || mlen > 2 || i >= n || s[i] != '/')
+        return -1;
+    i++;
+    while (i < n && s[i] >= '0' && s[i] <= '9')
+        i++;
+    dlen = i - mlen - 1;
+    if (dlen < 1 || dlen > 2 || i >= n || s[i] != '/' || n - i - 1 != 4)
+        return -1;
+    memcpy(iso, s + i + 1, 4);
+    iso[4] = '-';
+    iso[5] = mlen == 2 ? s[0] : '0';
+    iso[6] = s[mlen - 1];
+    iso[7] = '-';
+    iso[8] = dlen == 2 ? s[mlen + 1] : '0';
+    iso[9] = s[mlen + dlen];
+    return value_parse_date(iso, sizeof iso, days);
+}
+
+/* Convert operand text by the field's type into v. from_number: the text is the decimal
+ * form of a JSON number (so a date or a boolean word cannot be meant). */
+static int convert_text(struct fctx *x, const struct field *f, const char *s, size_t n,
+                        int from_number, struct fval *v)
+{
+    struct clip cb;
+    int rc;
+
+    switch (f->type) {
+    case FT_INT:
+    case FT_REF:
+    case FT_REF_ALIAS:
+    case FT_HAS_MANY:
+        v->k = FV_INT;
+        if (value_parse_int(s, n, &v->i) < 0)
+            return fail(x, "'%s' is not %s for %s", clip(&cb, s, n), expected(f->type), f->name);
+        return 0;
+    case FT_DECIMAL:
+        v->k = FV_INT;
+        rc = value_parse_decimal(s, n, f->scale, &v->i);
+        if (rc == -2 || (rc == -1 && from_number))
+            return fail(x, "'%s' has more than 15 significant digits for %s", clip(&cb, s, n),
+                        f->name);
+        if (rc == -3)
+            return fail(x, "'%s' has more than %d decimal places for %s", clip(&cb, s, n), f->scale,
+                        f->name);
+        if (rc < 0)
+            return fail(x, "'%s' is not a number for %s", clip(&cb, s, n), f->name);
+        return 0;
+    case FT_FLOAT:
+        v->k = FV_REAL;
+        if (parse_float(s, n, &v->d) < 0)
+            return fail(x, "'%s' is not a number for %s", clip(&cb, s, n), f->name);
+        return 0;
+    case FT_STRING:
+    case FT_TEXT:
+        v->k = FV_TEXT;
+        v->s = s;
+        v->n = n;
+        return 0;
+    case FT_BOOL:
+        v->k = FV_INT;
+        if ((n == 1 && s[0] == '1') || (n == 4 && memcmp(s, "true", 4) == 0))
+            v->i = 1;
+        else if ((n == 1 && s[0] == '0') || (n == 5 && memcmp(s, "false", 5) == 0))
+            v->i = 0;
+        else
+            return fail(x, "'%s' is not a boolean for %s", clip(&cb, s, n), f->name);
+        return 0;
+    case FT_DATE:
+        v->k = FV_DATE;
+        if (from_number || parse_any_date(s, n, &v->i) < 0)
+            return fail(x, "'%s' is not a date for %s", clip(&cb, s, n), f->name);
+        return 0;
+    case FT_DATETIME:
+        if (!from_number && parse_any_date(s, n, &v->i) == 0) {
+            v->k = FV_DAY;
+            return 0;
+        }
+        v->k = FV_TIME;
+        if (from_number || value_parse_datetime(s, n, &v->i) < 0)
+            return fail(x, "'%s' is not a datetime for %s", clip(&cb, s, n), f->name);
+        return 0;
+    }
+    return fail(x, "%s cannot be filtered", f->name);
+}
+
+/* A JSON operand (string, number or boolean) converted by the field's type. */
+static int convert_value(struct fctx *x, const struct field *f, json_t *j, struct fval *v)
+{
+    if (json_is_string(j))
+        return convert_text(x, f, json_string_value(j), json_string_length(j), 0, v);
+    if (json_is_integer(j)) {
+        snprintf(v->num, sizeof v->num, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+        return convert_text(x, f, v->num, strlen(v->num), 1, v);
+    }
+    if (json_is_real(j)) {
+        real_text(json_real_value(j), v->num, sizeof v->num);
+        return convert_text(x, f, v->num, strlen(v->num), 1, v);
+    }
+    if (json_is_boolean(j)) {
+        if (f->type == FT_BOOL) {
+            v->k = FV_INT;
+            v->i = json_is_true(j);
+            return 0;
+        }
+        return fail(x, "%s is not %s for %s", json_is_true(j) ? "true" : "false", expected(f->type),
+                    f->name);
+    }
+    return fail(x, "the operand for %s must be a string, a number or a boolean", f->name);
+}
+
+/* "a - b": the first '-' with a space on both sides splits (so "-5 - -1" and dates with
+ * '-' inside work); spaces around both ends are dropped and neither may be empty. */
+static int split_range(const char *s, size_t n, const char **a, size_t *alen, const char **b,
+                       size_t *blen)
+{
+    size_t i, lo, hi;
+
+    for (i = 1; i + 1 < n; i++)
+        if (s[i] == '-' && s[i - 1] == ' ' && s[i + 1] == ' ')
+            break;
+    if (i + 1 >= n)
+        return -1;
+    for (lo = 0; lo < i && s[lo] == ' ';)
+        lo++;
+    for (hi = i; hi > lo && s[hi - 1] == ' ';)
+        hi--;
+    *a = s + lo;
+    *alen = hi - lo;
+    for (lo = i + 1; lo < n && s[lo] == ' ';)
+        lo++;
+    for (hi = n; hi > lo && s[hi - 1] == ' ';)
+        hi--;
+    *b = s + lo;
+    *blen = hi - lo;
+    return *alen > 0 && *blen > 0 ? 0 : -1;
+}
+
+static int is_placeholder(json_t *j)
+{
+    if (json_is_null(j))
+        return 1;
+    if (!json_is_string(j))
+        return 0;
+    return json_string_length(j) == 0 ||
+           (json_string_length(j) == 1 && json_string_value(j)[0] == '-');
+}
+
+/* ---- compile ----------------------------------------------------------------------- */
+
+enum cmp { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE };
+
+static int compile_node(struct fctx *x, const struct fnode *n, const char *alias);
+
+/* The first second of a day. Day boundaries are UTC: right for date-only datetimes; for
+ * the others the contract wants the site's time zone, which filter_env will carry. */
+static int64_t day_start(const struct fctx *x, int64_t days)
+{
+    (void)x;
+    return days * SECS_PER_DAY;
+}
+
+static void emit_col(struct fctx *x, const char *alias, const struct field *f)
+{
+    sql_append(x->q, alias);
+    sql_append(x->q, ".");
+    sql_ident(x->q, f->type == FT_REF_ALIAS ? f->via : f->name);
+}
+
+static void emit_val(struct fctx *x, const struct fval *v)
+{
+    char day[16];
+    switch (v->k) {
+    case FV_INT:
+    case FV_TIME:
+        sql_bind_int(x->q, v->i);
+        break;
+    case FV_REAL:
+        sql_bind_real(x->q, v->d);
+        break;
+    case FV_TEXT:
+        sql_bind_text(x->q, v->s, v->n);
+        break;
+    case FV_DATE:
+        sql_bind_text(x->q, day, value_format_days(v->i, day));
+        break;
+    case FV_DAY:
+        sql_bind_int(x->q, day_start(x, v->i));
+        break;
+    }
+}
+
+/* col <op> ?, for one bound value or a day start. */
+static void emit_cmp(struct fctx *x, const char *alias, const struct field *f, const char *op,
+                     const struct fval *v, int64_t day)
+{
+    emit_col(x, alias, f);
+    sql_append(x->q, op);
+    if (v)
+        emit_val(x, v);
+    else
+        sql_bind_int(x->q, day_start(x, day));
+}
+
+/* [NOT ]EXISTS over the live rows of a plural relation's target that point at this row,
+ * optionally the one with a given id. Sub-query aliases are <root alias>_<n>. */
+static int emit_exists(struct fctx *x, const struct fnode *n, const char *alias, int negate,
+                       const struct fval *id)
+{
+    char sub[FILTER_MAX_ALIAS + 16];
+
+    snprintf(sub, sizeof sub, "%s_%d", x->root_alias, ++x->nalias);
+    sql_append(x->q, negate ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ");
+    sql_ident(x->q, n->f->target);
+    sql_appendf(x->q, " %s WHERE %s.", sub, sub);
+    sql_ident(x->q, n->f->via);
+    sql_appendf(x->q, " = %s.\"id\" AND %s.\"deleted_at\" IS NULL", alias, sub);
+    if (id) {
+        sql_appendf(x->q, " AND %s.\"id\" = ", sub);
+        emit_val(x, id);
+    }
+    sql_append(x->q, ")");
+    return 0;
+}
+
+/* eq, not-eq, lt, lte, gt, gte. A bare date against a datetime means that whole day. */
+static int compile_cmp(struct fctx *x, const struct fnode *n, const char *alias)
+{
+    static const char *const sqlop[] = {" = ", " IS NOT ", " < ", " <= ", " > ", " >= "};
+    const struct fval *v = &n->a;
+    enum cmp c = (enum cmp)n->op->arg;
+
+    if (n->f->type == FT_HAS_MANY)
+        return emit_exists(x, n, alias, c == C_NE, v);
+    if (v->k != FV_DAY) {
+        emit_cmp(x, alias, n->f, sqlop[c], v, 0);
+        return 0;
+    }
+    switch (c) {
+    case C_EQ:
+        sql_append(x->q, "(");
+        emit_cmp(x, alias, n->f, " >= ", NULL, v->i);
+        sql_append(x->q, " AND ");
+        emit_cmp(x, alias, n->f, " < ", NULL, v->i + 1);
+        sql_append(x->q, ")");
+        break;
+    case C_NE: /* keeps NULLs, as not-eq does everywhere */
+        sql_append(x->q, "(");
+        emit_cmp(x, alias, n->f, " < ", NULL, v->i);
+        sql_append(x->q, " OR ");
+        emit_cmp(x, alias, n->f, " >= ", NULL, v->i + 1);
+        sql_append(x->q, " OR ");
+        emit_col(x, alias, n->f);
+        sql_append(x->q, " IS NULL)");
+        break;
+    case C_LT:
+        emit_cmp(x, alias, n->f, " < ", NULL, v->i);
+        break;
+    case C_LE:
+        emit_cmp(x, alias, n->f, " < ", NULL, v->i + 1);
+        break;
+    case C_GT:
+        emit_cmp(x, alias, n->f, " >= ", NULL, v->i + 1);
+        break;
+    case C_GE:
+        emit_cmp(x, alias, n->f, " >= ", NULL, v->i);
+        break;
+    }
+    return 0;
+}
+
+/* null (arg 0), not-null (arg 1). A plural relation is null when it has no live row. */
+static int compile_null(struct fctx *x, const struct fnode *n, const char *alias)
+{
+    if (n->f->type == FT_HAS_MANY)
+        return emit_exists(x, n, alias, !n->op->arg, NULL);
+    emit_col(x, alias, n->f);
+    sql_append(x->q, n->op->arg ? " IS NOT NULL" : " IS NULL");
+    return 0;
+}
+
+/* range, inclusive of both ends; a bare-date upper end on a datetime includes that day. */
+static int compile_range(struct fctx *x, const struct fnode *n, const char *alias)
+{
+    sql_append(x->q, "(");
+    if (n->a.k == FV_DAY)
+        emit_cmp(x, alias, n->f, " >= ", NULL, n->a.i);
+    else
+        emit_cmp(x, alias, n->f, " >= ", &n->a, 0);
+    sql_append(x->q, " AND ");
+    if (n->b.k == FV_DAY)
+        emit_cmp(x, alias, n->f, " < ", NULL, n->b.i + 1);
+    else
+        emit_cmp(x, alias, n->f, " <= ", &n->b, 0);
+    sql_append(x->q, ")");
+    return 0;
+}
+
+/* (A AND B), (A OR B); the NOT forms are `(... IS NOT TRUE)` so that a row on which the
+ * inner expression is NULL (a NULL column) counts as not matching it and is kept, the
+ * same two-valued logic not-eq follows. An empty group is its identity element. */
+static int compile_group(struct fctx *x, const struct fnode *n, const char *alias)
+{
+    int neg = n->gt == G_NOT_AND || n->gt == G_NOT_OR;
+    int conj = n->gt == G_AND || n->gt == G_NOT_AND;
+    int rc = 0;
+
+    if (!n->kids) {
+        sql_append(x->q, conj != neg ? "(1)" : "(0)");
+        return 0;
+    }
+    if (neg)
+        sql_append(x->q, "(");
+    sql_append(x->q, "(");
+    for (const struct fnode *k = n->kids; k; k = k->next) {
+        if (k != n->kids)
+            sql_append(x->q, conj ? " AND " : " OR ");
+        rc = compile_node(x, k, alias);
+        if (rc < 0)
+            return rc;
+    }
+    sql_append(x->q, ")");
+    if (neg)
+        sql_append(x->q, " IS NOT TRUE)");
+    return 0;
+}
+
+static int compile_node(struct fctx *x, const struct fnode *n, const char *alias)
+{
+    if (n->is_group)
+        return compile_group(x, n, alias);
+    return n->op->compile(x, n, alias);
+}
+
+/* ---- the tables -------------------------------------------------------------------- */
+
+static const struct fop ops[] = {
+    {"eq", OPK_VALUE, T_ANY, compile_cmp, C_EQ},
+    {"not-eq", OPK_VALUE, T_ANY, compile_cmp, C_NE},
+    {"lt", OPK_VALUE, T_ORDERED, compile_cmp, C_LT},
+    {"lte", OPK_VALUE, T_ORDERED, compile_cmp, C_LE},
+    {"gt", OPK_VALUE, T_ORDERED, compile_cmp, C_GT},
+    {"gte", OPK_VALUE, T_ORDERED, compile_cmp, C_GE},
+    {"null", OPK_NONE, T_ANY, compile_null, 0},
+    {"not-null", OPK_NONE, T_ANY, compile_null, 1},
+    {"range", OPK_RANGE, T_ORDERED, compile_range, 0},
+};
+
+static const struct {
+    const char *name;
+    enum gtype gt;
+} gtypes[] = {
+    {"and", G_AND},
+    {"or", G_OR},
+    {"not-and", G_NOT_AND},
+    {"not-or", G_NOT_OR},
+};
+
+static const struct fop *find_op(const char *name, size_t n)
+{
+    for (size_t i = 0; i < sizeof ops / sizeof ops[0]; i++)
+        if (strlen(ops[i].name) == n && memcmp(ops[i].name, name, n) == 0)
+            return &ops[i];
+    return NULL;
+}
+
+/* ---- parse ------------------------------------------------------------------------- */
+
+static struct fnode *new_node(struct fctx *x, const struct class_def *c)
+{
+    struct fnode *n = xcalloc(1, sizeof *n);
+    n->c = c;
+    n->alloc_next = x->nodes;
+    x->nodes = n;
+    return n;
+}
+
+static void add_kid(struct fnode *g, struct fnode *k)
+{
+    if (g->last)
+        g->last->next = k;
+    else
+        g->kids = k;
+    g->last = k;
+}
+
+static int new_group(struct fctx *x, const struct class_def *c, enum gtype gt, int depth,
+                     struct fnode **out)
+{
+    if (depth > FILTER_MAX_DEPTH)
+        return fail(x, "filter groups are nested deeper than %d levels", FILTER_MAX_DEPTH);
+    if (++x->ngroups > FILTER_MAX_GROUPS)
+        return fail(x, "filter has more than %d groups", FILTER_MAX_GROUPS);
+    *out = new_node(x, c);
+    (*out)->is_group = 1;
+    (*out)->gt = gt;
+    return 0;
+}
+
+/* A field a client may filter on: present in the class and not secret. */
+static const struct field *find_field(struct fctx *x, const struct class_def *c, const char *name,
+                                      size_t n)
+{
+    struct clip cb;
+    const struct field *f = NULL;
+
+    if (strlen(name) == n)
+        f = registry_field(c, name);
+    if (!f || (f->flags & FF_SECRET)) {
+        fail(x, "unknown field '%s' in filter for %s", clip(&cb, name, n), c->name);
+        return NULL;
+    }
+    return f;
+}
+
+/* A plural relation is filtered through its target's table: that class must be served and
+ * have the `via` column, or the SQL would name a table or column that does not exist. */
+static int check_has_many(struct fctx *x, const struct class_def *c, const struct field *f)
+{
+    const struct class_def *t = NULL;
+    const struct field *via = NULL;
+
+    if (f->target && f->via)
+        t = registry_class(f->target, strlen(f->target));
+    if (t)
+        via = registry_field(t, f->via);
+    if (!via)
+        return fail(x, "%s of %s cannot be used in a filter", f->name, c->name);
+    return 0;
+}
+
+/* One condition node: field f, operator op, operand j (already known to be present). */
+static int make_cond(struct fctx *x, const struct class_def *c, const struct field *f,
+                     const struct fop *op, json_t *j, struct fnode **out)
+{
+    struct fnode *n;
+    struct clip cb;
+    const char *s, *as, *bs;
+    size_t alen, blen;
+
+    if (++x->nconds > FILTER_MAX_CONDS)
+        return fail(x, "filter has more than %d conditions", FILTER_MAX_CONDS);
+    if (!(op->types & T(f->type)))
+        return fail(x, "operator '%s' is not allowed for %s (%s)", op->name, f->name,
+                    type_name(f->type));
+    if (f->type == FT_HAS_MANY && check_has_many(x, c, f) < 0)
+        return -1;
+    n = new_node(x, c);
+    n->f = f;
+    n->op = op;
+    *out = n;
+    switch (op->operand) {
+    case OPK_NONE:
+        if (!is_placeholder(j))
+            return fail(x, "operator '%s' takes no operand (send \"-\") for %s", op->name, f->name);
+        return 0;
+    case OPK_VALUE:
+        return convert_value(x, f, j, &n->a);
+    case OPK_RANGE:
+        if (!json_is_string(j))
+            return fail(x, "operator 'range' needs a string \"a - b\" for %s", f->name);
+        s = json_string_value(j);
+        if (split_range(s, json_string_length(j), &as, &alen, &bs, &blen) < 0)
+            return fail(x, "'%s' is not a range (\"a - b\") for %s",
+                        clip(&cb, s, json_string_length(j)), f->name);
+        if (convert_text(x, f, as, alen, 0, &n->a) < 0)
+            return -1;
+        return convert_text(x, f, bs, blen, 0, &n->b);
+    case OPK_COUNT:
+    case OPK_GROUP:
+        break;
+    }
+    return fail(x, "operator '%s' is not supported yet", op->name);
+}
+
+static int parse_group(struct fctx *x, const struct class_def *c, json_t *j, int depth,
+                       struct fnode **out);
+
+/* [field, operator, operand] */
+static int parse_cond(struct fctx *x, const struct class_def *c, json_t *j, struct fnode **out)
+{
+    json_t *jf, *jo;
+    const struct field *f;
+    const struct fop *op;
+    struct clip cb;
+
+    if (json_array_size(j) != 3)
+        return fail(x, "a filter condition must be [field, operator, operand], not %zu elements",
+                    json_array_size(j));
+    jf = json_array_get(j, 0);
+    jo = json_array_get(j, 1);
+    if (!json_is_string(jf))
+        return fail(x, "a filter condition must start with a field name");
+    f = find_field(x, c, json_string_value(jf), json_string_length(jf));
+    if (!f)
+        return -1;
+    if (!json_is_string(jo))
+        return fail(x, "the operator for %s in filter must be a string", f->name);
+    op = find_op(json_string_value(jo), json_string_length(jo));
+    if (!op)
+        return fail(x, "unknown operator '%s' in filter",
+                    clip(&cb, json_string_value(jo), json_string_length(jo)));
+    return make_cond(x, c, f, op, json_array_get(j, 2), out);
+}
+
+/* An element of `conditions`: a condition or a nested group. */
+static int parse_item(struct fctx *x, const struct class_def *c, json_t *j, int depth,
+                      struct fnode **out)
+{
+    if (json_is_array(j))
+        return parse_cond(x, c, j, out);
+    if (json_is_object(j))
+        return parse_group(x, c, j, depth + 1, out);
+    return fail(x, "a filter condition must be [field, operator, operand] or a group");
+}
+
+/* {"group_type": "and"|"or"|"not-and"|"not-or", "conditions": [item, ...]} */
+static int parse_group(struct fctx *x, const struct class_def *c, json_t *j, int depth,
+                       struct fnode **out)
+{
+    json_t *jt = json_object_get(j, "group_type");
+    json_t *jc = json_object_get(j, "conditions");
+    struct clip cb;
+    struct fnode *g = NULL, *k;
+    size_t i, nt = sizeof gtypes / sizeof gtypes[0];
+    const char *s;
+
+    if (!jt)
+        return fail(x, "a filter group needs a group_type");
+    if (!json_is_string(jt))
+        return fail(x, "group_type in filter must be a string");
+    s = json_string_value(jt);
+    for (i = 0; i < nt; i++)
+        if (strlen(gtypes[i].name) == json_string_length(jt) &&
+            memcmp(gtypes[i].name, s, json_string_length(jt)) == 0)
+            break;
+    if (i == nt)
+        return fail(x, "unknown group_type '%s' in filter", clip(&cb, s, json_string_length(jt)));
+    if (!jc)
+        return fail(x, "a filter group needs conditions");
+    if (!json_is_array(jc))
+        return fail(x, "conditions of a filter group must be an array");
+    if (new_group(x, c, gtypes[i].gt, depth, &g) < 0)
+        return -1;
+    *out = g;
+    for (size_t e = 0; e < json_array_size(jc); e++) {
+        k = NULL;
+        if (parse_item(x, c, json_array_get(jc, e), depth, &k) < 0)
+            return -1;
+        add_kid(g, k);
+    }
+    return 0;
+}
+
+/* The basic forms: {"<class>": {"f": v, "g": [v1, v2]}} or the flat {"f": v, ...}. Values
+ * of a field are OR-ed (an empty list matches nothing), fields AND-ed; a null value means
+ * the field is null. */
+static int parse_basic(struct fctx *x, const struct class_def *c, json_t *j, struct fnode **out)
+{
+    const char *key;
+    json_t *val, *inner = j, *e;
+    struct fnode *g = NULL, *og = NULL, *k;
+    const struct fop *eq = find_op("eq", 2), *isnull = find_op("null", 4);
+    const struct field *f;
+
+    if (json_object_size(j) == 1) {
+        json_object_foreach(j, key, val)
+        {
+            if (json_is_object(val) && (strcmp(key, c->name) == 0 || strcmp(key, c->camel) == 0))
+                inner = val;
+        }
+    }
+    if (new_group(x, c, G_AND, 1, &g) < 0)
+        return -1;
+    *out = g;
+    json_object_foreach(inner, key, val)
+    {
+        f = find_field(x, c, key, strlen(key));
+        if (!f)
+            return -1;
+        if (json_is_array(val)) {
+            if (new_group(x, c, G_OR, 2, &og) < 0)
+                return -1;
+            add_kid(g, og);
+            for (size_t i = 0; i < json_array_size(val); i++) {
+                e = json_array_get(val, i);
+                k = NULL;
+                if (make_cond(x, c, f, json_is_null(e) ? isnull : eq, e, &k) < 0)
+                    return -1;
+                add_kid(og, k);
+            }
+        } else {
+            k = NULL;
+            if (make_cond(x, c, f, json_is_null(val) ? isnull : eq, val, &k) < 0)
+                return -1;
+            add_kid(g, k);
+        }
+    }
+    return 0;
+}
+
+static int alias_ok(const char *a)
+{
+    size_t n = strlen(a);
+    if (n == 0 || n > FILTER_MAX_ALIAS || (a[0] >= '0' && a[0] <= '9'))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!((a[i] >= 'a' && a[i] <= 'z') || (a[i] >= 'A' && a[i] <= 'Z') ||
+              (a[i] >= '0' && a[i] <= '9') || a[i] == '_'))
+            return 0;
+    return 1;
+}
+
+int filter_compile(const struct class_def *c, json_t *filter, const char *alias,
+                   const struct filter_env *env, struct sql *q, char *err, size_t errlen)
+{
+    struct fctx x;
+    struct fnode *root = NULL, *k = NULL;
+    int rc = -1;
+
+    memset(&x, 0, sizeof x);
+    x.env = env;
+    x.root_alias = alias;
+    x.q = q;
+    x.err = err;
+    x.errlen = errlen;
+    if (err && errlen)
+        err[0] = 0;
+
+    if (!c || !alias || !alias_ok(alias)) {
+        fail(&x, "filter: bad class or table alias");
+        goto out;
+    }
+    if (json_is_array(filter)) {
+        /* A bare triple is an and-group of that one condition. */
+        if (new_group(&x, c, G_AND, 1, &root) < 0 || parse_cond(&x, c, filter, &k) < 0)
+            goto out;
+        add_kid(root, k);
+    } else if (json_is_object(filter)) {
+        if (json_object_get(filter, "group_type") || json_object_get(filter, "conditions")) {
+            if (parse_group(&x, c, filter, 1, &root) < 0)
+                goto out;
+        } else if (parse_basic(&x, c, filter, &root) < 0) {
+            goto out;
+        }
+    } else {
+        fail(&x, "filter must be a JSON object or array");
+        goto out;
+    }
+    rc = compile_node(&x, root, alias);
+out:
+    while (x.nodes) {
+        struct fnode *n = x.nodes;
+        x.nodes = n->alloc_next;
+        free(n);
+    }
+    return rc;
+}

@@ -1,0 +1,788 @@
+/* The read side of the API: list (filter, sort, paging, deleted), fetch, and the rendering
+ * of records for v1 (styles, `*_id` as relation name, nulls kept) and v2 (cols, nulls
+ * omitted), with relation expansion one level deep. Values are rendered from the stored
+ * exact representation (value.h), never through a binary float. */
+#include "records.h"
+#include "filter.h"
+#include "jsonw.h"
+#include "params.h"
+#include "value.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum okind { K_COL, K_ALIAS, K_MANY, K_REL };
+
+struct outf {
+    const struct field *f;
+    const char *key;
+    enum okind kind;
+    int col; /* select-list index holding the value (or the via / id column) */
+    const struct class_def *target;
+    struct outf *sub; /* K_REL: fields of the related class */
+    int nsub;
+    struct sql relsql; /* K_REL: statement for the related rows */
+    struct sql manysql; /* K_MANY: ids of the related rows */
+};
+
+struct plan {
+    const struct class_def *cls;
+    struct outf *o;
+    int n, cap;
+    struct sql cols; /* "t"."id", "t"."x", ... */
+    int ncols;
+};
+
+/* ---- temp statements (when the cache slot is busy) ---- */
+
+#define TEMP_MAX 64
+static __thread sqlite3_stmt *temp_stmts[TEMP_MAX];
+static __thread int ntemp;
+
+void records_release_temp(struct worker *w)
+{
+    (void)w;
+    for (int i = 0; i < ntemp; i++)
+        sqlite3_finalize(temp_stmts[i]);
+    ntemp = 0;
+}
+
+sqlite3_stmt *records_stmt(struct ctx *c, const struct sql *q)
+{
+    sqlite3_stmt *st = stmt_get(c->w, q->buf, q->len);
+    if (st && sqlite3_stmt_busy(st))
+        st = NULL; /* in use by an outer loop: take a private one */
+    if (!st) {
+        if (ntemp >= TEMP_MAX || sqlite3_prepare_v2(c->w->db, q->buf, (int)q->len, &st, NULL))
+            return NULL;
+        temp_stmts[ntemp++] = st;
+    }
+    if (sql_bind_all(st, q) != SQLITE_OK)
+        return NULL;
+    return st;
+}
+
+/* ---- scope ---- */
+
+static void orgs_of_user(struct ctx *c, struct sql *q)
+{
+    sql_append(q, "(SELECT uo.\"organization_id\" FROM \"user_organization\" uo WHERE "
+                  "uo.\"user_id\" = ");
+    sql_bind_int(q, c->p.user_id);
+    sql_append(q, " AND uo.\"deleted_at\" IS NULL)");
+}
+
+static void grants_of_user(struct ctx *c, struct sql *q)
+{
+    sql_append(q, "(SELECT g.\"id\" FROM \"grant_request\" g WHERE g.\"program_organization_id\" "
+                  "IN ");
+    orgs_of_user(c, q);
+    sql_append(q, " OR g.\"fiscal_organization_id\" IN ");
+    orgs_of_user(c, q);
+    sql_append(q, ")");
+}
+
+void records_scope(struct ctx *c, const struct class_def *k, const char *alias, struct sql *q)
+{
+    if (!role_is(c, "grantee"))
+        return;
+    sql_append(q, " AND ");
+    switch (k->scope) {
+    case SCOPE_ALL:
+        sql_append(q, "1");
+        break;
+    case SCOPE_ORG:
+        sql_appendf(q, "%s.\"id\" IN ", alias);
+        orgs_of_user(c, q);
+        break;
+    case SCOPE_GRANT:
+        sql_appendf(q, "(%s.\"program_organization_id\" IN ", alias);
+        orgs_of_user(c, q);
+        sql_appendf(q, " OR %s.\"fiscal_organization_id\" IN ", alias);
+        orgs_of_user(c, q);
+        sql_append(q, ")");
+        break;
+    case SCOPE_VIA_GRANT:
+        sql_appendf(q, "%s.", alias);
+        sql_ident(q, k->scope_col);
+        sql_append(q, " IN ");
+        grants_of_user(c, q);
+        break;
+    case SCOPE_VIA_ORG:
+        sql_appendf(q, "%s.", alias);
+        sql_ident(q, k->scope_col);
+        sql_append(q, " IN ");
+        orgs_of_user(c, q);
+        break;
+    case SCOPE_USER:
+        sql_appendf(q, "(%s.\"id\" = ", alias);
+        sql_bind_int(q, c->p.user_id);
+        sql_appendf(q, " OR %s.\"id\" IN (SELECT u2.\"user_id\" FROM \"user_organization\" u2 "
+                       "WHERE u2.\"deleted_at\" IS NULL AND u2.\"organization_id\" IN ",
+                    alias);
+        orgs_of_user(c, q);
+        sql_append(q, "))");
+        break;
+    case SCOPE_DOC:
+        sql_appendf(q, "((%s.\"documentable_type\" = 'GrantRequest' AND %s.\"documentable_id\" IN ",
+                    alias, alias);
+        grants_of_user(c, q);
+        sql_appendf(q, ") OR (%s.\"documentable_type\" = 'Organization' AND "
+                       "%s.\"documentable_id\" IN ",
+                    alias, alias);
+        orgs_of_user(c, q);
+        sql_append(q, "))");
+        break;
+    default:
+        sql_append(q, "0");
+    }
+}
+
+/* ---- plans: which members to render ---- */
+
+static struct outf *plan_add(struct plan *p)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? p->cap * 2 : 32;
+        p->o = xrealloc(p->o, sizeof *p->o * (size_t)p->cap);
+    }
+    struct outf *o = &p->o[p->n++];
+    memset(o, 0, sizeof *o);
+    sql_init(&o->relsql);
+    sql_init(&o->manysql);
+    o->col = -1;
+    return o;
+}
+
+static int plan_col(struct plan *p, const char *colname)
+{
+    sql_append(&p->cols, ", t.");
+    sql_ident(&p->cols, colname);
+    return p->ncols++;
+}
+
+static void plan_free(struct plan *p)
+{
+    for (int i = 0; i < p->n; i++) {
+        struct outf *o = &p->o[i];
+        if (o->sub) {
+            struct plan sp = {0};
+            sp.o = o->sub;
+            sp.n = o->nsub;
+            sql_init(&sp.cols);
+            plan_free(&sp);
+        }
+        sql_release(&o->relsql);
+        sql_release(&o->manysql);
+    }
+    free(p->o);
+    sql_release(&p->cols);
+    memset(p, 0, sizeof *p);
+}
+
+static void plan_init(struct plan *p, const struct class_def *k)
+{
+    memset(p, 0, sizeof *p);
+    p->cls = k;
+    sql_init(&p->cols);
+    sql_append(&p->cols, "t.\"id\"");
+    p->ncols = 1;
+}
+
+static int visible(const struct field *f)
+{
+    return !(f->flags & FF_SECRET);
+}
+
+static void many_sql(struct outf *o)
+{
+    sql_append(&o->manysql, "SELECT x.\"id\" FROM ");
+    sql_ident(&o->manysql, o->target->name);
+    sql_append(&o->manysql, " x WHERE x.");
+    sql_ident(&o->manysql, o->f->via);
+    sql_append(&o->manysql, " = ? AND x.\"deleted_at\" IS NULL ORDER BY x.\"id\"");
+}
+
+/* Add a field as a plain member (column, alias id array, or has-many id array). */
+static void plan_field(struct plan *p, const struct field *f, const char *key)
+{
+    if (strcmp(f->name, "id") == 0)
+        return; /* always first */
+    struct outf *o = plan_add(p);
+    o->f = f;
+    o->key = key ? key : f->name;
+    if (f->type == FT_HAS_MANY) {
+        o->kind = K_MANY;
+        o->target = registry_class(f->target, strlen(f->target));
+        o->col = 0;
+        many_sql(o);
+    } else if (f->type == FT_REF_ALIAS) {
+        o->kind = K_ALIAS;
+        o->col = plan_col(p, f->via);
+    } else {
+        o->kind = K_COL;
+        o->col = plan_col(p, f->name);
+    }
+}
+
+static unsigned style_mask(const char *style)
+{
+    if (!style || strcmp(style, "detail") == 0 || strcmp(style, "detailed") == 0)
+        return FF_COMPACT | FF_DETAIL;
+    if (strcmp(style, "compact") == 0)
+        return FF_COMPACT;
+    return ~0u; /* full */
+}
+
+/* v1 renders a `*_id` relation under its name without `_id`. */
+static const char *v1_key(struct ctx *c, const struct field *f)
+{
+    size_t n = strlen(f->name);
+    if (f->type != FT_REF || n < 4 || strcmp(f->name + n - 3, "_id") != 0)
+        return f->name;
+    h2o_iovec_t k = h2o_strdup(&c->req->pool, f->name, n - 3);
+    return k.base;
+}
+
+static int via_selected(const struct plan *p, const char *via)
+{
+    for (int i = 0; i < p->n; i++)
+        if (p->o[i].kind == K_COL && strcmp(p->o[i].f->name, via) == 0)
+            return 1;
+    return 0;
+}
+
+/* Fields of a style preset (v1) or all columns (v2 default). */
+static void plan_preset(struct ctx *c, struct plan *p, const struct class_def *k, unsigned mask,
+                        int columns_only)
+{
+    for (int i = 0; i < k->nfields; i++) {
+        const struct field *f = &k->fields[i];
+        if (!visible(f) || strcmp(f->name, "id") == 0)
+            continue;
+        int has_col = registry_has_column(f);
+        if (columns_only && !has_col)
+            continue;
+        if (mask != ~0u && !(f->flags & mask))
+            continue;
+        if (c->version == 1 && f->type == FT_REF_ALIAS && via_selected(p, f->via))
+            continue;
+        plan_field(p, f, c->version == 1 ? v1_key(c, f) : NULL);
+    }
+}
+
+static int has_key(const struct plan *p, const char *key)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->o[i].key, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Resolve a relation parameter value into the sub-plan of the related class. */
+static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t *spec)
+{
+    const struct class_def *k = p->cls;
+    const struct field *f = registry_field(k, name);
+    if (!f || !visible(f) ||
+        (f->type != FT_REF && f->type != FT_REF_ALIAS && f->type != FT_HAS_MANY) || !f->target) {
+        ctx_ignore(c, name);
+        return 0;
+    }
+    const struct class_def *t = registry_class(f->target, strlen(f->target));
+    if (!t) {
+        ctx_ignore(c, name);
+        return 0;
+    }
+    /* The relation replaces a plain member of the same name, keeping its position. */
+    struct outf *o = NULL;
+    for (int i = 0; i < p->n; i++)
+        if (p->o[i].f == f)
+            o = &p->o[i];
+    if (!o) {
+        o = plan_add(p);
+        o->f = f;
+        o->key = c->version == 1 ? v1_key(c, f) : f->name;
+        o->col = f->type == FT_HAS_MANY ? 0
+                 : f->type == FT_REF    ? plan_col(p, f->name)
+                                        : plan_col(p, f->via);
+    } else if (o->kind == K_MANY) {
+        o->col = 0;
+    }
+    o->kind = K_REL;
+    o->target = t;
+    struct plan sp;
+    plan_init(&sp, t);
+    if (json_is_array(spec)) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(spec, i, v)
+        {
+            const char *fn = json_string_value(v);
+            const struct field *sf = fn ? registry_field(t, fn) : NULL;
+            if (!sf || !visible(sf) || has_key(&sp, sf->name)) {
+                if (fn && (!sf || !visible(sf))) {
+                    char both[300];
+                    snprintf(both, sizeof both, "%s.%s", name, fn);
+                    ctx_ignore(c, both);
+                }
+                continue;
+            }
+            plan_field(&sp, sf, NULL);
+        }
+    } else {
+        const char *style = json_string_value(spec);
+        plan_preset(c, &sp, t, style_mask(style), 0);
+    }
+    sql_append(&o->relsql, "SELECT ");
+    sql_append(&o->relsql, sp.cols.buf);
+    sql_append(&o->relsql, " FROM ");
+    sql_ident(&o->relsql, t->name);
+    sql_append(&o->relsql, " t WHERE t.");
+    sql_ident(&o->relsql, f->type == FT_HAS_MANY ? f->via : "id");
+    sql_append(&o->relsql, " = ? AND t.\"deleted_at\" IS NULL ORDER BY t.\"id\"");
+    o->sub = sp.o;
+    o->nsub = sp.n;
+    sql_release(&sp.cols);
+    return 0;
+}
+
+/* Build the plan from cols / all_core / style / relation. 0, or -1 after answering 103. */
+static int plan_build(struct ctx *c, struct plan *p, const struct class_def *k)
+{
+    char err[256];
+    plan_init(p, k);
+    json_t *cols = params_json(c->params, "cols", err, sizeof err);
+    if (!cols && err[0])
+        return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+    if (cols && !json_is_array(cols)) {
+        json_decref(cols);
+        return ctx_error(c, ERR_BAD_PARAM, NULL, "cols must be a JSON array of field names"),
+               -1;
+    }
+    if (cols && json_array_size(cols) > 0) {
+        size_t i;
+        json_t *v;
+        json_array_foreach(cols, i, v)
+        {
+            const char *n = json_string_value(v);
+            if (!n)
+                continue;
+            const struct field *f = registry_field(k, n);
+            if (!f || !visible(f)) {
+                ctx_ignore(c, n);
+                continue;
+            }
+            const char *key = c->version == 1 ? v1_key(c, f) : f->name;
+            if (strcmp(n, "id") == 0 || has_key(p, key))
+                continue;
+            plan_field(p, f, key);
+        }
+        if (params_flag(c->params, "all_core"))
+            plan_preset(c, p, k, ~0u, 1);
+    } else if (c->version == 1) {
+        const char *style = params_str(c->params, "style");
+        plan_preset(c, p, k, style_mask(style), 0);
+    } else {
+        plan_preset(c, p, k, ~0u, 1);
+    }
+    json_decref(cols);
+
+    json_t *rel = params_json(c->params, "relation", err, sizeof err);
+    if (!rel && err[0])
+        return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+    if (rel && !json_is_object(rel)) {
+        json_decref(rel);
+        return ctx_error(c, ERR_BAD_PARAM, NULL, "relation must be a JSON object"), -1;
+    }
+    if (rel) {
+        const char *name;
+        json_t *spec;
+        json_object_foreach(rel, name, spec)
+        {
+            if (!json_is_array(spec) && !json_is_string(spec)) {
+                json_decref(rel);
+                return ctx_error(c, ERR_BAD_PARAM, NULL,
+                                 "relation %s must name an array of fields or a style", name),
+                       -1;
+            }
+            plan_relation(c, p, name, spec);
+        }
+        json_decref(rel);
+    }
+    return 0;
+}
+
+/* ---- rendering ---- */
+
+static int render_value(struct ctx *c, const struct field *f, sqlite3_stmt *st, int col,
+                        struct buf *b)
+{
+    char tmp[48];
+    if (sqlite3_column_type(st, col) == SQLITE_NULL)
+        return 1;
+    switch (f->type) {
+    case FT_INT:
+    case FT_REF:
+        jw_int(b, sqlite3_column_int64(st, col));
+        break;
+    case FT_REF_ALIAS:
+        buf_addc(b, '[');
+        jw_int(b, sqlite3_column_int64(st, col));
+        buf_addc(b, ']');
+        break;
+    case FT_DECIMAL:
+        buf_add(b, tmp, value_format_decimal(sqlite3_column_int64(st, col), f->scale, tmp));
+        break;
+    case FT_FLOAT: {
+        int n = snprintf(tmp, sizeof tmp, "%.15g", sqlite3_column_double(st, col));
+        buf_add(b, tmp, (size_t)n);
+        if (!strpbrk(tmp, ".eEn"))
+            buf_adds(b, ".0");
+        break;
+    }
+    case FT_BOOL:
+        buf_adds(b, sqlite3_column_int64(st, col) ? "true" : "false");
+        break;
+    case FT_DATETIME:
+        jw_str(b, tmp, value_format_datetime(sqlite3_column_int64(st, col), tmp));
+        break;
+    default: {
+        const char *s = (const char *)sqlite3_column_text(st, col);
+        int n = sqlite3_column_bytes(st, col);
+        if ((f->flags & FF_MASKED) && !role_admin_like(c)) {
+            char m[16] = "****";
+            if (n > 4)
+                memcpy(m + 4, s + n - 4, 4);
+            m[n > 4 ? 8 : 4] = 0;
+            jw_strz(b, m);
+        } else {
+            jw_str(b, s, (size_t)n);
+        }
+    }
+    }
+    return 0;
+}
+
+static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_stmt *st,
+                          struct buf *b);
+
+static void render_ids(struct ctx *c, const struct outf *o, int64_t id, struct buf *b)
+{
+    buf_addc(b, '[');
+    sqlite3_stmt *s = records_stmt(c, &o->manysql);
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        int first = 1;
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            jw_sep(b, &first);
+            jw_int(b, sqlite3_column_int64(s, 0));
+        }
+        sqlite3_reset(s);
+    }
+    buf_addc(b, ']');
+}
+
+static void render_rel(struct ctx *c, const struct outf *o, int64_t key, struct buf *b)
+{
+    buf_addc(b, '[');
+    sqlite3_stmt *s = records_stmt(c, &o->relsql);
+    if (s) {
+        sqlite3_bind_int64(s, 1, key);
+        int first = 1;
+        while (sqlite3_step(s) == SQLITE_ROW) {
+            jw_sep(b, &first);
+            render_record(c, o->sub, o->nsub, s, b);
+        }
+        sqlite3_reset(s);
+    }
+    buf_addc(b, ']');
+}
+
+static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_stmt *st,
+                          struct buf *b)
+{
+    buf_adds(b, "{\"id\":");
+    jw_int(b, sqlite3_column_int64(st, 0));
+    int64_t id = sqlite3_column_int64(st, 0);
+    for (int i = 0; i < n; i++) {
+        size_t mark = b->len;
+        buf_addc(b, ',');
+        jw_key(b, o[i].key);
+        int null = 0;
+        switch (o[i].kind) {
+        case K_MANY:
+            render_ids(c, &o[i], id, b);
+            break;
+        case K_REL:
+            if (o[i].f->type == FT_HAS_MANY)
+                render_rel(c, &o[i], id, b);
+            else if (sqlite3_column_type(st, o[i].col) == SQLITE_NULL)
+                buf_adds(b, "[]");
+            else
+                render_rel(c, &o[i], sqlite3_column_int64(st, o[i].col), b);
+            break;
+        default:
+            null = render_value(c, o[i].f, st, o[i].col, b);
+        }
+        if (null) {
+            if (c->version == 2)
+                b->len = mark; /* v2 omits nulls */
+            else
+                buf_adds(b, "null");
+        }
+    }
+    buf_addc(b, '}');
+}
+
+/* ---- list ---- */
+
+static int parse_sort(struct ctx *c, const struct class_def *k, struct sql *order)
+{
+    char err[256];
+    json_t *s = params_json(c->params, "sort", err, sizeof err);
+    if (!s && err[0]) {
+        /* sort=name (a bare word) is a field name, not JSON */
+        const char *raw = params_str(c->params, "sort");
+        if (raw && registry_field(k, raw))
+            s = json_pack("[s]", raw);
+        else
+            return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+    }
+    if (!s) {
+        const char *a = params_str(c->params, "sort_attribute");
+        if (a) {
+            const char *d = params_str(c->params, "sort_order");
+            s = json_pack("[ss]", a, d ? d : "asc");
+        }
+    }
+    int rc = 0;
+    if (s) {
+        json_t *items = s;
+        if (json_is_string(s))
+            items = json_pack("[[O]]", s);
+        else if (json_is_array(s) && json_array_size(s) > 0 &&
+                 json_is_string(json_array_get(s, 0)))
+            items = json_pack("[O]", s);
+        else
+            json_incref(items);
+        if (!json_is_array(items)) {
+            rc = -1;
+            ctx_error(c, ERR_BAD_PARAM, NULL, "sort must be [\"field\",\"asc|desc\"] or a list");
+        }
+        size_t i;
+        json_t *it;
+        json_array_foreach(items, i, it)
+        {
+            if (rc || i >= 16)
+                break;
+            const char *fn = json_string_value(json_array_get(it, 0));
+            const char *dir = json_array_size(it) > 1 ? json_string_value(json_array_get(it, 1))
+                                                      : "asc";
+            const struct field *f = fn ? registry_field(k, fn) : NULL;
+            if (!json_is_array(it) || !fn || !dir || json_array_size(it) > 2) {
+                rc = -1;
+                ctx_error(c, ERR_BAD_PARAM, NULL, "sort entries must be [\"field\",\"asc|desc\"]");
+                break;
+            }
+            if (!f || !visible(f) || f->type == FT_HAS_MANY) {
+                rc = -1;
+                ctx_error(c, ERR_BAD_PARAM, NULL, "unknown sort field '%.100s' for %s", fn,
+                          k->name);
+                break;
+            }
+            int desc = strcasecmp(dir, "desc") == 0;
+            if (!desc && strcasecmp(dir, "asc") != 0) {
+                rc = -1;
+                ctx_error(c, ERR_BAD_PARAM, NULL, "sort direction must be asc or desc, not '%.20s'",
+                          dir);
+                break;
+            }
+            sql_append(order, "t.");
+            sql_ident(order, f->type == FT_REF_ALIAS ? f->via : f->name);
+            sql_append(order, desc ? " DESC, " : " ASC, ");
+        }
+        json_decref(items);
+        json_decref(s);
+    }
+    sql_append(order, "t.\"id\" ASC");
+    return rc;
+}
+
+static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w, int is_list)
+{
+    char err[512];
+    const char *del = is_list ? params_str(c->params, "deleted") : NULL;
+    if (del && strcmp(del, "include") && strcmp(del, "only"))
+        return ctx_error(c, ERR_BAD_PARAM, NULL, "deleted must be include or only"), -1;
+    if (del && role_is(c, "grantee"))
+        return ctx_error(c, ERR_FORBIDDEN, NULL, "deleted records are not listed for grantees"),
+               -1;
+    if (!is_list)
+        sql_append(w, "1");
+    else if (!del)
+        sql_append(w, "t.\"deleted_at\" IS NULL");
+    else if (strcmp(del, "only") == 0)
+        sql_append(w, "t.\"deleted_at\" IS NOT NULL");
+    else
+        sql_append(w, "1");
+    records_scope(c, k, "t", w);
+    if (!is_list)
+        return 0;
+    json_t *f = params_json(c->params, "filter", err, sizeof err);
+    if (!f && err[0])
+        return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+    if (f) {
+        struct filter_env env = {now_unix(), 1, 1};
+        sql_append(w, " AND ");
+        int rc = filter_compile(k, f, "t", &env, w, err, sizeof err);
+        json_decref(f);
+        if (rc != 0)
+            return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+    }
+    return 0;
+}
+
+int records_list(struct ctx *c)
+{
+    const struct class_def *k = c->cls;
+    struct plan p;
+    struct sql w, order, q;
+    int rc = -1;
+    sql_init(&w);
+    sql_init(&order);
+    sql_init(&q);
+    memset(&p, 0, sizeof p);
+    long long per = params_posint(c->params, "per_page", 25);
+    long long page = params_posint(c->params, "page", -2);
+    if (page == -2)
+        page = params_posint(c->params, "current_page", 1);
+    if (per < 0 || page < 0) {
+        ctx_error(c, ERR_BAD_PARAM, NULL, "page and per_page must be positive integers");
+        goto out;
+    }
+    if (per > 500)
+        per = 500;
+    if (plan_build(c, &p, k) != 0 || where_clause(c, k, &w, 1) != 0 ||
+        parse_sort(c, k, &order) != 0)
+        goto out;
+    sql_append(&q, "SELECT count(*) FROM ");
+    sql_ident(&q, k->name);
+    sql_append(&q, " t WHERE ");
+    sql_appendn(&q, w.buf, w.len);
+    /* The count and the page share the WHERE text and its values. */
+    sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
+    if (!st || sql_bind_all(st, &w) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        fprintf(stderr, "list count failed: %s\n", sqlite3_errmsg(c->w->db));
+        goto out;
+    }
+    long long total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    sql_reset(&q);
+    sql_append(&q, "SELECT ");
+    sql_appendn(&q, p.cols.buf, p.cols.len);
+    sql_append(&q, " FROM ");
+    sql_ident(&q, k->name);
+    sql_append(&q, " t WHERE ");
+    sql_appendn(&q, w.buf, w.len);
+    sql_append(&q, " ORDER BY ");
+    sql_appendn(&q, order.buf, order.len);
+    sql_appendf(&q, " LIMIT %lld OFFSET %lld", per, (page - 1) * per);
+    st = stmt_get(c->w, q.buf, q.len);
+    if (!st || sql_bind_all(st, &w) != SQLITE_OK) {
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        fprintf(stderr, "list query failed: %s\n", sqlite3_errmsg(c->w->db));
+        goto out;
+    }
+    buf_adds(&c->out, "{\"records\":{");
+    jw_key(&c->out, k->name);
+    buf_addc(&c->out, '[');
+    int first = 1, s;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        jw_sep(&c->out, &first);
+        render_record(c, p.o, p.n, st, &c->out);
+    }
+    sqlite3_reset(st);
+    if (s != SQLITE_DONE) {
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        goto out;
+    }
+    long long pages = total == 0 ? 1 : (total + per - 1) / per;
+    buf_adds(&c->out, "]},\"total_pages\":");
+    jw_int(&c->out, pages);
+    buf_adds(&c->out, ",\"total_entries\":");
+    jw_int(&c->out, total);
+    buf_adds(&c->out, ",\"current_page\":");
+    jw_int(&c->out, page);
+    buf_adds(&c->out, ",\"per_page\":");
+    jw_int(&c->out, per);
+    buf_addc(&c->out, '}');
+    ctx_send(c, 200, "application/json; charset=utf-8");
+    rc = 0;
+out:
+    records_release_temp(c->w);
+    plan_free(&p);
+    sql_release(&w);
+    sql_release(&order);
+    sql_release(&q);
+    return rc;
+}
+
+/* ---- fetch ---- */
+
+int records_render_one(struct ctx *c, int64_t id)
+{
+    const struct class_def *k = c->cls;
+    struct plan p;
+    struct sql q;
+    int rc = -1;
+    sql_init(&q);
+    memset(&p, 0, sizeof p);
+    if (plan_build(c, &p, k) != 0)
+        goto out;
+    sql_append(&q, "SELECT ");
+    sql_appendn(&q, p.cols.buf, p.cols.len);
+    sql_append(&q, " FROM ");
+    sql_ident(&q, k->name);
+    sql_append(&q, " t WHERE t.\"id\" = ");
+    sql_bind_int(&q, id);
+    records_scope(c, k, "t", &q);
+    sqlite3_stmt *st = records_stmt(c, &q);
+    if (!st) {
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        goto out;
+    }
+    int s = sqlite3_step(st);
+    if (s == SQLITE_DONE) {
+        sqlite3_reset(st);
+        ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", k->camel,
+                  (long long)id);
+        goto out;
+    }
+    if (s != SQLITE_ROW) {
+        sqlite3_reset(st);
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        goto out;
+    }
+    c->out.len = 0;
+    buf_addc(&c->out, '{');
+    jw_key(&c->out, k->name);
+    render_record(c, p.o, p.n, st, &c->out);
+    buf_addc(&c->out, '}');
+    sqlite3_reset(st);
+    rc = 0;
+out:
+    records_release_temp(c->w);
+    plan_free(&p);
+    sql_release(&q);
+    return rc;
+}
+
+int records_fetch(struct ctx *c)
+{
+    if (records_render_one(c, c->id) == 0)
+        ctx_send(c, 200, "application/json; charset=utf-8");
+    return 0;
+}

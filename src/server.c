@@ -1,0 +1,239 @@
+/* HTTP serving on h2o 2.2's own event loop: one loop, listener (SO_REUSEPORT) and
+ * database connection per worker thread; handlers run synchronously on their loop.
+ * Signals: SIGTERM/SIGINT stop accepting, let in-flight requests finish, exit 0. */
+#include "server.h"
+#include "api.h"
+#include "auth.h"
+#include "db.h"
+#include "util.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <openssl/ssl.h>
+
+#define MAX_THREADS 64
+
+static h2o_globalconf_t config;
+static atomic_int stopping;
+static struct sockaddr_storage bind_addr;
+static socklen_t bind_len;
+static SSL_CTX *ssl_ctx;
+
+struct thread {
+    pthread_t tid;
+    int index;
+    int fd;
+    struct worker w;
+    const struct server_opts *o;
+    int ok;
+};
+
+struct handler {
+    h2o_handler_t super;
+};
+
+static __thread struct worker *tls_worker;
+
+static int on_req(h2o_handler_t *self, h2o_req_t *req)
+{
+    (void)self;
+    return api_handle(tls_worker, req);
+}
+
+static void on_accept(h2o_socket_t *listener, const char *err)
+{
+    if (err != NULL)
+        return;
+    h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
+    if (sock == NULL)
+        return;
+    h2o_accept(listener->data, sock);
+}
+
+static int open_listener(const struct sockaddr *sa, socklen_t len)
+{
+    int on = 1;
+    int fd = socket(sa->sa_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return -1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
+    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on);
+    if (bind(fd, sa, len) != 0 || listen(fd, 1024) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+static void *run_loop(void *arg)
+{
+    struct thread *t = arg;
+    h2o_context_t ctx;
+    h2o_accept_ctx_t accept_ctx = {0};
+    tls_worker = &t->w;
+    h2o_context_init(&ctx, h2o_evloop_create(), &config);
+    accept_ctx.ctx = &ctx;
+    accept_ctx.hosts = config.hosts;
+    accept_ctx.ssl_ctx = ssl_ctx;
+    h2o_socket_t *listener = h2o_evloop_socket_create(ctx.loop, t->fd, H2O_SOCKET_FLAG_DONT_READ);
+    listener->data = &accept_ctx;
+    h2o_socket_read_start(listener, on_accept);
+    while (!atomic_load(&stopping))
+        h2o_evloop_run(ctx.loop, 100);
+    /* Stop accepting, then give requests in flight a moment to complete. Handlers are
+     * synchronous, so a request that has been read is answered within one loop turn. */
+    h2o_socket_read_stop(listener);
+    h2o_socket_close(listener);
+    int64_t until = now_usec() + 300000;
+    while (now_usec() < until)
+        h2o_evloop_run(ctx.loop, 20);
+    return NULL;
+}
+
+static int parse_listen(const char *spec, char *err, size_t errlen)
+{
+    char host[256];
+    const char *colon = strrchr(spec, ':');
+    if (!colon || (size_t)(colon - spec) >= sizeof host) {
+        snprintf(err, errlen, "--listen wants HOST:PORT");
+        return -1;
+    }
+    memcpy(host, spec, (size_t)(colon - spec));
+    host[colon - spec] = 0;
+    char *h = host;
+    if (h[0] == '[') { /* [::1]:8080 */
+        h++;
+        h[strcspn(h, "]")] = 0;
+    }
+    struct addrinfo hints = {0}, *res = NULL;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_NUMERICSERV | AI_PASSIVE;
+    if (getaddrinfo(*h ? h : NULL, colon + 1, &hints, &res) != 0 || !res) {
+        snprintf(err, errlen, "cannot resolve %s", spec);
+        return -1;
+    }
+    memcpy(&bind_addr, res->ai_addr, res->ai_addrlen);
+    bind_len = res->ai_addrlen;
+    freeaddrinfo(res);
+    return 0;
+}
+
+static void on_signal(int sig)
+{
+    (void)sig;
+    atomic_store(&stopping, 1);
+}
+
+static int setup_tls(const struct server_opts *o, char *err, size_t errlen)
+{
+    if (!o->tls_cert)
+        return 0;
+    ssl_ctx = SSL_CTX_new(TLS_server_method());
+    if (!ssl_ctx)
+        return -1;
+    SSL_CTX_set_min_proto_version(ssl_ctx, TLS1_2_VERSION);
+    if (SSL_CTX_use_certificate_chain_file(ssl_ctx, o->tls_cert) != 1 ||
+        SSL_CTX_use_PrivateKey_file(ssl_ctx, o->tls_key, SSL_FILETYPE_PEM) != 1) {
+        snprintf(err, errlen, "cannot load TLS certificate or key");
+        return -1;
+    }
+    h2o_ssl_register_alpn_protocols(ssl_ctx, h2o_http2_alpn_protocols);
+    return 0;
+}
+
+int server_run(const struct server_opts *o)
+{
+    char err[256], host[INET6_ADDRSTRLEN];
+    struct thread *threads = xcalloc((size_t)o->threads, sizeof *threads);
+    int rc = -1, started = 0;
+
+    signal(SIGPIPE, SIG_IGN);
+    if (parse_listen(o->listen, err, sizeof err) != 0 || setup_tls(o, err, sizeof err) != 0)
+        goto fail;
+    {
+        /* Migrate once, before the workers open their own connections. */
+        sqlite3 *db = db_open(o->db_path, 0, err, sizeof err);
+        if (!db)
+            goto fail;
+        int m = db_migrate(db, err, sizeof err);
+        if (m == 0)
+            auth_purge_expired(db);
+        db_close(db);
+        if (m != 0)
+            goto fail;
+    }
+    h2o_config_init(&config);
+    config.max_request_entity_size = o->max_body;
+    config.http1.req_timeout = 30000;
+    config.http2.idle_timeout = 30000;
+    h2o_hostconf_t *hc = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")),
+                                                  65535);
+    h2o_pathconf_t *pc = h2o_config_register_path(hc, "/", 0);
+    struct handler *hd = (struct handler *)h2o_create_handler(pc, sizeof *hd);
+    hd->super.on_req = on_req;
+
+    /* With port 0 the first listener picks the port; the others bind the same one. */
+    for (int i = 0; i < o->threads; i++) {
+        threads[i].fd = open_listener((struct sockaddr *)&bind_addr, bind_len);
+        if (threads[i].fd < 0) {
+            snprintf(err, sizeof err, "cannot listen on %s: %s", o->listen, strerror(errno));
+            goto fail;
+        }
+        if (i == 0)
+            getsockname(threads[0].fd, (struct sockaddr *)&bind_addr, &bind_len);
+        if (worker_init(&threads[i].w, i, o, err, sizeof err) != 0)
+            goto fail;
+        threads[i].index = i;
+        threads[i].o = o;
+    }
+    struct sigaction sa = {0};
+    sa.sa_handler = on_signal;
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGINT, &sa, NULL);
+    for (int i = 0; i < o->threads; i++) {
+        if (pthread_create(&threads[i].tid, NULL, run_loop, &threads[i]) != 0)
+            break;
+        started++;
+    }
+    int port;
+    if (bind_addr.ss_family == AF_INET6) {
+        struct sockaddr_in6 *a6 = (struct sockaddr_in6 *)&bind_addr;
+        inet_ntop(AF_INET6, &a6->sin6_addr, host, sizeof host);
+        port = ntohs(a6->sin6_port);
+        fprintf(stderr, "listening on %s://[%s]:%d\n", ssl_ctx ? "https" : "http", host, port);
+    } else {
+        struct sockaddr_in *a4 = (struct sockaddr_in *)&bind_addr;
+        inet_ntop(AF_INET, &a4->sin_addr, host, sizeof host);
+        port = ntohs(a4->sin_port);
+        fprintf(stderr, "listening on %s://%s:%d\n", ssl_ctx ? "https" : "http", host, port);
+    }
+    fflush(stderr);
+    for (int i = 0; i < started; i++)
+        pthread_join(threads[i].tid, NULL);
+    rc = started == o->threads ? 0 : -1;
+    fprintf(stderr, "grantd: stopped\n");
+    for (int i = 0; i < o->threads; i++)
+        worker_release(&threads[i].w);
+    free(threads);
+    return rc;
+fail:
+    fprintf(stderr, "grantd serve: %s\n", err);
+    for (int i = 0; i < o->threads; i++) {
+        if (threads[i].fd > 0)
+            close(threads[i].fd);
+        worker_release(&threads[i].w);
+    }
+    free(threads);
+    return -1;
+}

@@ -1,0 +1,160 @@
+/* SQL text builder with bound values (see sql.h). Aborts on out-of-memory, as every
+ * allocation wrapper in grantd does. */
+#include "sql.h"
+#include "util.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void sql_init(struct sql *q)
+{
+    memset(q, 0, sizeof *q);
+}
+
+void sql_reset(struct sql *q)
+{
+    for (int i = 0; i < q->nargs; i++)
+        free(q->args[i].s);
+    q->nargs = 0;
+    q->len = 0;
+    if (q->buf)
+        q->buf[0] = 0;
+}
+
+void sql_release(struct sql *q)
+{
+    sql_reset(q);
+    free(q->buf);
+    free(q->args);
+    memset(q, 0, sizeof *q);
+}
+
+void sql_appendn(struct sql *q, const char *s, size_t n)
+{
+    if (q->len + n + 1 > q->cap) {
+        size_t cap = q->cap ? q->cap : 256;
+        while (cap < q->len + n + 1)
+            cap *= 2;
+        q->buf = xrealloc(q->buf, cap);
+        q->cap = cap;
+    }
+    memcpy(q->buf + q->len, s, n);
+    q->len += n;
+    q->buf[q->len] = 0;
+}
+
+void sql_append(struct sql *q, const char *s)
+{
+    sql_appendn(q, s, strlen(s));
+}
+
+void sql_appendf(struct sql *q, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(tmp, sizeof tmp, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return;
+    if ((size_t)n < sizeof tmp) {
+        sql_appendn(q, tmp, (size_t)n);
+        return;
+    }
+    char *big = xmalloc((size_t)n + 1);
+    va_start(ap, fmt);
+    vsnprintf(big, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    sql_appendn(q, big, (size_t)n);
+    free(big);
+}
+
+void sql_ident(struct sql *q, const char *ident)
+{
+    /* Registry identifiers are [a-z0-9_] only; quoting keeps `user` and the like legal. */
+    sql_append(q, "\"");
+    sql_append(q, ident);
+    sql_append(q, "\"");
+}
+
+static struct sqlv *push(struct sql *q)
+{
+    if (q->nargs == q->cargs) {
+        q->cargs = q->cargs ? q->cargs * 2 : 8;
+        q->args = xrealloc(q->args, sizeof *q->args * (size_t)q->cargs);
+    }
+    struct sqlv *v = &q->args[q->nargs++];
+    memset(v, 0, sizeof *v);
+    sql_append(q, "?");
+    return v;
+}
+
+void sql_bind_int(struct sql *q, int64_t v)
+{
+    struct sqlv *a = push(q);
+    a->t = SQLV_INT;
+    a->i = v;
+}
+
+void sql_bind_real(struct sql *q, double v)
+{
+    struct sqlv *a = push(q);
+    a->t = SQLV_REAL;
+    a->d = v;
+}
+
+void sql_bind_text(struct sql *q, const char *s, size_t n)
+{
+    struct sqlv *a = push(q);
+    a->t = SQLV_TEXT;
+    a->s = xmalloc(n + 1);
+    memcpy(a->s, s, n);
+    a->s[n] = 0;
+    a->i = (int64_t)n;
+}
+
+void sql_bind_null(struct sql *q)
+{
+    push(q)->t = SQLV_NULL;
+}
+
+int sql_bind_all(sqlite3_stmt *st, const struct sql *q)
+{
+    for (int i = 0; i < q->nargs; i++) {
+        const struct sqlv *a = &q->args[i];
+        int rc = SQLITE_OK;
+        switch (a->t) {
+        case SQLV_NULL:
+            rc = sqlite3_bind_null(st, i + 1);
+            break;
+        case SQLV_INT:
+            rc = sqlite3_bind_int64(st, i + 1, a->i);
+            break;
+        case SQLV_REAL:
+            rc = sqlite3_bind_double(st, i + 1, a->d);
+            break;
+        case SQLV_TEXT:
+            rc = sqlite3_bind_text(st, i + 1, a->s, (int)a->i, SQLITE_TRANSIENT);
+            break;
+        }
+        if (rc != SQLITE_OK)
+            return rc;
+    }
+    return SQLITE_OK;
+}
+
+int sql_prepare(sqlite3 *db, const struct sql *q, sqlite3_stmt **out)
+{
+    *out = NULL;
+    int rc = sqlite3_prepare_v2(db, q->buf ? q->buf : "", (int)q->len, out, NULL);
+    if (rc != SQLITE_OK)
+        return rc;
+    rc = sql_bind_all(*out, q);
+    if (rc != SQLITE_OK) {
+        sqlite3_finalize(*out);
+        *out = NULL;
+    }
+    return rc;
+}

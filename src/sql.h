@@ -1,0 +1,43 @@
+/* A SQL statement under construction: text plus bound values. Identifiers may only come
+ * from the class registry (sql_ident quotes them); every client value goes through a
+ * sql_bind_* call, which appends a `?` placeholder. Nothing here talks to a database
+ * except sql_prepare, which prepares and binds on SQLite. */
+#ifndef GRANTD_SQL_H
+#define GRANTD_SQL_H
+
+#include <stdint.h>
+#include <stddef.h>
+#include <sqlite3.h>
+
+enum sqlv_type { SQLV_NULL, SQLV_INT, SQLV_REAL, SQLV_TEXT };
+
+struct sqlv {
+    enum sqlv_type t;
+    int64_t i;
+    double d;
+    char *s; /* owned by the struct sql */
+};
+
+struct sql {
+    char *buf;
+    size_t len, cap;
+    struct sqlv *args;
+    int nargs, cargs;
+};
+
+void sql_init(struct sql *q);
+void sql_release(struct sql *q);
+void sql_reset(struct sql *q); /* empty text and values, keep memory */
+void sql_append(struct sql *q, const char *s);
+void sql_appendn(struct sql *q, const char *s, size_t n);
+void sql_appendf(struct sql *q, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void sql_ident(struct sql *q, const char *ident); /* "ident", registry names only */
+void sql_bind_int(struct sql *q, int64_t v);
+void sql_bind_real(struct sql *q, double v);
+void sql_bind_text(struct sql *q, const char *s, size_t n);
+void sql_bind_null(struct sql *q);
+/* Prepare q on db and bind its values; 0 or a SQLite error code. */
+int sql_prepare(sqlite3 *db, const struct sql *q, sqlite3_stmt **out);
+int sql_bind_all(sqlite3_stmt *st, const struct sql *q);
+
+#endif

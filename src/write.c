@@ -1,0 +1,703 @@
+/* The write side of the API: create, update (PUT and PATCH) and soft delete. Each write
+ * validates every field first (all failures reported together, nothing written), then
+ * runs in one IMMEDIATE transaction that also records workflow transitions; the commit is
+ * flushed to stable storage (synchronous=FULL) before the answer is rendered. */
+#include "auth.h"
+#include "db.h"
+#include "jsonw.h"
+#include "params.h"
+#include "records.h"
+#include "value.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct change {
+    const struct field *f;
+    struct sqlv v; /* SQLV_NULL clears */
+};
+
+struct changes {
+    struct change c[256];
+    int n;
+};
+
+static void add_detail(json_t *details, const struct field *f, const char *name,
+                       const char *problem)
+{
+    json_array_append_new(details, json_pack("{s:s,s:s}", "field", f ? f->name : name,
+                                             "problem", problem));
+}
+
+/* "program_organization_id" -> "Program organization" (Rails' humanize). */
+static void humanize(const char *name, char *out, size_t outlen)
+{
+    size_t n = strlen(name);
+    if (n > 3 && strcmp(name + n - 3, "_id") == 0)
+        n -= 3;
+    size_t o = 0;
+    for (size_t i = 0; i < n && o + 1 < outlen; i++)
+        out[o++] = name[i] == '_' ? ' ' : name[i];
+    out[o] = 0;
+    if (out[0] >= 'a' && out[0] <= 'z')
+        out[0] = (char)(out[0] - 32);
+}
+
+static size_t utf8_chars(const char *s, size_t n)
+{
+    size_t c = 0;
+    for (size_t i = 0; i < n; i++)
+        if (((unsigned char)s[i] & 0xC0) != 0x80)
+            c++;
+    return c;
+}
+
+/* A JSON number as exact decimal text: integers as is; reals through the shortest of
+ * %.15g that round-trips (jansson holds a double, exact to 15 significant digits). */
+static int number_text(json_t *v, char *buf, size_t len)
+{
+    if (json_is_integer(v)) {
+        snprintf(buf, len, "%lld", (long long)json_integer_value(v));
+        return 0;
+    }
+    double d = json_real_value(v);
+    if (!isfinite(d))
+        return -1;
+    snprintf(buf, len, "%.15g", d);
+    if (strtod(buf, NULL) != d)
+        return -2; /* more than 15 significant digits */
+    if (strchr(buf, 'e') || strchr(buf, 'E')) {
+        snprintf(buf, len, "%.*f", 15, d);
+        /* trim trailing zeros of the fixed form */
+        char *dot = strchr(buf, '.');
+        if (dot) {
+            char *e = buf + strlen(buf) - 1;
+            while (e > dot && *e == '0')
+                *e-- = 0;
+            if (e == dot)
+                *e = 0;
+        }
+    }
+    return 0;
+}
+
+static int convert(const struct field *f, json_t *v, struct sqlv *out, char *problem,
+                   size_t plen)
+{
+    char tmp[64];
+    const char *s = json_string_value(v);
+    size_t sl = s ? json_string_length(v) : 0;
+    memset(out, 0, sizeof *out);
+    if (json_is_null(v) || (s && sl == 0)) {
+        out->t = SQLV_NULL;
+        return 0;
+    }
+    switch (f->type) {
+    case FT_INT:
+    case FT_REF:
+        out->t = SQLV_INT;
+        if (json_is_integer(v)) {
+            out->i = json_integer_value(v);
+            return 0;
+        }
+        if (s && value_parse_int(s, sl, &out->i) == 0)
+            return 0;
+        snprintf(problem, plen, "is not an integer");
+        return -1;
+    case FT_DECIMAL: {
+        int rc;
+        out->t = SQLV_INT;
+        if (json_is_number(v)) {
+            rc = number_text(v, tmp, sizeof tmp);
+            if (rc == 0)
+                rc = value_parse_decimal(tmp, strlen(tmp), f->scale, &out->i);
+        } else if (s) {
+            rc = value_parse_decimal(s, sl, f->scale, &out->i);
+        } else {
+            rc = -1;
+        }
+        if (rc == 0)
+            return 0;
+        if (rc == -2)
+            snprintf(problem, plen, "has more than 15 significant digits");
+        else if (rc == -3)
+            snprintf(problem, plen, "has more than %d decimal places", f->scale);
+        else
+            snprintf(problem, plen, "is not a decimal number");
+        return -1;
+    }
+    case FT_FLOAT:
+        out->t = SQLV_REAL;
+        if (json_is_number(v)) {
+            out->d = json_number_value(v);
+            return 0;
+        }
+        if (s) {
+            char *end;
+            char b[64];
+            snprintf(b, sizeof b, "%.*s", (int)(sl < 63 ? sl : 63), s);
+            out->d = strtod(b, &end);
+            if (*end == 0 && end != b && isfinite(out->d))
+                return 0;
+        }
+        snprintf(problem, plen, "is not a number");
+        return -1;
+    case FT_BOOL:
+        out->t = SQLV_INT;
+        if (json_is_boolean(v)) {
+            out->i = json_is_true(v);
+            return 0;
+        }
+        if (json_is_integer(v) && (json_integer_value(v) == 0 || json_integer_value(v) == 1)) {
+            out->i = json_integer_value(v);
+            return 0;
+        }
+        if (s && (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "false") ||
+                  !strcmp(s, "0"))) {
+            out->i = !strcmp(s, "true") || !strcmp(s, "1");
+            return 0;
+        }
+        snprintf(problem, plen, "is not a boolean");
+        return -1;
+    case FT_DATE:
+        if (s && value_parse_date(s, sl, NULL) == 0) {
+            out->t = SQLV_TEXT;
+            out->s = xstrndup(s, sl);
+            out->i = (int64_t)sl;
+            return 0;
+        }
+        snprintf(problem, plen, "is not a date (YYYY-MM-DD)");
+        return -1;
+    case FT_DATETIME:
+        out->t = SQLV_INT;
+        if (s && value_parse_datetime(s, sl, &out->i) == 0)
+            return 0;
+        snprintf(problem, plen, "is not a datetime (RFC 3339 or YYYY-MM-DD)");
+        return -1;
+    default: { /* string, text */
+        int maxlen = f->maxlen ? f->maxlen : f->type == FT_TEXT ? 65535 : 255;
+        if (json_is_number(v) && number_text(v, tmp, sizeof tmp) == 0) {
+            s = tmp;
+            sl = strlen(tmp);
+        }
+        if (!s) {
+            snprintf(problem, plen, "is not a string");
+            return -1;
+        }
+        if (utf8_chars(s, sl) > (size_t)maxlen) {
+            snprintf(problem, plen, "is too long (maximum is %d characters)", maxlen);
+            return -1;
+        }
+        if (f->enumvals) {
+            const char *e = f->enumvals;
+            int ok = 0;
+            while (*e && !ok) {
+                size_t l = strcspn(e, "|");
+                ok = l == sl && memcmp(e, s, l) == 0;
+                e += l + (e[l] == '|');
+            }
+            if (!ok) {
+                snprintf(problem, plen, "is not one of %s", f->enumvals);
+                return -1;
+            }
+        }
+        out->t = SQLV_TEXT;
+        out->s = xstrndup(s, sl);
+        out->i = (int64_t)sl;
+        return 0;
+    }
+    }
+}
+
+static void changes_free(struct changes *ch)
+{
+    for (int i = 0; i < ch->n; i++)
+        free(ch->c[i].v.s);
+    ch->n = 0;
+}
+
+static struct change *find_change(struct changes *ch, const char *name)
+{
+    for (int i = 0; i < ch->n; i++)
+        if (strcmp(ch->c[i].f->name, name) == 0)
+            return &ch->c[i];
+    return NULL;
+}
+
+static void bind_value(struct sql *q, const struct sqlv *v)
+{
+    switch (v->t) {
+    case SQLV_INT:
+        sql_bind_int(q, v->i);
+        break;
+    case SQLV_REAL:
+        sql_bind_real(q, v->d);
+        break;
+    case SQLV_TEXT:
+        sql_bind_text(q, v->s, (size_t)v->i);
+        break;
+    default:
+        sql_bind_null(q);
+    }
+}
+
+/* Collect and convert `data`. Returns 0; -1 when it already answered (403/103). */
+static int collect(struct ctx *c, json_t *data, int is_create, struct changes *ch,
+                   json_t *details)
+{
+    const struct class_def *k = c->cls;
+    const char *key;
+    json_t *v;
+    char problem[160];
+    json_object_foreach(data, key, v)
+    {
+        const struct field *f = registry_field(k, key);
+        json_t *val = v;
+        if (!f && json_is_object(v)) {
+            /* "program": {"id": 12} sets program_id */
+            char idname[160];
+            snprintf(idname, sizeof idname, "%s_id", key);
+            const struct field *g = registry_field(k, idname);
+            if (g && g->type == FT_REF)
+                f = g;
+        }
+        if (f && f->type == FT_REF_ALIAS)
+            f = registry_field(k, f->via);
+        if (f && json_is_object(val)) {
+            if (f->type != FT_REF) {
+                add_detail(details, f, key, "must not be an object");
+                continue;
+            }
+            val = json_object_get(val, "id");
+            if (!val) {
+                add_detail(details, f, key, "needs an id");
+                continue;
+            }
+        }
+        if (!f || (f->flags & (FF_SECRET | FF_READONLY | FF_SERVER)) ||
+            !registry_has_column(f)) {
+            ctx_ignore(c, key);
+            continue;
+        }
+        if ((f->flags & FF_ADMINSET) && !role_is(c, "admin")) {
+            ctx_error(c, ERR_FORBIDDEN, NULL, "only an admin may set %s", f->name);
+            return -1;
+        }
+        if (role_is(c, "grantee") && (f->flags & FF_GRANTEE_RO) &&
+            (!is_create || f->type != FT_REF)) {
+            ctx_error(c, ERR_FORBIDDEN, NULL, "a grantee may not set %s", f->name);
+            return -1;
+        }
+        if (find_change(ch, f->name))
+            continue;
+        if (ch->n >= (int)(sizeof ch->c / sizeof ch->c[0])) {
+            ctx_error(c, ERR_BAD_PARAM, NULL, "too many fields in data");
+            return -1;
+        }
+        struct change *x = &ch->c[ch->n];
+        if (convert(f, val, &x->v, problem, sizeof problem) != 0) {
+            add_detail(details, f, key, problem);
+            continue;
+        }
+        x->f = f;
+        ch->n++;
+    }
+    return 0;
+}
+
+static int ref_exists(struct ctx *c, const char *table, int64_t id)
+{
+    struct sql q;
+    sql_init(&q);
+    sql_append(&q, "SELECT 1 FROM ");
+    sql_ident(&q, table);
+    sql_append(&q, " WHERE \"id\" = ? AND \"deleted_at\" IS NULL");
+    sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
+    sql_release(&q);
+    if (!st)
+        return 0;
+    sqlite3_bind_int64(st, 1, id);
+    int ok = sqlite3_step(st) == SQLITE_ROW;
+    sqlite3_reset(st);
+    return ok;
+}
+
+/* Required fields, references. */
+static void check_rules(struct ctx *c, struct changes *ch, int is_create, json_t *details)
+{
+    const struct class_def *k = c->cls;
+    char msg[200];
+    for (int i = 0; i < k->nfields; i++) {
+        const struct field *f = &k->fields[i];
+        if (!(f->flags & FF_REQUIRED))
+            continue;
+        struct change *x = find_change(ch, f->name);
+        if ((is_create && (!x || x->v.t == SQLV_NULL)) || (!is_create && x && x->v.t == SQLV_NULL))
+            add_detail(details, f, f->name, "can't be blank");
+    }
+    for (int i = 0; i < ch->n; i++) {
+        const struct field *f = ch->c[i].f;
+        if (f->type != FT_REF || ch->c[i].v.t != SQLV_INT || !f->target)
+            continue;
+        const struct class_def *t = registry_class(f->target, strlen(f->target));
+        if (t && !ref_exists(c, t->name, ch->c[i].v.i)) {
+            snprintf(msg, sizeof msg, "refers to a missing %s (id %lld)", t->name,
+                     (long long)ch->c[i].v.i);
+            add_detail(details, f, f->name, msg);
+        }
+    }
+}
+
+static int validation_error(struct ctx *c, json_t *details)
+{
+    struct buf m;
+    char h[200];
+    buf_init(&m);
+    buf_adds(&m, "#<Exception: [");
+    size_t i;
+    json_t *d;
+    json_array_foreach(details, i, d)
+    {
+        const char *f = json_string_value(json_object_get(d, "field"));
+        const char *p = json_string_value(json_object_get(d, "problem"));
+        humanize(f ? f : "", h, sizeof h);
+        if (i)
+            buf_adds(&m, ", ");
+        buf_addc(&m, '"');
+        buf_adds(&m, h);
+        buf_addc(&m, ' ');
+        buf_adds(&m, p ? p : "is invalid");
+        buf_addc(&m, '"');
+    }
+    buf_adds(&m, "]>");
+    ctx_error(c, ERR_VALIDATION, details, "%s", m.s);
+    buf_release(&m);
+    return 0;
+}
+
+static const char *state_list(const struct class_def *k, const char *from, char *out,
+                              size_t outlen)
+{
+    out[0] = 0;
+    for (int i = 0; i < k->wf->ntransitions; i++) {
+        if (strcmp(k->wf->transitions[i].from, from) != 0)
+            continue;
+        if (out[0])
+            strncat(out, ", ", outlen - strlen(out) - 1);
+        strncat(out, k->wf->transitions[i].to, outlen - strlen(out) - 1);
+    }
+    return out[0] ? out : "none";
+}
+
+static int record_event(struct ctx *c, int64_t id, const char *old_state, const char *new_state,
+                        int64_t now)
+{
+    const struct class_def *we = registry_class("workflow_event", 14);
+    if (!we)
+        return 0;
+    struct sql q, vals;
+    sql_init(&q);
+    sql_init(&vals);
+    sql_append(&q, "INSERT INTO \"workflow_event\"(\"created_at\", \"updated_at\"");
+    sql_bind_int(&vals, now);
+    sql_append(&vals, ", ");
+    sql_bind_int(&vals, now);
+    struct {
+        const char *name;
+        int kind; /* 0 text, 1 int */
+        const char *s;
+        int64_t i;
+    } cols[] = {
+        {"workflowable_type", 0, c->cls->camel, 0}, {"workflowable_id", 1, NULL, id},
+        {"old_state", 0, old_state, 0},             {"new_state", 0, new_state, 0},
+        {"created_by_id", 1, NULL, c->p.user_id},   {"updated_by_id", 1, NULL, c->p.user_id},
+        {"change_type", 0, "state", 0},
+    };
+    for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
+        if (!registry_field(we, cols[i].name))
+            continue;
+        sql_append(&q, ", ");
+        sql_ident(&q, cols[i].name);
+        sql_append(&vals, ", ");
+        if (cols[i].kind == 1)
+            sql_bind_int(&vals, cols[i].i);
+        else if (cols[i].s)
+            sql_bind_text(&vals, cols[i].s, strlen(cols[i].s));
+        else
+            sql_bind_null(&vals);
+    }
+    sql_append(&q, ") VALUES(");
+    sql_appendn(&q, vals.buf, vals.len);
+    sql_append(&q, ")");
+    sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
+    int rc = st && sql_bind_all(st, &vals) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE ? 0
+                                                                                             : -1;
+    if (st)
+        sqlite3_reset(st);
+    sql_release(&q);
+    sql_release(&vals);
+    return rc;
+}
+
+static int begin(struct ctx *c)
+{
+    if (db_exec(c->w->db, "BEGIN IMMEDIATE", NULL, 0) != 0) {
+        ctx_error(c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");
+        return -1;
+    }
+    return 0;
+}
+
+static void rollback(struct ctx *c)
+{
+    db_exec(c->w->db, "ROLLBACK", NULL, 0);
+}
+
+static int commit(struct ctx *c)
+{
+    if (db_exec(c->w->db, "COMMIT", NULL, 0) != 0) {
+        rollback(c);
+        ctx_error(c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");
+        return -1;
+    }
+    return 0;
+}
+
+/* Is record id of the request's class visible to the caller (grantee scope)? Returns
+ * 1 visible, 0 not, and the current state into state (when the class has one). */
+static int load_current(struct ctx *c, int64_t id, char *state, size_t slen, int *deleted)
+{
+    struct sql q;
+    sql_init(&q);
+    sql_append(&q, "SELECT t.\"deleted_at\"");
+    if (c->cls->wf)
+        sql_append(&q, ", t.\"state\"");
+    sql_append(&q, " FROM ");
+    sql_ident(&q, c->cls->name);
+    sql_append(&q, " t WHERE t.\"id\" = ");
+    sql_bind_int(&q, id);
+    records_scope(c, c->cls, "t", &q);
+    sqlite3_stmt *st = records_stmt(c, &q);
+    int found = 0;
+    state[0] = 0;
+    if (st && sqlite3_step(st) == SQLITE_ROW) {
+        found = 1;
+        *deleted = sqlite3_column_type(st, 0) != SQLITE_NULL;
+        if (c->cls->wf && sqlite3_column_type(st, 1) != SQLITE_NULL)
+            snprintf(state, slen, "%s", (const char *)sqlite3_column_text(st, 1));
+    }
+    if (st)
+        sqlite3_reset(st);
+    sql_release(&q);
+    return found;
+}
+
+static int write_record(struct ctx *c, int is_create)
+{
+    const struct class_def *k = c->cls;
+    char err[256], cur[64] = "", allowed[512];
+    struct changes *ch = xcalloc(1, sizeof *ch);
+    json_t *details = json_array();
+    json_t *data = params_json(c->params, "data", err, sizeof err);
+    struct sql q, vals;
+    int in_tx = 0, deleted = 0;
+    int64_t now = now_unix(), id = c->id;
+    sql_init(&q);
+    sql_init(&vals);
+    if (!data && err[0]) {
+        ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err);
+        goto out;
+    }
+    if (!data)
+        data = json_object();
+    if (!json_is_object(data)) {
+        ctx_error(c, ERR_BAD_PARAM, NULL, "data must be a JSON object");
+        goto out;
+    }
+    if (collect(c, data, is_create, ch, details) != 0)
+        goto out;
+    if (begin(c) != 0)
+        goto out;
+    in_tx = 1;
+    if (!is_create && !load_current(c, id, cur, sizeof cur, &deleted)) {
+        ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", k->camel,
+                  (long long)id);
+        goto out;
+    }
+    check_rules(c, ch, is_create, details);
+    struct change *st = k->wf ? find_change(ch, "state") : NULL;
+    const char *new_state = NULL;
+    if (k->wf && is_create && !st)
+        new_state = k->wf->states[0];
+    if (st && st->v.t == SQLV_TEXT) {
+        new_state = st->v.s;
+        if (!registry_is_state(k, new_state)) {
+            add_detail(details, st->f, "state", "is not a state of this workflow");
+            new_state = NULL;
+        }
+    } else if (st) {
+        add_detail(details, st->f, "state", "can't be blank");
+    }
+    if (json_array_size(details) > 0) {
+        rollback(c);
+        in_tx = 0;
+        validation_error(c, details);
+        goto out;
+    }
+    if (!is_create && new_state && cur[0] && strcmp(cur, new_state) != 0 &&
+        !registry_transition_ok(k, cur, new_state)) {
+        rollback(c);
+        in_tx = 0;
+        ctx_error(c, ERR_TRANSITION, NULL,
+                  "%s %lld cannot move from state '%s' to '%s'; allowed: %s", k->camel,
+                  (long long)id, cur, new_state, state_list(k, cur, allowed, sizeof allowed));
+        goto out;
+    }
+    if (is_create) {
+        sql_append(&q, "INSERT INTO ");
+        sql_ident(&q, k->name);
+        sql_append(&q, "(\"created_at\", \"updated_at\"");
+        sql_bind_int(&vals, now);
+        sql_append(&vals, ", ");
+        sql_bind_int(&vals, now);
+        if (!find_change(ch, "created_by_id")) {
+            sql_append(&q, ", \"created_by_id\"");
+            sql_append(&vals, ", ");
+            sql_bind_int(&vals, c->p.user_id);
+        }
+        if (!find_change(ch, "updated_by_id")) {
+            sql_append(&q, ", \"updated_by_id\"");
+            sql_append(&vals, ", ");
+            sql_bind_int(&vals, c->p.user_id);
+        }
+        if (new_state && !st) {
+            sql_append(&q, ", \"state\"");
+            sql_append(&vals, ", ");
+            sql_bind_text(&vals, new_state, strlen(new_state));
+        }
+        for (int i = 0; i < ch->n; i++) {
+            sql_append(&q, ", ");
+            sql_ident(&q, ch->c[i].f->name);
+            sql_append(&vals, ", ");
+            bind_value(&vals, &ch->c[i].v);
+        }
+        sql_append(&q, ") VALUES(");
+        sql_appendn(&q, vals.buf, vals.len);
+        sql_append(&q, ")");
+    } else {
+        sql_append(&q, "UPDATE ");
+        sql_ident(&q, k->name);
+        sql_append(&q, " SET \"updated_at\" = ");
+        sql_bind_int(&q, now);
+        if (!find_change(ch, "updated_by_id")) {
+            sql_append(&q, ", \"updated_by_id\" = ");
+            sql_bind_int(&q, c->p.user_id);
+        }
+        for (int i = 0; i < ch->n; i++) {
+            sql_append(&q, ", ");
+            sql_ident(&q, ch->c[i].f->name);
+            sql_append(&q, " = ");
+            bind_value(&q, &ch->c[i].v);
+        }
+        sql_append(&q, " WHERE \"id\" = ");
+        sql_bind_int(&q, id);
+    }
+    const struct sql *exec = is_create ? &vals : &q;
+    sqlite3_stmt *s = stmt_get(c->w, q.buf, q.len);
+    if (!s || sql_bind_all(s, exec) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE) {
+        if (s)
+            sqlite3_reset(s);
+        fprintf(stderr, "write failed on %s: %s\n", k->name, sqlite3_errmsg(c->w->db));
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        goto out;
+    }
+    sqlite3_reset(s);
+    if (is_create)
+        id = sqlite3_last_insert_rowid(c->w->db);
+    if (new_state && (is_create || strcmp(cur, new_state) != 0) &&
+        record_event(c, id, is_create ? NULL : (cur[0] ? cur : NULL), new_state, now) != 0) {
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        goto out;
+    }
+    if (is_create && role_is(c, "grantee") && !load_current(c, id, cur, sizeof cur, &deleted)) {
+        ctx_error(c, ERR_FORBIDDEN, NULL, "a grantee may only create records of its own "
+                                          "organizations");
+        goto out;
+    }
+    if (strcmp(k->name, "user") == 0)
+        auth_bump_generation(c->w->db); /* roles and states gate tokens */
+    in_tx = 0;
+    if (commit(c) != 0)
+        goto out;
+    if (records_render_one(c, id) == 0)
+        ctx_send(c, 200, "application/json; charset=utf-8");
+out:
+    if (in_tx)
+        rollback(c);
+    changes_free(ch);
+    free(ch);
+    json_decref(details);
+    json_decref(data);
+    sql_release(&q);
+    sql_release(&vals);
+    records_release_temp(c->w);
+    return 0;
+}
+
+int records_create(struct ctx *c)
+{
+    return write_record(c, 1);
+}
+
+int records_update(struct ctx *c)
+{
+    return write_record(c, 0);
+}
+
+int records_delete(struct ctx *c)
+{
+    char cur[64];
+    int deleted = 0;
+    if (begin(c) != 0)
+        return 0;
+    if (!load_current(c, c->id, cur, sizeof cur, &deleted)) {
+        rollback(c);
+        records_release_temp(c->w);
+        return ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld",
+                         c->cls->camel, (long long)c->id);
+    }
+    records_release_temp(c->w);
+    if (!deleted) {
+        struct sql q;
+        sql_init(&q);
+        sql_append(&q, "UPDATE ");
+        sql_ident(&q, c->cls->name);
+        sql_append(&q, " SET \"deleted_at\" = ?, \"updated_at\" = ?, \"updated_by_id\" = ? "
+                       "WHERE \"id\" = ?");
+        sqlite3_stmt *s = stmt_get(c->w, q.buf, q.len);
+        int64_t now = now_unix();
+        int ok = 0;
+        if (s) {
+            sqlite3_bind_int64(s, 1, now);
+            sqlite3_bind_int64(s, 2, now);
+            sqlite3_bind_int64(s, 3, c->p.user_id);
+            sqlite3_bind_int64(s, 4, c->id);
+            ok = sqlite3_step(s) == SQLITE_DONE;
+            sqlite3_reset(s);
+        }
+        sql_release(&q);
+        if (!ok) {
+            rollback(c);
+            return ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        }
+        if (strcmp(c->cls->name, "user") == 0)
+            auth_bump_generation(c->w->db);
+    }
+    if (commit(c) != 0)
+        return 0;
+    buf_adds(&c->out, "true");
+    ctx_send(c, 200, "application/json; charset=utf-8");
+    return 0;
+}
