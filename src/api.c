@@ -53,8 +53,7 @@ sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
         return s->st;
     }
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v3(w->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v3(w->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_finalize(s->st);
     free(s->sql);
@@ -108,8 +107,8 @@ void worker_release(struct worker *w)
 void ctx_header(struct ctx *c, const char *name, const char *value)
 {
     h2o_iovec_t v = h2o_strdup(&c->req->pool, value, strlen(value));
-    h2o_add_header_by_str(&c->req->pool, &c->req->res.headers, name, strlen(name), 1, NULL,
-                          v.base, v.len);
+    h2o_add_header_by_str(&c->req->pool, &c->req->res.headers, name, strlen(name), 1, NULL, v.base,
+                          v.len);
 }
 
 void ctx_ignore(struct ctx *c, const char *name)
@@ -184,8 +183,8 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
     size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     fprintf(stderr, "%.*s %.*s %d %zu %lldus client=%s id=%s\n", (int)req->method.len,
             req->method.base, (int)(path_len > 512 ? 512 : path_len), req->path.base, status,
-            c->out.len, (long long)(now_usec() - c->started),
-            c->authed ? c->p.client_id : "-", c->reqid);
+            c->out.len, (long long)(now_usec() - c->started), c->authed ? c->p.client_id : "-",
+            c->reqid);
 }
 
 static int status_of(struct ctx *c, enum api_error e)
@@ -268,10 +267,8 @@ static const struct route routes[] = {
     {"/api/rest/:v/:class", M_GET, records_list, R_CLASS, "list records"},
     {"/api/rest/:v/:class", M_POST, records_create, R_CLASS, "create a record"},
     {"/api/rest/:v/:class/:id", M_GET, records_fetch, R_CLASS | R_ID, "fetch one record"},
-    {"/api/rest/:v/:class/:id", M_PUT | M_PATCH, records_update, R_CLASS | R_ID,
-     "update a record"},
-    {"/api/rest/:v/:class/:id", M_DELETE, records_delete, R_CLASS | R_ID,
-     "soft-delete a record"},
+    {"/api/rest/:v/:class/:id", M_PUT | M_PATCH, records_update, R_CLASS | R_ID, "update a record"},
+    {"/api/rest/:v/:class/:id", M_DELETE, records_delete, R_CLASS | R_ID, "soft-delete a record"},
 };
 
 struct match {
@@ -324,8 +321,8 @@ static unsigned method_bit(const char *m)
     static const struct {
         const char *name;
         unsigned bit;
-    } t[] = {{"GET", M_GET},     {"HEAD", M_GET},      {"POST", M_POST},
-             {"PUT", M_PUT},     {"PATCH", M_PATCH},   {"DELETE", M_DELETE}};
+    } t[] = {{"GET", M_GET}, {"HEAD", M_GET},    {"POST", M_POST},
+             {"PUT", M_PUT}, {"PATCH", M_PATCH}, {"DELETE", M_DELETE}};
     for (size_t i = 0; i < sizeof t / sizeof t[0]; i++)
         if (strcmp(t[i].name, m) == 0)
             return t[i].bit;
@@ -374,8 +371,7 @@ static int oauth_error(struct ctx *c, int status, const char *error, const char 
 }
 
 /* Client credentials from the parameters, or HTTP Basic (RFC 6749 §2.3.1, form-encoded). */
-static int client_credentials(struct ctx *c, char *id, size_t idlen, char *secret,
-                              size_t secretlen)
+static int client_credentials(struct ctx *c, char *id, size_t idlen, char *secret, size_t secretlen)
 {
     const char *pid = params_str(c->params, "client_id");
     const char *psec = params_str(c->params, "client_secret");
@@ -386,8 +382,8 @@ static int client_credentials(struct ctx *c, char *id, size_t idlen, char *secre
         if (v.len > 6 && strncasecmp(v.base, "Basic ", 6) == 0 && v.len < 1024) {
             char dec[800];
             size_t dl = 0;
-            if (sodium_base642bin((unsigned char *)dec, sizeof dec - 1, v.base + 6, v.len - 6,
-                                  " ", &dl, NULL, sodium_base64_VARIANT_ORIGINAL) == 0) {
+            if (sodium_base642bin((unsigned char *)dec, sizeof dec - 1, v.base + 6, v.len - 6, " ",
+                                  &dl, NULL, sodium_base64_VARIANT_ORIGINAL) == 0) {
                 dec[dl] = 0;
                 char *colon = strchr(dec, ':');
                 if (colon) {
@@ -526,8 +522,10 @@ static void set_request_id(struct ctx *c)
 static int unauthorized(struct ctx *c, const char *desc)
 {
     char h[200];
-    snprintf(h, sizeof h, "Bearer realm=\"grantd\", error=\"invalid_token\", "
-                          "error_description=\"%s\"", desc);
+    snprintf(h, sizeof h,
+             "Bearer realm=\"grantd\", error=\"invalid_token\", "
+             "error_description=\"%s\"",
+             desc);
     ctx_header(c, "www-authenticate", h);
     return ctx_error(c, ERR_UNAUTHORIZED, NULL, "%s", desc);
 }
@@ -732,8 +730,7 @@ int api_handle(struct worker *w, h2o_req_t *req)
         if (!c.cls) {
             char cc[128];
             camel(m.cls, m.clslen > 100 ? 100 : m.clslen, cc, sizeof cc);
-            ctx_error(&c, ERR_UNKNOWN_CLASS, NULL,
-                      "#<NameError: uninitialized constant %s>", cc);
+            ctx_error(&c, ERR_UNKNOWN_CLASS, NULL, "#<NameError: uninitialized constant %s>", cc);
             goto done;
         }
     }

@@ -14,10 +14,10 @@
 
 /* Settings a worker reads from the database at start and every few seconds. */
 struct site {
-    int error_http;        /* error_status=http */
-    int suspended;         /* site_status=suspended */
+    int error_http; /* error_status=http */
+    int suspended;  /* site_status=suspended */
     int64_t token_lifetime;
-    int64_t loaded_at;     /* monotonic usec of the last reload */
+    int64_t loaded_at; /* monotonic usec of the last reload */
 };
 
 struct stmt_cache;

@@ -21,7 +21,7 @@ struct cache_entry {
 
 static struct cache_entry cache[CACHE_SLOTS];
 static pthread_mutex_t cache_lock = PTHREAD_MUTEX_INITIALIZER;
-static _Atomic uint64_t cache_gen = 1;   /* bumped to invalidate every entry */
+static _Atomic uint64_t cache_gen = 1;     /* bumped to invalidate every entry */
 static _Atomic int64_t known_auth_gen = 0; /* last auth_gen read from the database */
 
 int auth_init(void)
@@ -102,8 +102,8 @@ static int64_t read_auth_gen(sqlite3 *db)
         sync_db = db;
         last_dv = -1;
     }
-    if (!st_gen && sqlite3_prepare_v3(db, "SELECT value FROM grantd_meta WHERE key='auth_gen'",
-                                      -1, SQLITE_PREPARE_PERSISTENT, &st_gen, NULL) != SQLITE_OK)
+    if (!st_gen && sqlite3_prepare_v3(db, "SELECT value FROM grantd_meta WHERE key='auth_gen'", -1,
+                                      SQLITE_PREPARE_PERSISTENT, &st_gen, NULL) != SQLITE_OK)
         return 0;
     if (sqlite3_step(st_gen) == SQLITE_ROW)
         g = sqlite3_column_int64(st_gen, 0);
@@ -232,7 +232,7 @@ int auth_client_revoke(sqlite3 *db, const char *client_id, char *err, size_t err
 }
 
 static const char *principal_sql =
-    "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role, 'employee'), c.read_only, "
+    "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role, 'grantee'), c.read_only, "
     "c.secret_hash, c.revoked_at, u.deleted_at, u.state FROM grantd_client c "
     "LEFT JOIN \"user\" u ON u.id = c.owner_id WHERE c.client_id = ?";
 
@@ -256,8 +256,7 @@ static void fill_principal(sqlite3_stmt *st, struct principal *p)
     p->read_only = sqlite3_column_int(st, 4);
 }
 
-int auth_client_check(sqlite3 *db, const char *client_id, const char *secret,
-                      struct principal *p)
+int auth_client_check(sqlite3 *db, const char *client_id, const char *secret, struct principal *p)
 {
     unsigned char h[32];
     unsigned char dummy[32] = {0};
@@ -337,7 +336,7 @@ int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principa
     sqlite3_stmt *st = NULL;
     int rc = -1;
     if (sqlite3_prepare_v2(db,
-                           "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role,'employee'), "
+                           "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role,'grantee'), "
                            "c.read_only, t.created_at, t.expires_at, t.revoked_at, c.revoked_at, "
                            "u.deleted_at, u.state FROM grantd_token t JOIN grantd_client c ON "
                            "c.id = t.client LEFT JOIN \"user\" u ON u.id = c.owner_id "
@@ -349,16 +348,15 @@ int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principa
     if (step == SQLITE_ROW) {
         memset(p, 0, sizeof *p);
         p->client_pk = sqlite3_column_int64(st, 0);
-        snprintf(p->client_id, sizeof p->client_id, "%s",
-                 (const char *)sqlite3_column_text(st, 1));
+        snprintf(p->client_id, sizeof p->client_id, "%s", (const char *)sqlite3_column_text(st, 1));
         p->user_id = sqlite3_column_int64(st, 2);
         snprintf(p->role, sizeof p->role, "%s", (const char *)sqlite3_column_text(st, 3));
         p->read_only = sqlite3_column_int(st, 4);
         p->created_at = sqlite3_column_int64(st, 5);
         p->expires_at = sqlite3_column_int64(st, 6);
         const char *state = (const char *)sqlite3_column_text(st, 10);
-        int owner_ok = sqlite3_column_type(st, 9) == SQLITE_NULL &&
-                       (!state || strcmp(state, "passive") != 0);
+        int owner_ok =
+            sqlite3_column_type(st, 9) == SQLITE_NULL && (!state || strcmp(state, "passive") != 0);
         if (sqlite3_column_type(st, 7) != SQLITE_NULL ||
             sqlite3_column_type(st, 8) != SQLITE_NULL || !owner_ok)
             rc = -3;
@@ -402,8 +400,8 @@ int auth_token_revoke(sqlite3 *db, int64_t client_pk, const char *token, size_t 
 int auth_purge_expired(sqlite3 *db)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "DELETE FROM grantd_token WHERE expires_at < ?", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "DELETE FROM grantd_token WHERE expires_at < ?", -1, &st, NULL) !=
+        SQLITE_OK)
         return -1;
     sqlite3_bind_int64(st, 1, now_unix() - 60);
     int rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db) : -1;

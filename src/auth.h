@@ -19,7 +19,7 @@ struct principal {
     int64_t created_at, expires_at;
 };
 
-int auth_init(void); /* libsodium; once per process */
+int auth_init(void);                /* libsodium; once per process */
 void auth_random_hex(char out[65]); /* 256 random bits as 64 lowercase hex */
 void auth_sha256(const void *p, size_t n, unsigned char out[32]);
 
@@ -32,8 +32,7 @@ int auth_client_revoke(sqlite3 *db, const char *client_id, char *err, size_t err
 
 /* Check client credentials in constant time; fills p (user, role...) on success.
  * 0 ok, -1 invalid_client, -2 database error. */
-int auth_client_check(sqlite3 *db, const char *client_id, const char *secret,
-                      struct principal *p);
+int auth_client_check(sqlite3 *db, const char *client_id, const char *secret, struct principal *p);
 /* Issue a token for an authenticated client; token = 64 hex + NUL. */
 int auth_token_issue(sqlite3 *db, const struct principal *p, int64_t lifetime, char token[65],
                      int64_t *created_at);

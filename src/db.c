@@ -237,8 +237,7 @@ const struct setting_def db_settings[] = {
     {"token_lifetime", "7200", "access token lifetime in seconds", check_posint},
     {"time_zone", "UTC", "IANA time zone for relative-date filters", check_zone},
     {"week_start", "1", "first day of the week, 1 = Monday ... 7 = Sunday", check_week_start},
-    {"fiscal_year_start_month", "1", "month (1-12) in which the fiscal year starts",
-     check_month},
+    {"fiscal_year_start_month", "1", "month (1-12) in which the fiscal year starts", check_month},
     {"rate_limit.index", "1500", "list calls per client per 60 s", check_posint},
     {"rate_limit.get", "180", "fetches per client per 60 s", check_posint},
     {"rate_limit.write", "60", "writes per client per 60 s", check_posint},
@@ -260,8 +259,8 @@ int db_setting_get(sqlite3 *db, const char *key, char *out, size_t outlen)
         return -1;
     snprintf(out, outlen, "%s", d->def);
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM grantd_setting WHERE key = ?", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT value FROM grantd_setting WHERE key = ?", -1, &st, NULL) !=
+        SQLITE_OK)
         return 0;
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -291,8 +290,8 @@ int db_setting_set(sqlite3 *db, const char *key, const char *value, char *err, s
     }
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO grantd_setting(key, value) VALUES(?, ?)",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO grantd_setting(key, value) VALUES(?, ?)", -1,
+                           &st, NULL) != SQLITE_OK) {
         seterr(err, errlen, sqlite3_errmsg(db));
         return -1;
     }

@@ -4,19 +4,19 @@
 #ifndef GRANTD_ERRORS_H
 #define GRANTD_ERRORS_H
 
-#define GRANTD_ERRORS(X)                                                                       \
-    X(ERR_VALIDATION, 100, 200, 422, "validation failed")                                      \
-    X(ERR_UNKNOWN_CLASS, 101, 200, 404, "unknown class")                                       \
-    X(ERR_NOT_FOUND, 102, 200, 404, "record not found")                                        \
-    X(ERR_BAD_PARAM, 103, 200, 400, "bad parameter")                                           \
-    X(ERR_TRANSITION, 104, 200, 422, "state transition not allowed")                           \
-    X(ERR_UNAUTHORIZED, 401, 401, 401, "missing, invalid or expired token")                    \
-    X(ERR_FORBIDDEN, 403, 403, 403, "not allowed for this user or client")                     \
-    X(ERR_TOO_LARGE, 413, 413, 413, "request body too large")                                  \
-    X(ERR_URL_TOO_LONG, 414, 414, 414, "URL too long")                                         \
-    X(ERR_MEDIA_TYPE, 415, 415, 415, "unsupported body type")                                  \
-    X(ERR_RATE_LIMIT, 429, 429, 429, "rate limit exceeded")                                    \
-    X(ERR_INTERNAL, 500, 500, 500, "internal error")                                           \
+#define GRANTD_ERRORS(X)                                                                           \
+    X(ERR_VALIDATION, 100, 200, 422, "validation failed")                                          \
+    X(ERR_UNKNOWN_CLASS, 101, 200, 404, "unknown class")                                           \
+    X(ERR_NOT_FOUND, 102, 200, 404, "record not found")                                            \
+    X(ERR_BAD_PARAM, 103, 200, 400, "bad parameter")                                               \
+    X(ERR_TRANSITION, 104, 200, 422, "state transition not allowed")                               \
+    X(ERR_UNAUTHORIZED, 401, 401, 401, "missing, invalid or expired token")                        \
+    X(ERR_FORBIDDEN, 403, 403, 403, "not allowed for this user or client")                         \
+    X(ERR_TOO_LARGE, 413, 413, 413, "request body too large")                                      \
+    X(ERR_URL_TOO_LONG, 414, 414, 414, "URL too long")                                             \
+    X(ERR_MEDIA_TYPE, 415, 415, 415, "unsupported body type")                                      \
+    X(ERR_RATE_LIMIT, 429, 429, 429, "rate limit exceeded")                                        \
+    X(ERR_INTERNAL, 500, 500, 500, "internal error")                                               \
     X(ERR_UNAVAILABLE, 503, 503, 503, "service unavailable")
 
 enum api_error {

@@ -350,7 +350,12 @@ static int convert_text(struct fctx *x, const struct field *f, const char *s, si
     case FT_DECIMAL:
         v->k = FV_INT;
         rc = value_parse_decimal(s, n, f->scale, &v->i);
-        if (rc == -2 || (rc == -1 && from_number))
+        if (rc == -1 && from_number) {
+            /* A JSON number too far out to spell without an exponent: tiny or huge. */
+            const char *e = memchr(s, 'e', n);
+            rc = e && e + 1 < s + n && e[1] == '-' ? -3 : -2;
+        }
+        if (rc == -2)
             return fail(x, "'%s' has more than 15 significant digits for %s", clip(&cb, s, n),
                         f->name);
         if (rc == -3)

@@ -12,9 +12,9 @@
 
 /* Site settings the compiler needs for relative dates (issue 3 uses them). */
 struct filter_env {
-    int64_t now;         /* unix seconds: "today" for relative-date operators */
-    int week_start;      /* 1 = Monday ... 7 = Sunday */
-    int fiscal_start;    /* month 1..12 */
+    int64_t now;      /* unix seconds: "today" for relative-date operators */
+    int week_start;   /* 1 = Monday ... 7 = Sunday */
+    int fiscal_start; /* month 1..12 */
 };
 
 /* Compile `filter` for class `c` and append it to q as one parenthesised boolean

@@ -243,8 +243,8 @@ static int64_t user_id_by_login(sqlite3 *db, const char *login)
 {
     sqlite3_stmt *st = NULL;
     int64_t id = 0;
-    if (sqlite3_prepare_v2(db, "SELECT id FROM \"user\" WHERE login = ? AND deleted_at IS NULL",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db, "SELECT id FROM \"user\" WHERE login = ? AND deleted_at IS NULL", -1,
+                           &st, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
     if (sqlite3_step(st) == SQLITE_ROW)
@@ -261,8 +261,8 @@ static int cmd_user(int argc, char **argv)
     const char *role = opt_value(&argc, argv, "--role");
     const char *org = opt_value(&argc, argv, "--organization");
     int pw_stdin = opt_flag(&argc, argv, "--password-stdin");
-    static const char *const roles[] = {"admin", "super_user", "developer", "employee",
-                                        "grantee", NULL};
+    static const char *const roles[] = {"admin",    "super_user", "developer",
+                                        "employee", "grantee",    NULL};
     char pw[1024], hash[crypto_pwhash_STRBYTES];
     if (argc != 3 || strcmp(argv[1], "add") != 0 || !role)
         return usage_exit(2);
@@ -297,8 +297,8 @@ static int cmd_user(int argc, char **argv)
         fprintf(stderr, "grantd user: login '%s' exists\n", login);
         goto rollback;
     }
-    if (org && exec_bound(db, "SELECT 1 FROM organization WHERE id = ? AND deleted_at IS NULL",
-                          "i", atoll(org)) != 1) {
+    if (org && exec_bound(db, "SELECT 1 FROM organization WHERE id = ? AND deleted_at IS NULL", "i",
+                          atoll(org)) != 1) {
         fprintf(stderr, "grantd user: no organization %s\n", org);
         goto rollback;
     }
@@ -308,11 +308,10 @@ static int cmd_user(int argc, char **argv)
                    "ssssii", login, login, role, role, now, now) < 0)
         goto rollback;
     int64_t uid = sqlite3_last_insert_rowid(db);
-    if (org &&
-        exec_bound(db,
-                   "INSERT INTO user_organization(user_id, organization_id, created_at, "
-                   "updated_at) VALUES(?, ?, ?, ?)",
-                   "iiii", uid, (int64_t)atoll(org), now, now) < 0)
+    if (org && exec_bound(db,
+                          "INSERT INTO user_organization(user_id, organization_id, created_at, "
+                          "updated_at) VALUES(?, ?, ?, ?)",
+                          "iiii", uid, (int64_t)atoll(org), now, now) < 0)
         goto rollback;
     if (pw_rc == 0 &&
         exec_bound(db, "INSERT INTO grantd_login(user_id, password_hash) VALUES(?, ?)", "is", uid,
@@ -501,8 +500,7 @@ static const struct command commands[] = {
     {"seed", cmd_seed, "seed [--db F] [--grants N] [--random-seed S]",
      "Fill the database with deterministic demo data (organizations, people, programs, grant\n"
      "requests in every workflow state, payments and reports)."},
-    {"user", cmd_user,
-     "user add LOGIN --role ROLE [--organization ID] [--password-stdin] [--db F]",
+    {"user", cmd_user, "user add LOGIN --role ROLE [--organization ID] [--password-stdin] [--db F]",
      "Add a user with a role (admin, super_user, developer, employee, grantee). The password "
      "is read\nfrom a prompt, or one line of standard input with --password-stdin."},
     {"client", cmd_client,

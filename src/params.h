@@ -9,13 +9,13 @@
 #include <jansson.h>
 #include <stddef.h>
 
-#define PARAMS_MAX_KEYS 4096  /* more parameters than this is a 103 error */
-#define PARAMS_MAX_DEPTH 16   /* nesting depth of Rails keys and JSON values */
+#define PARAMS_MAX_KEYS 4096 /* more parameters than this is a 103 error */
+#define PARAMS_MAX_DEPTH 16  /* nesting depth of Rails keys and JSON values */
 
 enum {
     PARAMS_OK = 0,
-    PARAMS_EBAD = -1,   /* malformed input (bad JSON body, bad multipart, too many keys) */
-    PARAMS_ETYPE = -2,  /* unsupported Content-Type (answer 415) */
+    PARAMS_EBAD = -1,  /* malformed input (bad JSON body, bad multipart, too many keys) */
+    PARAMS_ETYPE = -2, /* unsupported Content-Type (answer 415) */
 };
 
 /* Decode application/x-www-form-urlencoded text (also the query string) into `out`,
@@ -25,8 +25,8 @@ int params_parse_urlencoded(json_t *out, const char *s, size_t n, char *err, siz
  * body is fine for any type). Supported: application/x-www-form-urlencoded,
  * multipart/form-data (parts with a filename are kept as strings under their name),
  * application/json (must be an object; duplicate keys rejected). */
-int params_parse_body(json_t *out, const char *ctype, size_t ctype_len, const char *body,
-                      size_t n, char *err, size_t errlen);
+int params_parse_body(json_t *out, const char *ctype, size_t ctype_len, const char *body, size_t n,
+                      char *err, size_t errlen);
 
 /* A JSON-valued parameter (cols, filter, relation, sort, data, group, aggregation):
  * a string member is parsed as JSON (JSON_REJECT_DUPLICATES | JSON_DECODE_ANY), anything

@@ -22,7 +22,7 @@ struct outf {
     const struct class_def *target;
     struct outf *sub; /* K_REL: fields of the related class */
     int nsub;
-    struct sql relsql; /* K_REL: statement for the related rows */
+    struct sql relsql;  /* K_REL: statement for the related rows */
     struct sql manysql; /* K_MANY: ids of the related rows */
 };
 
@@ -118,8 +118,9 @@ void records_scope(struct ctx *c, const struct class_def *k, const char *alias, 
     case SCOPE_USER:
         sql_appendf(q, "(%s.\"id\" = ", alias);
         sql_bind_int(q, c->p.user_id);
-        sql_appendf(q, " OR %s.\"id\" IN (SELECT u2.\"user_id\" FROM \"user_organization\" u2 "
-                       "WHERE u2.\"deleted_at\" IS NULL AND u2.\"organization_id\" IN ",
+        sql_appendf(q,
+                    " OR %s.\"id\" IN (SELECT u2.\"user_id\" FROM \"user_organization\" u2 "
+                    "WHERE u2.\"deleted_at\" IS NULL AND u2.\"organization_id\" IN ",
                     alias);
         orgs_of_user(c, q);
         sql_append(q, "))");
@@ -128,8 +129,9 @@ void records_scope(struct ctx *c, const struct class_def *k, const char *alias, 
         sql_appendf(q, "((%s.\"documentable_type\" = 'GrantRequest' AND %s.\"documentable_id\" IN ",
                     alias, alias);
         grants_of_user(c, q);
-        sql_appendf(q, ") OR (%s.\"documentable_type\" = 'Organization' AND "
-                       "%s.\"documentable_id\" IN ",
+        sql_appendf(q,
+                    ") OR (%s.\"documentable_type\" = 'Organization' AND "
+                    "%s.\"documentable_id\" IN ",
                     alias, alias);
         orgs_of_user(c, q);
         sql_append(q, "))");
@@ -358,8 +360,7 @@ static int plan_build(struct ctx *c, struct plan *p, const struct class_def *k)
         return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
     if (cols && !json_is_array(cols)) {
         json_decref(cols);
-        return ctx_error(c, ERR_BAD_PARAM, NULL, "cols must be a JSON array of field names"),
-               -1;
+        return ctx_error(c, ERR_BAD_PARAM, NULL, "cols must be a JSON array of field names"), -1;
     }
     if (cols && json_array_size(cols) > 0) {
         size_t i;
@@ -562,8 +563,7 @@ static int parse_sort(struct ctx *c, const struct class_def *k, struct sql *orde
         json_t *items = s;
         if (json_is_string(s))
             items = json_pack("[[O]]", s);
-        else if (json_is_array(s) && json_array_size(s) > 0 &&
-                 json_is_string(json_array_get(s, 0)))
+        else if (json_is_array(s) && json_array_size(s) > 0 && json_is_string(json_array_get(s, 0)))
             items = json_pack("[O]", s);
         else
             json_incref(items);
@@ -578,8 +578,8 @@ static int parse_sort(struct ctx *c, const struct class_def *k, struct sql *orde
             if (rc || i >= 16)
                 break;
             const char *fn = json_string_value(json_array_get(it, 0));
-            const char *dir = json_array_size(it) > 1 ? json_string_value(json_array_get(it, 1))
-                                                      : "asc";
+            const char *dir =
+                json_array_size(it) > 1 ? json_string_value(json_array_get(it, 1)) : "asc";
             const struct field *f = fn ? registry_field(k, fn) : NULL;
             if (!json_is_array(it) || !fn || !dir || json_array_size(it) > 2) {
                 rc = -1;
@@ -617,8 +617,7 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
     if (del && strcmp(del, "include") && strcmp(del, "only"))
         return ctx_error(c, ERR_BAD_PARAM, NULL, "deleted must be include or only"), -1;
     if (del && role_is(c, "grantee"))
-        return ctx_error(c, ERR_FORBIDDEN, NULL, "deleted records are not listed for grantees"),
-               -1;
+        return ctx_error(c, ERR_FORBIDDEN, NULL, "deleted records are not listed for grantees"), -1;
     if (!is_list)
         sql_append(w, "1");
     else if (!del)

@@ -25,16 +25,16 @@ enum ftype {
     FT_HAS_MANY,  /* plural relation backed by a FK column `via` in class `target` */
 };
 
-#define FF_REQUIRED 0x001u /* must be present and non-empty on create */
-#define FF_READONLY 0x002u /* never written through the API (listed in X-Ignored-Fields) */
-#define FF_SECRET 0x004u   /* never rendered, filtered or sorted */
-#define FF_FULLTEXT 0x008u /* part of the class's full-text index */
-#define FF_DATEONLY 0x010u /* datetime that holds a calendar date (midnight UTC) */
-#define FF_MASKED 0x020u   /* rendered as ****1234 except to admin and super_user */
-#define FF_COMPACT 0x040u  /* in the v1 `compact` style (and so in detail and full) */
-#define FF_DETAIL 0x080u   /* in the v1 `detail` style (and so in full) */
-#define FF_SERVER 0x100u   /* maintained by the server (id, created_at, updated_at, deleted_at) */
-#define FF_ADMINSET 0x200u /* only admin may set it (created_by_id, updated_by_id, user.role) */
+#define FF_REQUIRED 0x001u   /* must be present and non-empty on create */
+#define FF_READONLY 0x002u   /* never written through the API (listed in X-Ignored-Fields) */
+#define FF_SECRET 0x004u     /* never rendered, filtered or sorted */
+#define FF_FULLTEXT 0x008u   /* part of the class's full-text index */
+#define FF_DATEONLY 0x010u   /* datetime that holds a calendar date (midnight UTC) */
+#define FF_MASKED 0x020u     /* rendered as ****1234 except to admin and super_user */
+#define FF_COMPACT 0x040u    /* in the v1 `compact` style (and so in detail and full) */
+#define FF_DETAIL 0x080u     /* in the v1 `detail` style (and so in full) */
+#define FF_SERVER 0x100u     /* maintained by the server (id, created_at, updated_at, deleted_at) */
+#define FF_ADMINSET 0x200u   /* only admin may set it (created_by_id, updated_by_id, user.role) */
 #define FF_GRANTEE_RO 0x400u /* a grantee may never write it (state, amount_*, *_id) */
 
 struct field {
@@ -72,7 +72,7 @@ enum scope {
     SCOPE_DOC,       /* model_document: documentable record is visible */
 };
 
-#define CF_READONLY 0x1u /* no create/update/delete through the API (workflow_event) */
+#define CF_READONLY 0x1u    /* no create/update/delete through the API (workflow_event) */
 #define CF_ADMIN_WRITE 0x2u /* only admin writes it (model_attribute) */
 #define CF_STAFF_WRITE 0x4u /* employee may write (grant, payment, report, org, people) */
 

@@ -177,8 +177,8 @@ int server_run(const struct server_opts *o)
     config.max_request_entity_size = o->max_body;
     config.http1.req_timeout = 30000;
     config.http2.idle_timeout = 30000;
-    h2o_hostconf_t *hc = h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")),
-                                                  65535);
+    h2o_hostconf_t *hc =
+        h2o_config_register_host(&config, h2o_iovec_init(H2O_STRLIT("default")), 65535);
     h2o_pathconf_t *pc = h2o_config_register_path(hc, "/", 0);
     struct handler *hd = (struct handler *)h2o_create_handler(pc, sizeof *hd);
     hd->super.on_req = on_req;

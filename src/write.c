@@ -27,8 +27,8 @@ struct changes {
 static void add_detail(json_t *details, const struct field *f, const char *name,
                        const char *problem)
 {
-    json_array_append_new(details, json_pack("{s:s,s:s}", "field", f ? f->name : name,
-                                             "problem", problem));
+    json_array_append_new(details,
+                          json_pack("{s:s,s:s}", "field", f ? f->name : name, "problem", problem));
 }
 
 /* "program_organization_id" -> "Program organization" (Rails' humanize). */
@@ -83,8 +83,7 @@ static int number_text(json_t *v, char *buf, size_t len)
     return 0;
 }
 
-static int convert(const struct field *f, json_t *v, struct sqlv *out, char *problem,
-                   size_t plen)
+static int convert(const struct field *f, json_t *v, struct sqlv *out, char *problem, size_t plen)
 {
     char tmp[64];
     const char *s = json_string_value(v);
@@ -154,8 +153,8 @@ static int convert(const struct field *f, json_t *v, struct sqlv *out, char *pro
             out->i = json_integer_value(v);
             return 0;
         }
-        if (s && (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "false") ||
-                  !strcmp(s, "0"))) {
+        if (s &&
+            (!strcmp(s, "true") || !strcmp(s, "1") || !strcmp(s, "false") || !strcmp(s, "0"))) {
             out->i = !strcmp(s, "true") || !strcmp(s, "1");
             return 0;
         }
@@ -244,8 +243,7 @@ static void bind_value(struct sql *q, const struct sqlv *v)
 }
 
 /* Collect and convert `data`. Returns 0; -1 when it already answered (403/103). */
-static int collect(struct ctx *c, json_t *data, int is_create, struct changes *ch,
-                   json_t *details)
+static int collect(struct ctx *c, json_t *data, int is_create, struct changes *ch, json_t *details)
 {
     const struct class_def *k = c->cls;
     const char *key;
@@ -276,8 +274,7 @@ static int collect(struct ctx *c, json_t *data, int is_create, struct changes *c
                 continue;
             }
         }
-        if (!f || (f->flags & (FF_SECRET | FF_READONLY | FF_SERVER)) ||
-            !registry_has_column(f)) {
+        if (!f || (f->flags & (FF_SECRET | FF_READONLY | FF_SERVER)) || !registry_has_column(f)) {
             ctx_ignore(c, key);
             continue;
         }
@@ -377,8 +374,7 @@ static int validation_error(struct ctx *c, json_t *details)
     return 0;
 }
 
-static const char *state_list(const struct class_def *k, const char *from, char *out,
-                              size_t outlen)
+static const char *state_list(const struct class_def *k, const char *from, char *out, size_t outlen)
 {
     out[0] = 0;
     for (int i = 0; i < k->wf->ntransitions; i++) {
@@ -410,11 +406,16 @@ static int record_event(struct ctx *c, int64_t id, const char *old_state, const 
         const char *s;
         int64_t i;
     } cols[] = {
-        {"workflowable_type", 0, c->cls->camel, 0}, {"workflowable_id", 1, NULL, id},
-        {"old_state", 0, old_state, 0},             {"new_state", 0, new_state, 0},
-        {"created_by_id", 1, NULL, c->p.user_id},   {"updated_by_id", 1, NULL, c->p.user_id},
+        {"workflowable_type", 0, c->cls->camel, 0},
+        {"workflowable_id", 1, NULL, id},
+        {"old_state", 0, old_state, 0},
+        {"new_state", 0, new_state, 0},
+        {"created_by_id", 1, NULL, c->p.user_id},
+        {"updated_by_id", 1, NULL, c->p.user_id},
         {"change_type", 0, "state", 0},
     };
+    char own[80];
+    snprintf(own, sizeof own, "%s_id", c->cls->name); /* backs <class>.workflow_events */
     for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++) {
         if (!registry_field(we, cols[i].name))
             continue;
@@ -428,17 +429,30 @@ static int record_event(struct ctx *c, int64_t id, const char *old_state, const 
         else
             sql_bind_null(&vals);
     }
+    const struct field *ownf = registry_field(we, own);
+    if (ownf && ownf->type == FT_REF) {
+        sql_append(&q, ", ");
+        sql_ident(&q, ownf->name);
+        sql_append(&vals, ", ");
+        sql_bind_int(&vals, id);
+    }
     sql_append(&q, ") VALUES(");
     sql_appendn(&q, vals.buf, vals.len);
     sql_append(&q, ")");
     sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
-    int rc = st && sql_bind_all(st, &vals) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE ? 0
-                                                                                             : -1;
+    int rc = st && sql_bind_all(st, &vals) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     if (st)
         sqlite3_reset(st);
     sql_release(&q);
     sql_release(&vals);
     return rc;
+}
+
+/* Promotion to a grant flips grant_request.granted, as Fluxx does. */
+static int granted_state(const struct class_def *k, const char *state)
+{
+    return strcmp(k->name, "grant_request") == 0 &&
+           (strcmp(state, "granted") == 0 || strcmp(state, "closed") == 0);
 }
 
 static int begin(struct ctx *c)
@@ -577,6 +591,10 @@ static int write_record(struct ctx *c, int is_create)
             sql_append(&vals, ", ");
             sql_bind_text(&vals, new_state, strlen(new_state));
         }
+        if (strcmp(k->name, "user") == 0 && !find_change(ch, "role")) {
+            sql_append(&q, ", \"role\"");
+            sql_append(&vals, ", 'grantee'"); /* least privilege unless an admin says so */
+        }
         for (int i = 0; i < ch->n; i++) {
             sql_append(&q, ", ");
             sql_ident(&q, ch->c[i].f->name);
@@ -601,6 +619,8 @@ static int write_record(struct ctx *c, int is_create)
             sql_append(&q, " = ");
             bind_value(&q, &ch->c[i].v);
         }
+        if (new_state && granted_state(k, new_state) && !find_change(ch, "granted"))
+            sql_append(&q, ", \"granted\" = 1");
         sql_append(&q, " WHERE \"id\" = ");
         sql_bind_int(&q, id);
     }
@@ -622,8 +642,9 @@ static int write_record(struct ctx *c, int is_create)
         goto out;
     }
     if (is_create && role_is(c, "grantee") && !load_current(c, id, cur, sizeof cur, &deleted)) {
-        ctx_error(c, ERR_FORBIDDEN, NULL, "a grantee may only create records of its own "
-                                          "organizations");
+        ctx_error(c, ERR_FORBIDDEN, NULL,
+                  "a grantee may only create records of its own "
+                  "organizations");
         goto out;
     }
     if (strcmp(k->name, "user") == 0)
@@ -665,8 +686,8 @@ int records_delete(struct ctx *c)
     if (!load_current(c, c->id, cur, sizeof cur, &deleted)) {
         rollback(c);
         records_release_temp(c->w);
-        return ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld",
-                         c->cls->camel, (long long)c->id);
+        return ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", c->cls->camel,
+                         (long long)c->id);
     }
     records_release_temp(c->w);
     if (!deleted) {

@@ -427,6 +427,8 @@ WORKFLOWS = {
              ["new", "pending", "funding_recommended", "pending_grant_team_approval",
               "pending_po_approval", "pending_president_approval", "pending_grant_promotion",
               "sent_back_to_pa", "sent_back_to_po"]]),
+    # `new` predates `tentatively_due` as the initial state; only a create (an import) can
+    # set it, and it leads into the schedule.
     "request_transaction": dict(
         states=["tentatively_due", "new", "due", "paid"],
         transitions=[
@@ -1985,7 +1987,9 @@ def emit_classes_md(out, camel, computed, skipped):
          "|---|---|---|---|---|---|"]
     for c in sorted(out):
         m = CLASSES[c]
-        writes = ", ".join(CLASS_FLAG_TEXT[f] for f in m["flags"]) or "admin and super_user"
+        writes = {"CF_READONLY": "nobody (server only)", "CF_ADMIN_WRITE": "admin",
+                  "CF_STAFF_WRITE": "admin, super_user, employee"}.get(
+                      (m["flags"] or [""])[0], "admin, super_user")
         L.append("| [`%s`](#%s) | `%s` | %s | %s | %d | %s |" % (
             c, c, camel[c], writes, m["scope"].replace("SCOPE_", "").lower(), len(out[c]),
             "[yes](workflows.md#%s)" % c if c in WORKFLOWS else "–"))
@@ -2040,7 +2044,10 @@ def emit_workflows_md():
          "Fluxx defaults of fluxx-reference §7.5; a site's own machine is a later piece of "
          "work.", "",
          "Classes that have a `state` column but no workflow (`request_amendment`, "
-         "`bank_account`, `fund`, `funding_source`) treat it as a plain string.", ""]
+         "`bank_account`, `fund`, `funding_source`) treat it as a plain string.", "",
+         "`request_transaction` starts in `tentatively_due` (§7.5); its `new` is a legacy "
+         "state that only a create (an import) can set, and that leads into the schedule.",
+         ""]
     for c in sorted(WORKFLOWS):
         wf = WORKFLOWS[c]
         L += ["## %s" % c, "", "| state | initial | may move to |", "|---|---|---|"]
@@ -2079,6 +2086,13 @@ def check(out):
         assert "state" in {f.name for f in out[c]}, c
 
 
+def order_transitions():
+    """Group each workflow's transitions by source state, in state order."""
+    for wf in WORKFLOWS.values():
+        idx = {st: i for i, st in enumerate(wf["states"])}
+        wf["transitions"].sort(key=lambda t: (idx[t[0]], idx[t[1]]))
+
+
 def write(path, text):
     os.makedirs(os.path.dirname(path), exist_ok=True)
     with open(path, "w", encoding="utf-8") as f:
@@ -2094,6 +2108,7 @@ def main(argv):
     classes, computed, skipped = build(rows)
     out = finish(classes)
     add_descriptions(out)
+    order_transitions()
     check(out)
     camel = camel_of(rows)
     cfile = os.path.join(ROOT, "src", "models", "classes.c")

@@ -429,6 +429,7 @@ class Server:
                     base[f] = self.db_value_to_api("grant_request", f, t[f])
             r = self.write("POST", "grant_request", None, base, role=role, v=v, **params)
             b = jparse(r)
+        self.last_response = r
         assert r.status_code == 200 and "grant_request" in b, "create grant: %s" % r.text[:1000]
         return b["grant_request"]
 

@@ -1,3 +1,4 @@
+#define _GNU_SOURCE
 /* Unit tests for the token code: client secrets and tokens are stored only as hashes,
  * checks accept the right secret and refuse others, tokens expire and revoke at once. */
 #include "auth.h"

@@ -217,6 +217,12 @@ static void test_types(void)
         "'1234567890123456' has more than 15 significant digits for amount_requested");
     BAD("[\"amount_requested\",\"eq\",1e300]",
         "'1e+300' has more than 15 significant digits for amount_requested");
+    BAD("[\"amount_requested\",\"eq\",-1e-300]",
+        "'-1e-300' has more than 4 decimal places for amount_requested");
+    BAD("[\"amount_requested\",\"eq\",1e-300]",
+        "'1e-300' has more than 4 decimal places for amount_requested");
+    BAD("[\"amount_requested\",\"eq\",-1e300]",
+        "'-1e+300' has more than 15 significant digits for amount_requested");
     BAD("[\"amount_requested\",\"eq\",true]", "true is not a number for amount_requested");
     BAD("[\"amount_requested\",\"eq\",null]",
         "the operand for amount_requested must be a string, a number or a boolean");

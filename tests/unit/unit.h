@@ -8,26 +8,26 @@
 
 static int unit_pass, unit_fail;
 
-#define CHECK(cond)                                                                            \
-    do {                                                                                       \
-        if (cond) {                                                                            \
-            unit_pass++;                                                                       \
-        } else {                                                                               \
-            unit_fail++;                                                                       \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);           \
-        }                                                                                      \
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        if (cond) {                                                                                \
+            unit_pass++;                                                                           \
+        } else {                                                                                   \
+            unit_fail++;                                                                           \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);               \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                        \
-    do {                                                                                       \
-        const char *a_ = (a), *b_ = (b);                                                       \
-        if (a_ && b_ && strcmp(a_, b_) == 0) {                                                 \
-            unit_pass++;                                                                       \
-        } else {                                                                               \
-            unit_fail++;                                                                       \
-            fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__,            \
-                    a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                   \
-        }                                                                                      \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        const char *a_ = (a), *b_ = (b);                                                           \
+        if (a_ && b_ && strcmp(a_, b_) == 0) {                                                     \
+            unit_pass++;                                                                           \
+        } else {                                                                                   \
+            unit_fail++;                                                                           \
+            fprintf(stderr, "%s:%d: got \"%s\", want \"%s\"\n", __FILE__, __LINE__,                \
+                    a_ ? a_ : "(null)", b_ ? b_ : "(null)");                                       \
+        }                                                                                          \
     } while (0)
 
 static inline int unit_done(void)

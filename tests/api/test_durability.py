@@ -1,0 +1,133 @@
+"""Contract §6: a 2xx answer to a write means the change is durable (kill -9, power loss)."""
+
+import json
+import os
+import re
+import shutil
+import threading
+import uuid
+
+import pytest
+
+from grantd_harness import jparse
+
+pytestmark = [pytest.mark.durability, pytest.mark.slow]
+
+
+def test_acknowledged_writes_survive_kill_9(make_server):
+    s = make_server("kill9", grants=10)
+    t = s.grant_template()
+    acked = {}          # id -> expected project_summary
+    lock = threading.Lock()
+    errors = []
+
+    def worker(k):
+        try:
+            for i in range(10):
+                text = "w%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
+                r = s.write("POST", "grant_request", None,
+                            {"program_organization_id": t["program_organization_id"],
+                             "program_id": t["program_id"], "project_summary": text})
+                b = jparse(r)
+                if r.status_code != 200 or "error" in b:
+                    g = s.create_grant(data={"project_summary": text})
+                else:
+                    g = b["grant_request"]
+                with lock:
+                    acked[g["id"]] = text
+                if i % 2 == 0:
+                    text2 = text + "-upd"
+                    r = s.write("PUT", "grant_request", g["id"], {"project_summary": text2})
+                    if r.status_code == 200 and "error" not in jparse(r):
+                        with lock:
+                            acked[g["id"]] = text2
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(5)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    assert len(acked) == 50
+    s.kill()
+    s.start()
+    for gid, text in acked.items():
+        rec = s.fetch("grant_request", gid, cols=["project_summary"])
+        assert rec.get("project_summary") == text, (gid, rec, text)
+
+
+SYSCALL = re.compile(r"^(\d+)\s+(?:[\d:.]+\s+)?(.*)$")
+READ = re.compile(r"\b(read|recvfrom|recvmsg)\(|<\.\.\. (read|recvfrom|recvmsg) resumed>")
+WRITE = re.compile(r"^(write|writev|sendto|sendmsg)\(")
+SYNC_DONE = re.compile(r"^(fsync|fdatasync)\((\d+)<([^>]*)>\)\s+=\s+0")
+SYNC_START = re.compile(r"^(fsync|fdatasync)\((\d+)<([^>]*)>\s*<unfinished")
+SYNC_RESUMED = re.compile(r"^<\.\.\. (fsync|fdatasync) resumed>.*=\s+0")
+
+
+def completed_syncs(lines, db_base):
+    """[(line index, path)] of fsync/fdatasync calls on the database or its WAL that returned 0,
+    indexed at the line where they completed."""
+    pending = {}
+    out = []
+    for i, line in enumerate(lines):
+        m = SYSCALL.match(line)
+        if not m:
+            continue
+        pid, call = m.group(1), m.group(2)
+        d = SYNC_DONE.match(call)
+        if d:
+            if os.path.basename(d.group(3)).startswith(db_base):
+                out.append((i, d.group(3)))
+            continue
+        st = SYNC_START.match(call)
+        if st:
+            pending[pid] = st.group(3)
+            continue
+        if SYNC_RESUMED.match(call) and pid in pending:
+            path = pending.pop(pid)
+            if os.path.basename(path).startswith(db_base):
+                out.append((i, path))
+    return out
+
+
+def test_commit_is_flushed_before_the_answer(make_server):
+    strace = shutil.which("strace")
+    if not strace:
+        pytest.skip("strace is not installed (make check installs it): cannot observe fsync order")
+    s = make_server("strace", grants=5, start=False)
+    trace = os.path.join(s.dir, "strace.out")
+    s.start(wrapper=[strace, "-f", "-tt", "-y", "-s", "16384", "-o", trace, "-e",
+                     "trace=fsync,fdatasync,write,sendto,writev,sendmsg,read,recvfrom,recvmsg"],
+            timeout=120)
+    tok = s.token()
+    t = s.grant_template()
+    marker = "durable-" + uuid.uuid4().hex
+    r = s.api("POST", "v2/grant_request", token=tok, headers={"X-Request-Id": marker},
+              data={"data": json.dumps({"program_organization_id": t["program_organization_id"],
+                                        "program_id": t["program_id"],
+                                        "project_summary": marker})})
+    assert r.status_code == 200 and "error" not in jparse(r), r.text[:500]
+    assert r.headers.get("X-Request-Id") == marker
+    s.stop()
+    with open(trace, errors="replace") as f:
+        lines = f.read().splitlines()
+    recv_at = answer_at = None
+    for i, line in enumerate(lines):
+        m = SYSCALL.match(line)
+        if not m or marker not in line:
+            continue
+        if recv_at is None and READ.search(m.group(2)):
+            recv_at = i
+        elif recv_at is not None and WRITE.match(m.group(2)) and "HTTP/1.1 200" in line:
+            answer_at = i
+            break
+    assert recv_at is not None, "the request (X-Request-Id %s) is not in the trace" % marker
+    assert answer_at is not None, "the answer to %s is not in the trace" % marker
+    db_base = os.path.basename(s.db_path)
+    syncs = [(i, p) for i, p in completed_syncs(lines, db_base) if recv_at < i < answer_at]
+    assert syncs, ("no completed fsync/fdatasync of %s* between the request (trace line %d) and "
+                   "the answer (trace line %d):\n%s" % (
+                       db_base, recv_at + 1, answer_at + 1,
+                       "\n".join(lines[recv_at:answer_at + 1])[-8000:]))
