@@ -58,6 +58,7 @@ api: $(BUILD)/grantd
 
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer.
 asan:
+	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) \
 	$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
 	  unit api

@@ -98,6 +98,7 @@ static void *run_loop(void *arg)
     int64_t until = now_usec() + 300000;
     while (now_usec() < until)
         h2o_evloop_run(ctx.loop, 20);
+    h2o_context_dispose(&ctx);
     return NULL;
 }
 
@@ -223,6 +224,7 @@ int server_run(const struct server_opts *o)
         pthread_join(threads[i].tid, NULL);
     rc = started == o->threads ? 0 : -1;
     fprintf(stderr, "grantd: stopped\n");
+    h2o_config_dispose(&config);
     for (int i = 0; i < o->threads; i++)
         worker_release(&threads[i].w);
     free(threads);

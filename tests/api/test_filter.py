@@ -197,11 +197,20 @@ def test_range_dates_both_forms_inclusive_end_day(srv, form):
         return "%s/%s/%s" % (m, dd, y) if form == "us" else d
 
     assert got(srv, [c, "range", "%s - %s" % (fmt(d1), fmt(d2))]) == exp, (c, d1, d2)
-    # The whole end day is included, even a record late in that day.
-    late = srv.create_grant(data={c: d2 + "T23:59:30Z"}) if c != "created_at" else None
-    if late:
-        assert late["id"] in got(srv, [c, "range", "%s - %s" % (fmt(d1), fmt(d2))])
-        assert late["id"] not in got(srv, [c, "range", "%s - %s" % (fmt(d1), fmt(d1))]) or d1 == d2
+
+
+def test_range_on_plain_datetime_includes_whole_end_day(srv):
+    late = srv.create_grant(data={"ofac_run_at": "2019-05-10T23:59:30Z"})
+    next_day = srv.create_grant(data={"ofac_run_at": "2019-05-11T00:00:00Z"})
+    first = srv.create_grant(data={"ofac_run_at": "2019-05-01T00:00:00Z"})
+    before = srv.create_grant(data={"ofac_run_at": "2019-04-30T23:59:59Z"})
+    lo, hi = day_start("2019-05-01"), day_start("2019-05-11")
+    exp = expect(srv, lambda r: r["ofac_run_at"] is not None and lo <= r["ofac_run_at"] < hi)
+    for text in ("05/01/2019 - 05/10/2019", "2019-05-01 - 2019-05-10"):
+        ids = got(srv, ["ofac_run_at", "range", text])
+        assert ids == exp, text
+        assert late["id"] in ids and first["id"] in ids, text
+        assert next_day["id"] not in ids and before["id"] not in ids, text
 
 
 def test_date_range_on_date_column(srv):
@@ -297,6 +306,12 @@ BAD_FILTERS = [
     ("bad range", ["amount_requested", "range", "10 to 20"], None),
     ("bad date range", ["created_at", "range", "13/45/2019 - 01/01/2020"], None),
     ("boolean operand", ["granted", "eq", "maybe"], "maybe"),
+    ("operator not for the type", ["amount_requested", "range-year-cal", "2019"], None),
+    ("date operator on a number", ["amount_requested", "today", "-"], None),
+    ("null operand for eq", ["amount_requested", "eq", None], None),
+    ("object operand", ["state", "eq", {"a": 1}], None),
+    ("secret field", ["created_by", "filter", {"group_type": "and", "conditions": [
+        ["mfa_otp_key", "eq", "x"]]}], None),
     ("not a JSON value", 'this is not json', None),
     ("malformed JSON", '{"group_type":"and","conditions":[', None),
 ]

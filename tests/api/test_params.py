@@ -492,3 +492,26 @@ def test_deleted_include_and_only(srv):
     rec = [x for x in b["records"]["grant_request"] if x["id"] == g["id"]][0]
     assert rec["deleted_at"] == iso(srv.q("SELECT deleted_at FROM grant_request WHERE id=?",
                                           g["id"])[0]["deleted_at"])
+
+
+def test_v1_relation_takes_a_style(srv):
+    row = srv.grant_template()
+    org = row["program_organization_id"]
+    compact = srv.fetch("organization", org, v="v1", style="compact")
+    rec = srv.fetch("grant_request", row["id"], v="v1", style="compact",
+                    relation={"program_organization_id": "compact"})
+    member = rec.get("program_organization_id", rec.get("program_organization"))
+    assert isinstance(member, list) and len(member) == 1, rec
+    assert member[0]["id"] == org
+    assert set(member[0]) == set(compact), (set(member[0]) ^ set(compact))
+
+
+def test_relation_unknown_subfield_ignored(srv):
+    row = srv.grant_template()
+    r = srv.api("GET", "v2/grant_request/%d" % row["id"],
+                params={"cols": '["state"]',
+                        "relation": '{"program_organization_id":["name","no_such_org_field"]}'})
+    assert r.status_code == 200, r.text
+    rec = jparse(r)["grant_request"]
+    assert rec["program_organization_id"][0]["id"] == row["program_organization_id"], rec
+    assert "no_such_org_field" not in rec["program_organization_id"][0]

@@ -88,19 +88,23 @@ def test_fx_rate_scale_8(srv):
 
 
 def test_datetimes_and_dates(srv):
-    g = srv.create_grant(data={"request_received_at": "2020-04-07T10:11:12Z",
+    g = srv.create_grant(data={"ofac_run_at": "2020-04-07T10:11:12Z",
+                               "request_received_at": "2020-04-08",
                                "fx_date_1": "2021-03-04"})
     row = srv.q("SELECT * FROM grant_request WHERE id=?", g["id"])[0]
-    assert row["request_received_at"] == 1586254272
+    assert row["ofac_run_at"] == 1586254272
+    assert row["request_received_at"] == 1586304000
     assert row["fx_date_1"] == "2021-03-04"
     rec = srv.fetch("grant_request", g["id"],
-                    cols=["request_received_at", "fx_date_1", "created_at", "updated_at"])
-    assert rec["request_received_at"] == "2020-04-07T10:11:12Z"
+                    cols=["ofac_run_at", "request_received_at", "fx_date_1", "created_at",
+                          "updated_at"])
+    assert rec["ofac_run_at"] == "2020-04-07T10:11:12Z"
+    assert rec["request_received_at"] == "2020-04-08T00:00:00Z"
     assert rec["fx_date_1"] == "2021-03-04"
     assert DT.match(rec["created_at"]) and rec["created_at"] == iso(row["created_at"])
     assert DT.match(rec["updated_at"]) and rec["updated_at"] == iso(row["updated_at"])
     v1 = srv.fetch("grant_request", g["id"], v="v1", style="full")
-    assert v1["request_received_at"] == "2020-04-07T10:11:12Z"
+    assert v1["ofac_run_at"] == "2020-04-07T10:11:12Z"
     assert v1["fx_date_1"] == "2021-03-04"
 
 
@@ -239,3 +243,65 @@ def test_bank_account_numbers_masked(srv):
         r = srv.api("GET", "v1/bank_account/%d" % bid, role=role, params={"style": "full"})
         assert number not in r.text, role
 
+
+
+def test_booleans_render_true_false(srv):
+    g = srv.create_grant(data={"granted": True, "multi_year": False})
+    assert srv.q("SELECT granted, multi_year FROM grant_request WHERE id=?", g["id"])[0] == \
+        {"granted": 1, "multi_year": 0}
+    r = srv.api("GET", "v2/grant_request/%d" % g["id"], params={"cols": '["granted","multi_year"]'})
+    assert re.search(r'"granted":\s*true', r.text) and re.search(r'"multi_year":\s*false', r.text), \
+        r.text
+    v1 = srv.api("GET", "v1/grant_request/%d" % g["id"], params={"style": "full"}).text
+    assert re.search(r'"granted":\s*true', v1) and re.search(r'"multi_year":\s*false', v1), v1
+
+
+def test_float_renders_as_number(srv):
+    org = srv.create("organization", {"name": "Float org", "latitude": "48.8566",
+                                      "longitude": -2.5})
+    rec = srv.fetch("organization", org["id"], cols=["latitude", "longitude"])
+    assert float(rec["latitude"]) == 48.8566 and float(rec["longitude"]) == -2.5, rec
+
+
+def test_state_is_a_string_on_every_class_with_one(srv):
+    for cls in ("grant_request", "request_transaction", "request_report", "organization", "user"):
+        b = srv.list(cls, cols=["state"], per_page=100)
+        for rec in b["records"][cls]:
+            if "state" in rec:
+                assert isinstance(rec["state"], str), (cls, rec)
+
+
+def test_secrets_not_in_relation_expansion(srv):
+    g = srv.create_grant()
+    rec = srv.fetch("grant_request", g["id"], cols=["state"],
+                    relation={"created_by": ["login", "mfa_otp_key", "mfa_sms_token"]})
+    exp = rec.get("created_by")
+    assert exp and exp[0]["id"] == srv.user_ids["admin"], rec
+    assert "mfa_otp_key" not in exp[0] and "mfa_sms_token" not in exp[0], exp
+
+
+def test_masking_applies_to_routing_numbers_and_relations(srv):
+    org = srv.grant_template()["program_organization_id"]
+    b = srv.create("bank_account", {"account_number": "5555666677", "bank_name": "Routing Bank",
+                                    "account_name": "Main", "owner_organization_id": org,
+                                    "domestic_wire_aba_routing": "021000021"})
+    rec = srv.fetch("bank_account", b["id"], role="employee",
+                    cols=["account_number", "domestic_wire_aba_routing"])
+    assert rec == {"id": b["id"], "account_number": "****6677",
+                   "domestic_wire_aba_routing": "****0021"}, rec
+    rec = srv.fetch("bank_account", b["id"], role="admin",
+                    cols=["account_number", "domestic_wire_aba_routing"])
+    assert rec["account_number"] == "5555666677" and rec["domestic_wire_aba_routing"] == "021000021"
+    # Through a relation expansion and a v1 answer too.
+    r = srv.api("GET", "v2/organization/%d" % org, role="employee",
+                params={"cols": '["name"]',
+                        "relation": '{"bank_accounts":["account_number","domestic_wire_aba_routing"]}'})
+    assert r.status_code == 200, r.text
+    assert "5555666677" not in r.text and "021000021" not in r.text, r.text
+    assert "****6677" in r.text, r.text
+    r = srv.api("GET", "v1/bank_account/%d" % b["id"], role="employee", params={"style": "full"})
+    assert "5555666677" not in r.text and "021000021" not in r.text
+    # A list answer as employee.
+    r = srv.api("GET", "v2/bank_account", role="employee",
+                params={"per_page": 500, "cols": '["account_number"]'})
+    assert "5555666677" not in r.text

@@ -252,3 +252,38 @@ def test_admin_may_write_model_attribute(make_server):
     b = jparse(r)
     assert r.status_code == 200 and "error" not in b, r.text[:500]
     assert b["model_attribute"]["id"] > 0
+
+
+def test_employee_cannot_write_other_classes(srv):
+    prog = srv.q("SELECT id FROM program WHERE deleted_at IS NULL ORDER BY id LIMIT 1")[0]["id"]
+    with srv.unchanged():
+        assert_error(srv.write("PUT", "program", prog, {"description": "emp"}, role="employee"),
+                     403, status=403)
+        assert_error(srv.write("POST", "program", None, {"name": "emp prog"}, role="employee"),
+                     403, status=403)
+        assert_error(srv.api("DELETE", "v2/program/%d" % prog, role="employee"), 403, status=403)
+    # super_user may.
+    srv.update("program", prog, {"description": "super"}, role="super_user")
+
+
+def test_grantee_sees_only_own_people(srv):
+    orgs = grantee_orgs(srv)
+    cols = srv.columns("user_organization")
+    q = "SELECT DISTINCT user_id FROM user_organization WHERE organization_id IN (%s)" % \
+        ",".join(str(o) for o in orgs)
+    if "deleted_at" in cols:
+        q += " AND deleted_at IS NULL"
+    exp = sorted(r["user_id"] for r in srv.q(q)
+                 if srv.q('SELECT 1 FROM "user" WHERE id=? AND deleted_at IS NULL', r["user_id"]))
+    assert srv.user_ids["grantee"] in exp
+    assert sorted(all_ids(srv, "user", "grantee")) == exp
+    other = srv.user_ids["admin"]
+    if other not in exp:
+        assert_error(srv.api("GET", "v2/user/%d" % other, role="grantee"), 102)
+
+
+def test_grantee_sees_nothing_of_unscoped_classes(srv):
+    prog = srv.q("SELECT id FROM program WHERE deleted_at IS NULL ORDER BY id LIMIT 1")[0]["id"]
+    b = srv.list("program", role="grantee")
+    assert b["records"]["program"] == [] and b["total_entries"] == 0 and b["total_pages"] == 1
+    assert_error(srv.api("GET", "v2/program/%d" % prog, role="grantee"), 102)

@@ -284,3 +284,66 @@ def test_access_log_has_no_query_body_token_or_secret(srv):
     assert "/api/rest/v2/grant_request" in log, "the access log must name method and path"
     for secret_text in (marker_q, marker_b, tok, secret, "f" * 64):
         assert secret_text not in log, "access log leaks %r" % secret_text[:12]
+
+
+def test_method_override_only_on_post(srv, grant):
+    """An override header on GET (or a _method parameter in a GET query) never writes."""
+    gid = grant["id"]
+    with srv.unchanged():
+        r = srv.api("GET", "v2/grant_request/%d" % gid,
+                    headers={"X-HTTP-Method-Override": "DELETE"})
+        assert r.status_code == 200 and jparse(r)["grant_request"]["id"] == gid, r.text[:300]
+        r = srv.api("GET", "v2/grant_request/%d" % gid, params={"_method": "DELETE"})
+        assert r.status_code == 200 and jparse(r)["grant_request"]["id"] == gid, r.text[:300]
+
+
+def test_keep_alive_and_pipelining(srv):
+    tok = srv.token()
+    one = ("GET /api/rest/v2/grant_request?per_page=1 HTTP/1.1\r\nHost: x\r\n"
+           "Authorization: Bearer %s\r\n\r\n" % tok).encode()
+    last = ("GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n").encode()
+    s = socket.create_connection((srv.host, srv.port), timeout=30)
+    try:
+        s.sendall(one + one + last)
+        data = b""
+        while True:
+            c = s.recv(65536)
+            if not c:
+                break
+            data += c
+    finally:
+        s.close()
+    assert data.count(b"HTTP/1.1 200") == 3, data[:2000]
+
+
+def test_slow_clients_do_not_block_others(srv):
+    """Half-sent requests (more of them than worker threads) never block other clients."""
+    import time
+    socks = []
+    try:
+        for i in range(6):
+            s = socket.create_connection((srv.host, srv.port), timeout=30)
+            if i % 2:
+                s.sendall(b"GET /api/rest/v2/grant_request HTTP/1.1\r\nHost: x\r\nAuthor")
+            else:
+                s.sendall(b"POST /api/rest/v2/grant_request/list HTTP/1.1\r\nHost: x\r\n"
+                          b"Content-Length: 1000\r\nContent-Type: application/x-www-form-"
+                          b"urlencoded\r\n\r\nper_page=1&pad=")
+            socks.append(s)
+        t0 = time.time()
+        for _ in range(5):
+            r = requests.get(srv.url("v2/grant_request"), params={"per_page": 1}, timeout=10,
+                             headers={"Authorization": "Bearer " + srv.token()})
+            assert r.status_code == 200
+        assert time.time() - t0 < 5
+    finally:
+        for s in socks:
+            s.close()
+
+
+def test_malformed_json_body_103(srv):
+    with srv.unchanged():
+        for path, method in (("v2/grant_request", "POST"), ("v2/grant_request/list", "POST")):
+            r = srv.api(method, path, data='{"data": {"project_summary": "x"',
+                        headers={"Content-Type": "application/json"})
+            assert_error(r, 103)

@@ -86,7 +86,7 @@ def test_empty_string_clears(srv):
     t = srv.grant_template()
     g = srv.create_grant(data={"amount_recommended": "10", "fiscal_organization_id":
                                t["program_organization_id"], "request_received_at":
-                               "2020-01-02T03:04:05Z", "po_number": "PO-1"})
+                               "2020-01-02", "po_number": "PO-1"})
     gid = g["id"]
     r = row(srv, gid)
     assert r["amount_recommended"] == 100000 and r["fiscal_organization_id"] is not None
@@ -135,7 +135,10 @@ BAD_VALUES = [
     ("not a number", {"amount_requested": "12abc"}, "amount_requested"),
     ("exponent", {"amount_requested": "1e5"}, "amount_requested"),
     ("fx rate 9 places", {"fx_rate1": "1.123456789"}, "fx_rate1"),
-    ("bad month", {"request_received_at": "2020-13-01T00:00:00Z"}, "request_received_at"),
+    ("bad month", {"ofac_run_at": "2020-13-01T00:00:00Z"}, "ofac_run_at"),
+    ("bad hour", {"ofac_run_at": "2020-12-01T25:00:00Z"}, "ofac_run_at"),
+    ("bad offset", {"ofac_run_at": "2020-12-01T10:00:00+2"}, "ofac_run_at"),
+    ("no time zone", {"ofac_run_at": "2020-12-01T10:00:00"}, "ofac_run_at"),
     ("bad day", {"request_received_at": "2021-02-29"}, "request_received_at"),
     ("words for a datetime", {"request_received_at": "tomorrow"}, "request_received_at"),
     ("US date for a datetime", {"request_received_at": "04/07/2020"}, "request_received_at"),
@@ -196,8 +199,8 @@ def test_datetime_inputs(srv, grant):
                        ("2020-04-07T10:00:00.987Z", 1586253600),
                        ("2020-04-07T10:00:00-05:30", 1586273400),
                        ("2020-04-07", 1586217600)):
-        srv.update(GR, gid, {"request_received_at": text})
-        assert row(srv, gid)["request_received_at"] == unix, text
+        srv.update(GR, gid, {"ofac_run_at": text})
+        assert row(srv, gid)["ofac_run_at"] == unix, text
 
 
 def test_required_fields_v2(srv):
@@ -465,3 +468,46 @@ def test_error_status_default_is_200(srv, grant):
         assert_error(srv.api("GET", "%s/grant_request/987654321" % v), 102, status=200)
         assert_error(srv.api("GET", "%s/grant_request" % v, params={"sort": "["}), 103,
                      status=200)
+
+
+def test_relation_on_write_selects_the_echo(srv, grant):
+    t = srv.grant_template()
+    r = srv.write("PUT", GR, grant["id"], {"project_summary": "echo relation"},
+                  cols='["project_summary"]', relation='{"program_organization_id":["name"]}')
+    b = jparse(r)[GR]
+    name = srv.q("SELECT name FROM organization WHERE id=?",
+                 row(srv, grant["id"])["program_organization_id"])[0]["name"]
+    assert b["project_summary"] == "echo relation"
+    assert b["program_organization_id"] == [{"id": row(srv, grant["id"])["program_organization_id"],
+                                             "name": name}], b
+
+
+def test_create_with_unknown_state_refused(srv):
+    t = srv.grant_template()
+    with srv.unchanged():
+        r = srv.write("POST", GR, None, {"program_organization_id": t["program_organization_id"],
+                                         "program_id": t["program_id"],
+                                         "state": "not_a_state"})
+        assert jparse(r)["error"]["code"] in (100, 104), r.text
+
+
+def test_enumeration_validated(srv):
+    u = srv.create("user", {"first_name": "Enum", "last_name": "Check"})
+    with srv.unchanged():
+        err = assert_error(srv.write("PUT", "user", u["id"], {"role": "pope"}), 100)
+    assert "role" in details_fields(err), err
+
+
+def test_payment_transition_writes_workflow_event(srv):
+    tx = srv.q("SELECT id FROM request_transaction WHERE deleted_at IS NULL AND state='due' "
+               "ORDER BY id LIMIT 1")
+    assert tx, "seed has no payment in state due"
+    tid = tx[0]["id"]
+    srv.update("request_transaction", tid, {"state": "paid"}, role="employee")
+    ev = srv.q("SELECT * FROM workflow_event WHERE workflowable_id=? AND workflowable_type IN "
+               "('RequestTransaction','request_transaction') ORDER BY id DESC LIMIT 1", tid)
+    assert ev and ev[0]["old_state"] == "due" and ev[0]["new_state"] == "paid", ev
+    assert ev[0]["created_by_id"] == srv.user_ids["employee"]
+    with srv.unchanged():
+        assert_error(srv.write("PUT", "request_transaction", tid, {"state": "tentatively_due"}),
+                     104)

@@ -1,0 +1,267 @@
+"""Contract §10: the command line (help, init, config, backup, seed, serve signals, site
+status)."""
+
+import os
+import signal
+import sqlite3
+import tempfile
+import time
+
+import pytest
+import requests
+
+import grantd_harness as H
+from grantd_harness import jparse, run_cli
+
+pytestmark = pytest.mark.cli
+
+SUBCOMMANDS = [["init"], ["config"], ["seed"], ["user"], ["user", "add"], ["client"],
+               ["client", "add"], ["client", "list"], ["client", "revoke"],
+               ["client", "rotate-secret"], ["backup"], ["serve"]]
+
+
+@pytest.fixture
+def tmpdb():
+    d = tempfile.mkdtemp(prefix="grantd-cli-")
+    return os.path.join(d, "cli.db")
+
+
+@pytest.fixture(autouse=True)
+def _binary():
+    if not os.access(H.GRANTD_BIN, os.X_OK):
+        pytest.fail("grantd binary not found at %s" % H.GRANTD_BIN, pytrace=False)
+
+
+@pytest.mark.parametrize("sub", SUBCOMMANDS, ids=[" ".join(s) for s in SUBCOMMANDS])
+def test_help(sub, tmpdb):
+    p = run_cli(sub + ["--help"], check=False, env={"GRANTD_DB": tmpdb}, timeout=30)
+    out = p.stdout + p.stderr
+    assert p.returncode == 0, (p.returncode, out)
+    assert "usage" in out.lower(), out
+    assert sub[0] in out, out
+    assert not os.path.exists(tmpdb), "--help must not create a database"
+
+
+def test_top_level_help():
+    p = run_cli(["--help"], check=False, timeout=30)
+    out = p.stdout + p.stderr
+    assert p.returncode == 0 and "usage" in out.lower(), out
+    for sub in ("init", "config", "seed", "user", "client", "backup", "serve"):
+        assert sub in out, sub
+
+
+def test_unknown_subcommand_fails():
+    p = run_cli(["frobnicate"], check=False, timeout=30)
+    assert p.returncode != 0
+
+
+def _digest(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def test_init_refuses_existing_db_without_force(tmpdb):
+    run_cli(["init", "--db", tmpdb])
+    run_cli(["config", "--db", tmpdb, "set", "site_url", "https://keep.example.org"])
+    before = _digest(tmpdb)
+    p = run_cli(["init", "--db", tmpdb], check=False)
+    assert p.returncode != 0, p
+    assert _digest(tmpdb) == before
+    assert "keep.example.org" in run_cli(["config", "--db", tmpdb, "get", "site_url"]).stdout
+    run_cli(["init", "--db", tmpdb, "--force"])
+    assert "keep.example.org" not in run_cli(["config", "--db", tmpdb, "get", "site_url"]).stdout
+
+
+def test_init_options(tmpdb):
+    run_cli(["init", "--db", tmpdb, "--site-url", "https://g.example.org", "--site-status", "live"])
+    assert "https://g.example.org" in run_cli(["config", "--db", tmpdb, "get", "site_url"]).stdout
+    assert "live" in run_cli(["config", "--db", tmpdb, "get", "site_status"]).stdout
+    other = tmpdb + ".2"
+    p = run_cli(["init", "--db", other, "--site-status", "bogus"], check=False)
+    assert p.returncode != 0
+
+
+def test_grantd_db_environment_variable(tmpdb):
+    run_cli(["init"], env={"GRANTD_DB": tmpdb})
+    assert os.path.exists(tmpdb)
+    run_cli(["config", "set", "time_zone", "America/New_York"], env={"GRANTD_DB": tmpdb})
+    assert _get(tmpdb, "time_zone") == "America/New_York"
+
+
+def _get(db, key):
+    out = run_cli(["config", "--db", db, "get", key]).stdout.strip()
+    kv = H.parse_kv(out)
+    return kv.get(key, out)
+
+
+def test_config_roundtrip(tmpdb):
+    run_cli(["init", "--db", tmpdb])
+    defaults = {"error_status": "fluxx", "token_lifetime": "7200", "time_zone": "UTC"}
+    for k, v in defaults.items():
+        assert _get(tmpdb, k) == v, k
+    for k, v in (("time_zone", "Europe/Berlin"), ("error_status", "http"),
+                 ("token_lifetime", "600"), ("site_url", "https://x.example.org"),
+                 ("site_status", "suspended"), ("fiscal_year_start_month", "7"),
+                 ("rate_limit.index", "100"), ("rate_limit.get", "50"),
+                 ("rate_limit.write", "10")):
+        run_cli(["config", "--db", tmpdb, "set", k, v])
+        assert _get(tmpdb, k) == v, k
+    everything = run_cli(["config", "--db", tmpdb, "get"]).stdout
+    for k in ("site_url", "site_status", "error_status", "token_lifetime", "time_zone",
+              "week_start", "fiscal_year_start_month", "rate_limit.index", "rate_limit.get",
+              "rate_limit.write"):
+        assert k in everything, k
+    assert "Europe/Berlin" in everything
+
+
+@pytest.mark.parametrize("key,value", [("no_such_key", "1"), ("time_zone", "Mars/Olympus_Mons"),
+                                       ("time_zone", "../../etc/passwd"),
+                                       ("error_status", "other"), ("site_status", "asleep"),
+                                       ("token_lifetime", "soon"), ("token_lifetime", "-5"),
+                                       ("fiscal_year_start_month", "13"),
+                                       ("rate_limit.write", "many")])
+def test_config_rejects_bad_keys_and_values(tmpdb, key, value):
+    run_cli(["init", "--db", tmpdb])
+    before = run_cli(["config", "--db", tmpdb, "get"]).stdout
+    p = run_cli(["config", "--db", tmpdb, "set", key, value], check=False)
+    assert p.returncode != 0, (key, value, p.stdout, p.stderr)
+    assert (p.stderr + p.stdout).strip(), "a refusal says why"
+    assert run_cli(["config", "--db", tmpdb, "get"]).stdout == before
+
+
+def test_config_get_unknown_key_fails(tmpdb):
+    run_cli(["init", "--db", tmpdb])
+    assert run_cli(["config", "--db", tmpdb, "get", "nope"], check=False).returncode != 0
+
+
+def test_commands_without_database_fail(tmpdb):
+    for args in (["config", "--db", tmpdb, "get"], ["seed", "--db", tmpdb, "--grants", "1"],
+                 ["client", "list", "--db", tmpdb]):
+        p = run_cli(args, check=False)
+        assert p.returncode != 0, args
+
+
+def test_seed_is_deterministic():
+    a = H.Server("seed-a", grants=15, random_seed=3, users=False)
+    b = H.Server("seed-b", grants=15, random_seed=3, users=False)
+    c = H.Server("seed-c", grants=15, random_seed=4, users=False)
+    q = ("SELECT id, state, amount_requested, program_organization_id, program_id "
+         "FROM grant_request ORDER BY id")
+    assert a.q(q) == b.q(q)
+    assert len(a.q(q)) == 15
+    assert a.q(q) != c.q(q)
+
+
+def test_user_add_and_client_add(tmpdb):
+    run_cli(["init", "--db", tmpdb])
+    run_cli(["user", "add", "someone", "--role", "developer", "--db", tmpdb, "--password-stdin"],
+            stdin="a-long-enough-password\n")
+    p = run_cli(["user", "add", "someone", "--role", "developer", "--db", tmpdb,
+                 "--password-stdin"], stdin="a-long-enough-password\n", check=False)
+    assert p.returncode != 0, "a duplicate login must be refused"
+    p = run_cli(["user", "add", "other", "--role", "pope", "--db", tmpdb, "--password-stdin"],
+                stdin="a-long-enough-password\n", check=False)
+    assert p.returncode != 0, "an unknown role must be refused"
+    out = H.parse_kv(run_cli(["client", "add", "app", "--owner", "someone", "--db",
+                              tmpdb]).stdout)
+    assert len(out.get("client_id", "")) >= 16 and len(out.get("client_secret", "")) >= 43, out
+    p = run_cli(["client", "add", "app2", "--owner", "nobody", "--db", tmpdb], check=False)
+    assert p.returncode != 0, "a client needs an existing owner"
+
+
+def test_backup_while_serving(srv):
+    d = tempfile.mkdtemp(prefix="grantd-backup-")
+    dest = os.path.join(d, "copy.db")
+    g = srv.create_grant(data={"project_summary": "in the backup"})
+    run_cli(["backup", "--db", srv.db_path, "--to", dest])
+    c = sqlite3.connect(dest)
+    try:
+        assert c.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        assert c.execute("SELECT project_summary FROM grant_request WHERE id=?",
+                         (g["id"],)).fetchone()[0] == "in the backup"
+        n = c.execute("SELECT count(*) FROM grant_request").fetchone()[0]
+    finally:
+        c.close()
+    assert n == srv.q("SELECT count(*) AS n FROM grant_request")[0]["n"]
+    # The copy is a working site.
+    b = H.Server("backup-copy", seed=False, users=False)
+    os.replace(dest, b.db_path)
+    for suffix in ("-wal", "-shm"):
+        if os.path.exists(b.db_path + suffix):
+            os.remove(b.db_path + suffix)
+    b.clients = srv.clients
+    b.start()
+    try:
+        assert b.fetch("grant_request", g["id"], cols=["project_summary"])["project_summary"] \
+            == "in the backup"
+    finally:
+        b.stop()
+
+
+@pytest.mark.slow
+def test_sigterm_exits_0(make_server):
+    s = make_server("sigterm", grants=3)
+    s.list("grant_request", per_page=1)
+    assert s.stop(timeout=10) == 0
+
+
+@pytest.mark.slow
+def test_port_zero_one_port_for_all_threads(make_server):
+    s = make_server("threads", grants=3)
+    tok = s.token()
+    # Many fresh connections all reach the one printed port.
+    for _ in range(20):
+        r = requests.get(s.url("v2/grant_request"), headers={"Authorization": "Bearer " + tok},
+                         params={"per_page": 1}, timeout=10)
+        assert r.status_code == 200
+
+
+@pytest.mark.slow
+def test_suspended_site_answers_503(make_server):
+    s = make_server("suspend", grants=3)
+    tok = s.token()
+    assert s.api("GET", "v2/grant_request", token=tok).status_code == 200
+    run_cli(["config", "--db", s.db_path, "set", "site_status", "suspended"])
+    deadline = time.time() + 7
+    while True:
+        r = s.api("GET", "v2/grant_request", token=tok)
+        if r.status_code == 503 or time.time() > deadline:
+            break
+        time.sleep(0.25)
+    assert r.status_code == 503, "site_status=suspended not picked up within 5 s"
+    assert jparse(r)["error"]["code"] == 503
+    assert s.request_token("admin").status_code == 503
+    run_cli(["config", "--db", s.db_path, "set", "site_status", "live"])
+    deadline = time.time() + 7
+    while s.api("GET", "v2/grant_request", token=tok).status_code != 200:
+        assert time.time() < deadline, "site_status=live not picked up within 5 s"
+        time.sleep(0.25)
+
+
+@pytest.mark.slow
+def test_sigint_exits_0(make_server):
+    s = make_server("sigint", grants=3)
+    s.list("grant_request", per_page=1)
+    s.proc.send_signal(signal.SIGINT)
+    assert s.proc.wait(10) == 0
+    s.proc = None
+
+
+def test_seed_refuses_a_seeded_database():
+    a = H.Server("seed-twice", grants=3, users=False)
+    p = run_cli(["seed", "--db", a.db_path, "--grants", "3"], check=False)
+    assert p.returncode != 0
+    assert a.q("SELECT count(*) AS n FROM grant_request")[0]["n"] == 3
+
+
+def test_access_log_format(srv):
+    mark = srv.log_len()
+    rid = "logcheck-" + str(time.time())
+    srv.api("GET", "v2/grant_request", params={"per_page": 1}, headers={"X-Request-Id": rid})
+    time.sleep(0.3)
+    lines = [l for l in srv.log_text(mark).splitlines() if rid in l]
+    assert len(lines) == 1, srv.log_text(mark)
+    line = lines[0]
+    assert "GET" in line and "/api/rest/v2/grant_request" in line and " 200 " in line, line
+    assert srv.clients["admin"][0] in line, line
+    assert "per_page" not in line, line
