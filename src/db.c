@@ -160,6 +160,81 @@ out:
     return rc;
 }
 
+/* Full-text index of a class: an FTS5 table "<class>__fts" whose rowid is the record id
+ * and whose one column holds the class's FF_FULLTEXT fields. Triggers keep it in step
+ * inside the writing transaction, so a write is searchable by the very next request. */
+static void fts_body(struct sql *q, const struct class_def *c, const char *row)
+{
+    int first = 1;
+    for (int i = 0; i < c->nfields; i++) {
+        const struct field *f = &c->fields[i];
+        if (!(f->flags & FF_FULLTEXT) || (f->flags & FF_SECRET) || !registry_has_column(f))
+            continue;
+        sql_append(q, first ? "" : " || ' ' || ");
+        sql_appendf(q, "coalesce(%s.", row);
+        sql_ident(q, f->name);
+        sql_append(q, ", '')");
+        first = 0;
+    }
+    if (first)
+        sql_append(q, "''");
+}
+
+int db_has_fulltext(const struct class_def *c)
+{
+    for (int i = 0; i < c->nfields; i++)
+        if ((c->fields[i].flags & FF_FULLTEXT) && registry_has_column(&c->fields[i]))
+            return 1;
+    return 0;
+}
+
+static int migrate_fts(sqlite3 *db, const struct class_def *c, char *err, size_t errlen)
+{
+    struct sql q;
+    char name[160];
+    int rc = -1;
+    if (!db_has_fulltext(c))
+        return 0;
+    snprintf(name, sizeof name, "%s__fts", c->name);
+    int exists = 0;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = ?", -1, &st, NULL) ==
+        SQLITE_OK) {
+        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+        exists = sqlite3_step(st) == SQLITE_ROW;
+    }
+    sqlite3_finalize(st);
+    sql_init(&q);
+    /* The trigger bodies are rebuilt on every start so a registry change takes effect. */
+    sql_appendf(&q,
+                "DROP TRIGGER IF EXISTS \"%s_ai\"; DROP TRIGGER IF EXISTS \"%s_au\";"
+                "CREATE VIRTUAL TABLE IF NOT EXISTS \"%s\" USING fts5(body, "
+                "tokenize = 'unicode61 remove_diacritics 2');",
+                name, name, name);
+    sql_appendf(&q, "CREATE TRIGGER \"%s_ai\" AFTER INSERT ON ", name);
+    sql_ident(&q, c->name);
+    sql_appendf(&q, " BEGIN INSERT INTO \"%s\"(rowid, body) VALUES(new.\"id\", ", name);
+    fts_body(&q, c, "new");
+    sql_appendf(&q, "); END; CREATE TRIGGER \"%s_au\" AFTER UPDATE ON ", name);
+    sql_ident(&q, c->name);
+    sql_appendf(&q,
+                " BEGIN DELETE FROM \"%s\" WHERE rowid = old.\"id\"; INSERT INTO \"%s\"(rowid, "
+                "body) VALUES(new.\"id\", ",
+                name, name);
+    fts_body(&q, c, "new");
+    sql_append(&q, "); END;");
+    if (!exists) {
+        sql_appendf(&q, "INSERT INTO \"%s\"(rowid, body) SELECT t.\"id\", ", name);
+        fts_body(&q, c, "t");
+        sql_append(&q, " FROM ");
+        sql_ident(&q, c->name);
+        sql_append(&q, " t;");
+    }
+    rc = db_exec(db, q.buf, err, errlen);
+    sql_release(&q);
+    return rc;
+}
+
 int db_migrate(sqlite3 *db, char *err, size_t errlen)
 {
     if (db_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
@@ -167,7 +242,8 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
     if (db_exec(db, internal_schema, err, errlen) != 0)
         goto fail;
     for (int i = 0; i < registry_nclasses; i++)
-        if (migrate_class(db, &registry_classes[i], err, errlen) != 0)
+        if (migrate_class(db, &registry_classes[i], err, errlen) != 0 ||
+            migrate_fts(db, &registry_classes[i], err, errlen) != 0)
             goto fail;
     if (db_exec(db, "INSERT OR REPLACE INTO grantd_meta(key, value) VALUES('schema', '1')", err,
                 errlen) != 0)

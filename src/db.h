@@ -20,6 +20,9 @@ sqlite3 *db_open(const char *path, int create, char *err, size_t errlen);
 void db_close(sqlite3 *db);
 /* Create or upgrade the schema (idempotent): internal tables and one per class. */
 int db_migrate(sqlite3 *db, char *err, size_t errlen);
+/* Does the class have a full-text index ("<class>__fts")? */
+struct class_def;
+int db_has_fulltext(const struct class_def *c);
 /* Run SQL without results; 0 or -1 (message into err when not NULL). */
 int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 

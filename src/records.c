@@ -3,14 +3,17 @@
  * omitted), with relation expansion one level deep. Values are rendered from the stored
  * exact representation (value.h), never through a binary float. */
 #include "records.h"
+#include "db.h"
 #include "filter.h"
 #include "jsonw.h"
 #include "params.h"
 #include "value.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 enum okind { K_COL, K_ALIAS, K_MANY, K_REL };
 
@@ -610,6 +613,49 @@ static int parse_sort(struct ctx *c, const struct class_def *k, struct sql *orde
     return rc;
 }
 
+/* `query`: the input split on non-alphanumeric characters (bytes >= 0x80 belong to
+ * words), each word a quoted FTS5 phrase, the last one a prefix, all AND-ed. User text
+ * never reaches FTS5 as syntax: every word is quoted and the whole match is bound. */
+static int fulltext_clause(struct ctx *c, const struct class_def *k, struct sql *w)
+{
+    const char *in = params_str(c->params, "query");
+    struct buf m;
+    int words = 0;
+    if (!in)
+        return 0;
+    if (!db_has_fulltext(k))
+        return ctx_error(c, ERR_BAD_PARAM, NULL, "%s has no full-text fields to query", k->name),
+               -1;
+    buf_init(&m);
+    for (const char *p = in; *p && words < 32;) {
+        while (*p && !(isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80))
+            p++;
+        const char *s = p;
+        while (*p && (isalnum((unsigned char)*p) || (unsigned char)*p >= 0x80))
+            p++;
+        if (p == s)
+            break;
+        if (words++)
+            buf_addc(&m, ' ');
+        buf_addc(&m, '"');
+        buf_add(&m, s, (size_t)(p - s)); /* words hold no quote characters */
+        buf_addc(&m, '"');
+        const char *rest = p;
+        while (*rest && !(isalnum((unsigned char)*rest) || (unsigned char)*rest >= 0x80))
+            rest++;
+        if (!*rest || words == 32)
+            buf_addc(&m, '*'); /* the last word matches as a prefix */
+    }
+    if (words) {
+        sql_appendf(w, " AND t.\"id\" IN (SELECT rowid FROM \"%s__fts\" WHERE \"%s__fts\" MATCH ",
+                    k->name, k->name);
+        sql_bind_text(w, m.s, m.len);
+        sql_append(w, ")");
+    }
+    buf_release(&m);
+    return 0;
+}
+
 static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w, int is_list)
 {
     char err[512];
@@ -629,6 +675,8 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
     records_scope(c, k, "t", w);
     if (!is_list)
         return 0;
+    if (fulltext_clause(c, k, w) != 0)
+        return -1;
     json_t *f = params_json(c->params, "filter", err, sizeof err);
     if (!f && err[0])
         return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
@@ -641,6 +689,316 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
             return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
     }
     return 0;
+}
+
+/* ---- aggregation (contract §4): group by fields of the class or of a singular related
+ * record, sum/count/avg/min/max; groups sort by their values and page like lists ---- */
+
+enum aggfn { AGG_SUM, AGG_COUNT, AGG_AVG, AGG_MIN, AGG_MAX };
+
+struct aggcol {
+    const struct field *f;
+    const char *key; /* output key */
+    enum aggfn fn;   /* aggregates only */
+    int join;        /* group keys: index of the join (-1 none) */
+};
+
+static int groupable(const struct field *f)
+{
+    return f->type == FT_INT || f->type == FT_STRING || f->type == FT_BOOL || f->type == FT_DATE ||
+           f->type == FT_REF;
+}
+
+static int numeric(const struct field *f)
+{
+    return f->type == FT_INT || f->type == FT_DECIMAL || f->type == FT_FLOAT;
+}
+
+/* avg of an exact scaled sum: round half to even at the column's scale. */
+static int64_t div_half_even(int64_t sum, int64_t n)
+{
+    int64_t q = sum / n, r = sum % n;
+    if (r < 0) {
+        r = -r;
+    }
+    int64_t twice = r * 2;
+    int neg = (sum < 0);
+    if (twice > n || (twice == n && (q % 2 != 0)))
+        q += neg ? -1 : 1;
+    return q;
+}
+
+static void render_agg_value(struct ctx *c, const struct field *f, enum aggfn fn, int is_group,
+                             sqlite3_stmt *st, int col, struct buf *b)
+{
+    char tmp[48];
+    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+        buf_adds(b, "null");
+        return;
+    }
+    if (!is_group && fn == AGG_COUNT) {
+        jw_int(b, sqlite3_column_int64(st, col));
+        return;
+    }
+    if (!is_group && fn == AGG_AVG) {
+        /* the statement holds sum at col and count at col + 1 */
+        int64_t n = sqlite3_column_int64(st, col + 1);
+        if (f->type == FT_FLOAT) {
+            int len =
+                snprintf(tmp, sizeof tmp, "%.15g", sqlite3_column_double(st, col) / (double)n);
+            buf_add(b, tmp, (size_t)len);
+        } else {
+            int64_t v = div_half_even(sqlite3_column_int64(st, col), n);
+            if (f->type == FT_DECIMAL)
+                buf_add(b, tmp, value_format_decimal(v, f->scale, tmp));
+            else
+                jw_int(b, v);
+        }
+        return;
+    }
+    if (render_value(c, f, st, col, b))
+        buf_adds(b, "null");
+}
+
+static int records_aggregate(struct ctx *c, long long per, long long page)
+{
+    const struct class_def *k = c->cls;
+    char err[256];
+    struct aggcol cols[32];
+    int ncols = 0, ngroup = 0, rc = -1;
+    const struct field *joins[8];
+    int njoins = 0;
+    struct sql w, q, sel, grp;
+    sql_init(&w);
+    sql_init(&q);
+    sql_init(&sel);
+    sql_init(&grp);
+    json_t *group = params_json(c->params, "group", err, sizeof err);
+    json_t *agg = NULL;
+    if (!group && err[0]) {
+        ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err);
+        goto out;
+    }
+    agg = params_json(c->params, "aggregation", err, sizeof err);
+    if (!agg && err[0]) {
+        ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err);
+        goto out;
+    }
+    if (group && json_is_string(group)) {
+        json_t *one = json_pack("[O]", group);
+        json_decref(group);
+        group = one;
+    }
+    if ((group && !json_is_array(group)) || (agg && !json_is_object(agg))) {
+        ctx_error(c, ERR_BAD_PARAM, NULL,
+                  "group must be a JSON array of fields and aggregation an object");
+        goto out;
+    }
+    size_t i;
+    json_t *v;
+    json_array_foreach(group, i, v)
+    {
+        const char *name = json_string_value(v);
+        if (!name || ncols >= 16) {
+            ctx_error(c, ERR_BAD_PARAM, NULL, "group entries must be field names (at most 16)");
+            goto out;
+        }
+        const char *dot = strchr(name, '.');
+        const struct field *f = NULL;
+        int join = -1;
+        if (dot) {
+            char rel[128];
+            snprintf(rel, sizeof rel, "%.*s_id", (int)(dot - name), name);
+            const struct field *rf = registry_field(k, rel);
+            if (!rf) {
+                snprintf(rel, sizeof rel, "%.*s", (int)(dot - name), name);
+                rf = registry_field(k, rel);
+                if (rf && rf->type == FT_REF_ALIAS)
+                    rf = registry_field(k, rf->via);
+            }
+            const struct class_def *t = rf && rf->type == FT_REF && rf->target
+                                            ? registry_class(rf->target, strlen(rf->target))
+                                            : NULL;
+            f = t ? registry_field(t, dot + 1) : NULL;
+            if (!t || !f || !visible(f) || !groupable(f) || strchr(dot + 1, '.')) {
+                ctx_error(c, ERR_BAD_PARAM, NULL, "cannot group %s by '%.100s'", k->name, name);
+                goto out;
+            }
+            for (join = 0; join < njoins && joins[join] != rf; join++)
+                ;
+            if (join == njoins) {
+                if (njoins == 8) {
+                    ctx_error(c, ERR_BAD_PARAM, NULL, "too many related records in group");
+                    goto out;
+                }
+                joins[njoins++] = rf;
+            }
+        } else {
+            f = registry_field(k, name);
+            if (f && f->type == FT_REF_ALIAS)
+                f = registry_field(k, f->via);
+            if (!f || !visible(f) || !groupable(f)) {
+                ctx_error(c, ERR_BAD_PARAM, NULL, "cannot group %s by '%.100s'", k->name, name);
+                goto out;
+            }
+        }
+        cols[ncols].f = f;
+        cols[ncols].key = name;
+        cols[ncols].join = join;
+        ncols++;
+    }
+    ngroup = ncols;
+    const char *name;
+    json_object_foreach(agg, name, v)
+    {
+        static const char *const fns[] = {"sum", "count", "avg", "min", "max"};
+        const char *fn = json_string_value(v);
+        const struct field *f = registry_field(k, name);
+        int which = -1;
+        for (int j = 0; fn && j < 5; j++)
+            if (strcmp(fn, fns[j]) == 0)
+                which = j;
+        if (f && f->type == FT_REF_ALIAS)
+            f = registry_field(k, f->via);
+        if (!f || !visible(f) || !registry_has_column(f) || which < 0 || ncols >= 32) {
+            ctx_error(c, ERR_BAD_PARAM, NULL,
+                      "aggregation must map fields of %s to sum, count, avg, min or max "
+                      "('%.100s')",
+                      k->name, name);
+            goto out;
+        }
+        if ((which == AGG_SUM || which == AGG_AVG) && !numeric(f)) {
+            ctx_error(c, ERR_BAD_PARAM, NULL, "%s of %s: the field is not numeric", fn, f->name);
+            goto out;
+        }
+        char *key = h2o_mem_alloc_pool(&c->req->pool, strlen(name) + 8);
+        sprintf(key, "%s_%s", name, fn);
+        cols[ncols].f = f;
+        cols[ncols].key = key;
+        cols[ncols].fn = (enum aggfn)which;
+        cols[ncols].join = -1;
+        ncols++;
+    }
+    if (where_clause(c, k, &w, 1) != 0)
+        goto out;
+    /* SELECT list and GROUP BY: group keys first, then aggregates (avg as sum, count). */
+    for (int j = 0; j < ncols; j++) {
+        char alias[16];
+        if (j)
+            sql_append(&sel, ", ");
+        if (cols[j].join >= 0)
+            snprintf(alias, sizeof alias, "r%d", cols[j].join);
+        else
+            snprintf(alias, sizeof alias, "t");
+        if (j < ngroup) {
+            sql_appendf(&sel, "%s.", alias);
+            sql_ident(&sel, cols[j].f->name);
+            if (j)
+                sql_append(&grp, ", ");
+            sql_appendf(&grp, "%d", j + 1);
+            continue;
+        }
+        static const char *const sqlfn[] = {"sum", "count", "sum", "min", "max"};
+        sql_appendf(&sel, "%s(t.", sqlfn[cols[j].fn]);
+        sql_ident(&sel, cols[j].f->name);
+        sql_append(&sel, ")");
+        if (cols[j].fn == AGG_AVG) {
+            sql_append(&sel, ", count(t.");
+            sql_ident(&sel, cols[j].f->name);
+            sql_append(&sel, ")");
+        }
+    }
+    if (ncols == 0)
+        sql_append(&sel, "count(*)");
+    struct sql from;
+    sql_init(&from);
+    sql_append(&from, " FROM ");
+    sql_ident(&from, k->name);
+    sql_append(&from, " t");
+    for (int j = 0; j < njoins; j++) {
+        const struct class_def *t = registry_class(joins[j]->target, strlen(joins[j]->target));
+        sql_append(&from, " LEFT JOIN ");
+        sql_ident(&from, t->name);
+        sql_appendf(&from, " r%d ON r%d.\"id\" = t.", j, j);
+        sql_ident(&from, joins[j]->name);
+        sql_appendf(&from, " AND r%d.\"deleted_at\" IS NULL", j);
+    }
+    sql_append(&from, " WHERE ");
+    sql_appendn(&from, w.buf, w.len);
+    if (ngroup) {
+        sql_append(&from, " GROUP BY ");
+        sql_appendn(&from, grp.buf, grp.len);
+    }
+    /* count of groups */
+    sql_append(&q, "SELECT count(*) FROM (SELECT ");
+    sql_appendn(&q, sel.buf, sel.len);
+    sql_appendn(&q, from.buf, from.len);
+    sql_append(&q, ")");
+    sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
+    long long total = 0;
+    if (!st || sql_bind_all(st, &w) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        sql_release(&from);
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        goto out;
+    }
+    total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    sql_reset(&q);
+    sql_append(&q, "SELECT ");
+    sql_appendn(&q, sel.buf, sel.len);
+    sql_appendn(&q, from.buf, from.len);
+    if (ngroup) {
+        sql_append(&q, " ORDER BY ");
+        sql_appendn(&q, grp.buf, grp.len);
+    }
+    sql_appendf(&q, " LIMIT %lld OFFSET %lld", per, (page - 1) * per);
+    sql_release(&from);
+    st = stmt_get(c->w, q.buf, q.len);
+    if (!st || sql_bind_all(st, &w) != SQLITE_OK) {
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        goto out;
+    }
+    buf_adds(&c->out, "{\"records\":{");
+    jw_key(&c->out, k->name);
+    buf_addc(&c->out, '[');
+    int first = 1;
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        jw_sep(&c->out, &first);
+        buf_addc(&c->out, '{');
+        int col = 0, f2 = 1;
+        for (int j = 0; j < ncols; j++) {
+            jw_sep(&c->out, &f2);
+            jw_key(&c->out, cols[j].key);
+            render_agg_value(c, cols[j].f, cols[j].fn, j < ngroup, st, col, &c->out);
+            col += (j >= ngroup && cols[j].fn == AGG_AVG) ? 2 : 1;
+        }
+        if (ncols == 0) {
+            jw_key(&c->out, "id_count");
+            jw_int(&c->out, sqlite3_column_int64(st, 0));
+        }
+        buf_addc(&c->out, '}');
+    }
+    sqlite3_reset(st);
+    long long pages = total == 0 ? 1 : (total + per - 1) / per;
+    buf_adds(&c->out, "]},\"total_pages\":");
+    jw_int(&c->out, pages);
+    buf_adds(&c->out, ",\"total_entries\":");
+    jw_int(&c->out, total);
+    buf_adds(&c->out, ",\"current_page\":");
+    jw_int(&c->out, page);
+    buf_adds(&c->out, ",\"per_page\":");
+    jw_int(&c->out, per);
+    buf_addc(&c->out, '}');
+    ctx_send(c, 200, "application/json; charset=utf-8");
+    rc = 0;
+out:
+    json_decref(group);
+    json_decref(agg);
+    sql_release(&w);
+    sql_release(&q);
+    sql_release(&sel);
+    sql_release(&grp);
+    return rc;
 }
 
 int records_list(struct ctx *c)
@@ -663,6 +1021,10 @@ int records_list(struct ctx *c)
     }
     if (per > 500)
         per = 500;
+    if (json_object_get(c->params, "group") || json_object_get(c->params, "aggregation")) {
+        rc = records_aggregate(c, per, page);
+        goto out;
+    }
     if (plan_build(c, &p, k) != 0 || where_clause(c, k, &w, 1) != 0 ||
         parse_sort(c, k, &order) != 0)
         goto out;
