@@ -98,7 +98,8 @@ static void *run_loop(void *arg)
     int64_t until = now_usec() + 300000;
     while (now_usec() < until)
         h2o_evloop_run(ctx.loop, 20);
-    h2o_context_dispose(&ctx);
+    /* No h2o_context_dispose: it asserts while kept-alive connections still hold timers,
+     * and the process exits right after; tests/lsan.supp names what h2o keeps. */
     return NULL;
 }
 
