@@ -5,6 +5,7 @@
 #include "api.h"
 #include "ctx.h"
 #include "db.h"
+#include "dynattr.h"
 #include "jsonw.h"
 #include "params.h"
 
@@ -43,16 +44,26 @@ static uint64_t fnv(const char *s, size_t n)
     return h;
 }
 
+/* A cached statement still stepping (an outer loop) is never reset or evicted: the caller
+ * then gets a private statement, finalized by stmt_release_temp at the end of the request. */
 sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
 {
     uint64_t h = fnv(sql, len);
     struct stmt_slot *s = &w->stmts->slot[h % STMT_SLOTS];
-    if (s->st && s->hash == h && s->len == len && memcmp(s->sql, sql, len) == 0) {
+    sqlite3_stmt *st = NULL;
+    int hit = s->st && s->hash == h && s->len == len && memcmp(s->sql, sql, len) == 0;
+    if (hit && !sqlite3_stmt_busy(s->st)) {
         sqlite3_reset(s->st);
         sqlite3_clear_bindings(s->st);
         return s->st;
     }
-    sqlite3_stmt *st = NULL;
+    if (hit || (s->st && sqlite3_stmt_busy(s->st))) {
+        if (w->ntemp >= WORKER_TEMP_STMTS ||
+            sqlite3_prepare_v2(w->db, sql, (int)len, &st, NULL) != SQLITE_OK)
+            return NULL;
+        w->temp[w->ntemp++] = st;
+        return st;
+    }
     if (sqlite3_prepare_v3(w->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_finalize(s->st);
@@ -62,6 +73,13 @@ sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
     s->hash = h;
     s->st = st;
     return st;
+}
+
+void stmt_release_temp(struct worker *w)
+{
+    for (int i = 0; i < w->ntemp; i++)
+        sqlite3_finalize(w->temp[i]);
+    w->ntemp = 0;
 }
 
 static void site_load(struct worker *w)
@@ -674,6 +692,7 @@ int api_handle(struct worker *w, h2o_req_t *req)
     set_request_id(&c);
     if (now_usec() - w->site.loaded_at > 2000000)
         site_load(w); /* picks up site_status within 5 s */
+    dyn_sync(w->db);  /* the current site-defined fields */
 
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const char *path = req->path.base;
@@ -751,6 +770,7 @@ int api_handle(struct worker *w, h2o_req_t *req)
     }
     r->fn(&c);
 done:
+    stmt_release_temp(w);
     json_decref(c.params);
     buf_release(&c.out);
     buf_release(&c.ignored);

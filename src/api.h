@@ -22,8 +22,12 @@ struct site {
 
 struct stmt_cache;
 
+#define WORKER_TEMP_STMTS 64
+
 struct worker {
     int id;
+    sqlite3_stmt *temp[WORKER_TEMP_STMTS]; /* private statements of the current request */
+    int ntemp;
     sqlite3 *db;
     struct site site;
     struct stmt_cache *stmts;
@@ -38,5 +42,6 @@ int api_handle(struct worker *w, h2o_req_t *req);
 
 /* Prepared statements cached per worker by SQL text (reset and cleared on return). */
 sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len);
+void stmt_release_temp(struct worker *w);
 
 #endif

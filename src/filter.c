@@ -3,16 +3,23 @@
  * allowed for the field's type, operand converts by that type); compile walks the tree
  * and appends SQL whose identifiers come from the registry and whose values are all bound.
  * Operators are rows of ops[] (name, operand kind, allowed types, compile function), so a
- * new operator is a new row and, at most, a new compile function. */
+ * new operator is a new row and, at most, a new compile function. Also here: the calendar
+ * periods of the relative-date operators, and the site time zone they are computed in. */
 #include "filter.h"
+#include "db.h"
+#include "fold.h"
 #include "util.h"
 #include "value.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define FILTER_MAX_DEPTH 32    /* nesting of groups, the root group being level 1 */
 #define FILTER_MAX_CONDS 1000  /* conditions (and basic-form values) in one filter */
@@ -20,6 +27,8 @@
 #define FILTER_MAX_ALIAS 32    /* length of the caller's table alias */
 #define CLIP_BYTES 60          /* bytes of a client string echoed in an error message */
 #define SECS_PER_DAY 86400
+#define FILTER_MAX_COUNT 100000 /* n of the relative-date operators */
+#define FILTER_MAX_TEXT 4096    /* bytes of a contains/starts_with/like operand */
 
 #define T(ft) (1u << (ft))
 #define T_ORDERED                                                                                  \
@@ -27,6 +36,9 @@
      T(FT_DATETIME))
 #define T_SCALAR (T_ORDERED | T(FT_STRING) | T(FT_TEXT) | T(FT_BOOL))
 #define T_ANY (T_SCALAR | T(FT_HAS_MANY))
+#define T_DATES (T(FT_DATE) | T(FT_DATETIME))
+#define T_TEXT (T(FT_STRING) | T(FT_TEXT))
+#define T_REL (T(FT_REF) | T(FT_REF_ALIAS) | T(FT_HAS_MANY))
 
 enum gtype { G_AND, G_OR, G_NOT_AND, G_NOT_OR };
 
@@ -35,9 +47,17 @@ enum opk {
     OPK_NONE,  /* nothing: the "-" placeholder (also "" and null) */
     OPK_VALUE, /* one value, converted by the field's type */
     OPK_RANGE, /* "a - b", both ends converted by the field's type */
-    OPK_COUNT, /* a whole number n (relative dates; no operator uses it yet) */
-    OPK_GROUP, /* a nested group (cross-class `filter`; no operator uses it yet) */
+    OPK_COUNT, /* a whole number n, 1..FILTER_MAX_COUNT (relative dates) */
+    OPK_YEARS, /* "2018 - 2019" or one year (range-year-cal, range-year-fiscal) */
+    OPK_TEXT,  /* a string (or a number as its text) for contains, starts_with, like */
+    OPK_GROUP, /* a nested group or a bare triple (cross-class `filter`) */
 };
+
+/* Calendar periods of the relative-date operators: fop.arg = unit | mode << 4 | n << 8,
+ * where n is the fixed count of the operand-less forms (last-week: n = 1). */
+enum unit { U_DAY, U_WEEK, U_MONTH, U_QUARTER, U_YEAR, U_FQUARTER, U_FYEAR };
+enum pmode { P_THIS, P_LAST, P_NEXT, P_AGO };
+#define PERIOD(u, m, n) ((u) | (m) << 4 | (n) << 8)
 
 /* A converted operand value. */
 enum fvk {
@@ -80,13 +100,13 @@ struct fnode {
     /* condition */
     const struct field *f;
     const struct fop *op;
-    struct fval a, b;  /* OPK_VALUE: a; OPK_RANGE: a .. b */
-    int64_t count;     /* OPK_COUNT */
-    struct fnode *sub; /* OPK_GROUP */
+    struct fval a, b;  /* OPK_VALUE, OPK_TEXT: a; OPK_RANGE: a .. b */
+    int64_t count;     /* OPK_COUNT; OPK_YEARS: first year (a.i is the last) */
+    struct fnode *sub; /* OPK_GROUP: a group over the related class */
 };
 
 struct fctx {
-    const struct filter_env *env;
+    const struct filter_env *env; /* never NULL (filter_compile supplies defaults) */
     const char *root_alias;
     struct sql *q;
     char *err;
@@ -172,6 +192,8 @@ static const char *type_name(enum ftype t)
         return "relation";
     case FT_HAS_MANY:
         return "plural relation";
+    case FT_MULTI:
+        return "multi-value";
     }
     return "unknown";
 }
@@ -198,6 +220,8 @@ static const char *expected(enum ftype t)
     case FT_REF_ALIAS:
     case FT_HAS_MANY:
         return "an id";
+    case FT_MULTI:
+        return "a value";
     }
     return "a value";
 }
@@ -339,6 +363,8 @@ static int convert_text(struct fctx *x, const struct field *f, const char *s, si
     int rc;
 
     switch (f->type) {
+    case FT_MULTI:
+        return fail(x, "%s is a multi-value field and cannot be filtered", f->name);
     case FT_INT:
     case FT_REF:
     case FT_REF_ALIAS:
@@ -462,6 +488,508 @@ static int is_placeholder(json_t *j)
         return 0;
     return json_string_length(j) == 0 ||
            (json_string_length(j) == 1 && json_string_value(j)[0] == '-');
+}
+
+/* ---- time zones -------------------------------------------------------------------- */
+
+/* The site zone is read from the TZif file of the system zoneinfo (the file `grantd
+ * config set time_zone` checked) into an immutable table, rather than set with TZ and
+ * tzset(): that is process-wide state, and the zone would then apply to every other
+ * localtime_r of the process. Instants past the file's last transition follow its POSIX TZ
+ * footer, so "slim" TZif files (transitions only until the rule takes over) work too. */
+
+#define TZ_DIR "/usr/share/zoneinfo/"
+#define TZ_MAX_FILE (512 * 1024)
+#define TZ_MAX_TIMES 5000
+#define TZ_MAX_TYPES 256
+#define TZ_MAX_FOOTER 128
+#define TZ_MAX_T 10000000000000LL /* +-316 000 years: instants are clamped to this */
+
+/* A switch date of a POSIX TZ rule: Jn (1..365, Feb 29 never counted), n (0..365, counted)
+ * or Mm.w.d (day d of week w of month m, w = 5 the last); secs is the local time of day of
+ * the switch, which may be negative or past 24 h (RFC 8536 §3.3.1). */
+struct tz_when {
+    char kind; /* 'J', 'D' or 'M' */
+    int n, m, w, d;
+    int32_t secs;
+};
+
+struct tz_rule {
+    int32_t std_off, dst_off; /* seconds east of UTC */
+    int has_dst;
+    struct tz_when start, end;
+};
+
+struct filter_zone {
+    struct filter_zone *next; /* the cache of filter_zone_load */
+    char name[72];
+    int ntimes;
+    int64_t *times;    /* transition instants, ascending */
+    int32_t *offs;     /* offset in force from times[i] on */
+    int32_t first_off; /* before the first transition (time type 0) */
+    int has_rule;
+    struct tz_rule rule; /* from times[ntimes - 1] on (or always when ntimes is 0) */
+};
+
+static int64_t floordiv(int64_t a, int64_t b)
+{
+    int64_t q = a / b;
+    if (a % b != 0 && (a < 0) != (b < 0))
+        q--;
+    return q;
+}
+
+static int64_t floormod(int64_t a, int64_t b)
+{
+    return a - floordiv(a, b) * b;
+}
+
+static int is_leap(int y)
+{
+    return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* A name of a POSIX TZ string: three or more letters, or <...>. NULL when malformed. */
+static const char *tz_name(const char *p)
+{
+    const char *start = p;
+
+    if (*p == '<') {
+        p++;
+        while (*p && *p != '>')
+            p++;
+        return *p == '>' && p - start >= 4 ? p + 1 : NULL;
+    }
+    while ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z'))
+        p++;
+    return p - start >= 3 ? p : NULL;
+}
+
+/* A number lo..hi of at most 3 digits. */
+static const char *tz_num(const char *p, int lo, int hi, int *out)
+{
+    int v = 0, digits = 0;
+
+    while (*p >= '0' && *p <= '9' && digits < 3) {
+        v = v * 10 + (*p - '0');
+        p++;
+        digits++;
+    }
+    if (digits == 0 || v < lo || v > hi)
+        return NULL;
+    *out = v;
+    return p;
+}
+
+/* [+-]hh[:mm[:ss]] as seconds, hours up to maxh. */
+static const char *tz_secs(const char *p, int maxh, int32_t *out)
+{
+    int sign = 1, h = 0, m = 0, s = 0;
+
+    if (*p == '+' || *p == '-') {
+        sign = *p == '-' ? -1 : 1;
+        p++;
+    }
+    p = tz_num(p, 0, maxh, &h);
+    if (p && *p == ':')
+        p = tz_num(p + 1, 0, 59, &m);
+    if (p && *p == ':')
+        p = tz_num(p + 1, 0, 59, &s);
+    if (p)
+        *out = sign * (h * 3600 + m * 60 + s);
+    return p;
+}
+
+static const char *tz_when(const char *p, struct tz_when *w)
+{
+    memset(w, 0, sizeof *w);
+    w->secs = 7200;
+    if (*p == 'M') {
+        w->kind = 'M';
+        p = tz_num(p + 1, 1, 12, &w->m);
+        p = p && *p == '.' ? tz_num(p + 1, 1, 5, &w->w) : NULL;
+        p = p && *p == '.' ? tz_num(p + 1, 0, 6, &w->d) : NULL;
+    } else if (*p == 'J') {
+        w->kind = 'J';
+        p = tz_num(p + 1, 1, 365, &w->n);
+    } else {
+        w->kind = 'D';
+        p = tz_num(p, 0, 365, &w->n);
+    }
+    if (p && *p == '/')
+        p = tz_secs(p + 1, 167, &w->secs);
+    return p;
+}
+
+/* std offset [dst [offset] [,start[/time],end[/time]]]; POSIX offsets count west. */
+static int tz_rule_parse(const char *s, struct tz_rule *r)
+{
+    const char *p = tz_name(s);
+    int32_t off = 0;
+
+    memset(r, 0, sizeof *r);
+    p = p ? tz_secs(p, 24, &off) : NULL;
+    if (!p)
+        return -1;
+    r->std_off = -off;
+    if (!*p)
+        return 0;
+    p = tz_name(p);
+    if (!p)
+        return -1;
+    r->has_dst = 1;
+    r->dst_off = r->std_off + 3600;
+    if (*p && *p != ',') {
+        p = tz_secs(p, 24, &off);
+        if (!p)
+            return -1;
+        r->dst_off = -off;
+    }
+    if (!*p) { /* no dates: the POSIX default, the US rules */
+        r->start = (struct tz_when){'M', 0, 3, 2, 0, 7200};
+        r->end = (struct tz_when){'M', 0, 11, 1, 0, 7200};
+        return 0;
+    }
+    p = *p == ',' ? tz_when(p + 1, &r->start) : NULL;
+    p = p && *p == ',' ? tz_when(p + 1, &r->end) : NULL;
+    return p && !*p ? 0 : -1;
+}
+
+static int64_t tz_when_day(int y, const struct tz_when *w)
+{
+    int64_t jan1 = value_days_from_civil(y, 1, 1), first, next, day;
+
+    if (w->kind == 'J')
+        return jan1 + w->n - 1 + (is_leap(y) && w->n >= 60);
+    if (w->kind == 'D')
+        return jan1 + w->n;
+    first = value_days_from_civil(y, w->m, 1);
+    next = w->m == 12 ? value_days_from_civil(y + 1, 1, 1) : value_days_from_civil(y, w->m + 1, 1);
+    /* 1970-01-01 was a Thursday: day k is weekday (k + 4) mod 7, Sunday = 0. */
+    day = first + floormod(w->d - floormod(first + 4, 7), 7) + 7 * (w->w - 1);
+    while (day >= next)
+        day -= 7;
+    return day;
+}
+
+static int32_t tz_rule_offset(const struct tz_rule *r, int64_t t)
+{
+    int y, m, d;
+    int64_t start, end;
+
+    if (!r->has_dst)
+        return r->std_off;
+    value_civil_from_days(floordiv(t + r->std_off, SECS_PER_DAY), &y, &m, &d);
+    start = tz_when_day(y, &r->start) * SECS_PER_DAY + r->start.secs - r->std_off;
+    end = tz_when_day(y, &r->end) * SECS_PER_DAY + r->end.secs - r->dst_off;
+    if (start <= end)
+        return t >= start && t < end ? r->dst_off : r->std_off;
+    return t >= end && t < start ? r->std_off : r->dst_off; /* southern hemisphere */
+}
+
+static uint32_t be32(const unsigned char *p)
+{
+    return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static int64_t be64(const unsigned char *p)
+{
+    return (int64_t)((uint64_t)be32(p) << 32 | be32(p + 4));
+}
+
+/* The six counts of a TZif header and the size of the data block they describe. */
+struct tzif_head {
+    uint32_t isut, isstd, leap, times, types, chars;
+    size_t block;
+};
+
+static int tzif_head(const unsigned char *p, const unsigned char *end, int tsize,
+                     struct tzif_head *h)
+{
+    if (end - p < 44 || memcmp(p, "TZif", 4) != 0)
+        return -1;
+    h->isut = be32(p + 20);
+    h->isstd = be32(p + 24);
+    h->leap = be32(p + 28);
+    h->times = be32(p + 32);
+    h->types = be32(p + 36);
+    h->chars = be32(p + 40);
+    if (h->times > TZ_MAX_TIMES || h->types < 1 || h->types > TZ_MAX_TYPES ||
+        h->isut > h->types || h->isstd > h->types || h->leap > TZ_MAX_TIMES ||
+        h->chars > TZ_MAX_FILE)
+        return -1;
+    h->block = (size_t)h->times * (size_t)(tsize + 1) + (size_t)h->types * 6 + h->chars +
+               (size_t)h->leap * (size_t)(tsize + 4) + h->isstd + h->isut;
+    return (size_t)(end - p - 44) >= h->block ? 0 : -1;
+}
+
+void filter_zone_free(struct filter_zone *z)
+{
+    if (!z)
+        return;
+    free(z->times);
+    free(z->offs);
+    free(z);
+}
+
+struct filter_zone *filter_zone_parse(const unsigned char *buf, size_t len)
+{
+    const unsigned char *end = buf + len, *p = buf, *data, *types, *f, *nl;
+    struct filter_zone *z = NULL;
+    struct tzif_head h;
+    char footer[TZ_MAX_FOOTER];
+    int tsize = 4;
+
+    if (!buf || tzif_head(p, end, 4, &h) < 0)
+        goto bad;
+    if (buf[4] >= '2') { /* skip the 32-bit block: the 64-bit one follows */
+        p += 44 + h.block;
+        tsize = 8;
+        if (tzif_head(p, end, 8, &h) < 0)
+            goto bad;
+    }
+    data = p + 44;
+    types = data + (size_t)h.times * (size_t)(tsize + 1);
+    z = xcalloc(1, sizeof *z);
+    z->times = xmalloc(sizeof *z->times * ((size_t)h.times + 1));
+    z->offs = xmalloc(sizeof *z->offs * ((size_t)h.times + 1));
+    for (uint32_t i = 0; i < h.types; i++) {
+        int32_t off = (int32_t)be32(types + 6 * i);
+        if (off < -89999 || off > 93599)
+            goto bad;
+    }
+    z->first_off = (int32_t)be32(types);
+    for (uint32_t i = 0; i < h.times; i++) {
+        int64_t t = tsize == 8 ? be64(data + 8 * i) : (int32_t)be32(data + 4 * i);
+        unsigned idx = data[(size_t)h.times * (size_t)tsize + i];
+        if (idx >= h.types || (i > 0 && t <= z->times[i - 1]))
+            goto bad;
+        z->times[i] = t;
+        z->offs[i] = (int32_t)be32(types + 6 * idx);
+    }
+    z->ntimes = (int)h.times;
+    f = data + h.block;
+    if (tsize == 8 && f < end && *f == '\n') {
+        nl = memchr(f + 1, '\n', (size_t)(end - f - 1));
+        if (nl && nl - f - 1 > 0 && nl - f - 1 < (ptrdiff_t)sizeof footer) {
+            memcpy(footer, f + 1, (size_t)(nl - f - 1));
+            footer[nl - f - 1] = 0;
+            z->has_rule = tz_rule_parse(footer, &z->rule) == 0;
+        }
+    }
+    return z;
+bad:
+    filter_zone_free(z);
+    return NULL;
+}
+
+/* The names `grantd config` accepts: no absolute paths, no `..`. */
+static int zone_name_ok(const char *v)
+{
+    size_t n = strlen(v);
+
+    if (n == 0 || n > 64 || strstr(v, "..") || v[0] == '/')
+        return 0;
+    for (const char *p = v; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              strchr("/_+-", *p)))
+            return 0;
+    return 1;
+}
+
+static struct filter_zone *zone_read(const char *name)
+{
+    char path[128];
+    unsigned char *buf = NULL;
+    struct filter_zone *z = NULL;
+    size_t len = 0;
+    ssize_t r;
+    int fd;
+
+    snprintf(path, sizeof path, TZ_DIR "%s", name);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        goto out;
+    buf = xmalloc(TZ_MAX_FILE);
+    while (len < TZ_MAX_FILE) {
+        r = read(fd, buf + len, TZ_MAX_FILE - len);
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0)
+            break;
+        len += (size_t)r;
+    }
+    close(fd);
+    z = filter_zone_parse(buf, len);
+    if (z)
+        snprintf(z->name, sizeof z->name, "%s", name);
+out:
+    free(buf);
+    return z;
+}
+
+static pthread_mutex_t zone_lock = PTHREAD_MUTEX_INITIALIZER;
+static struct filter_zone *zones; /* every zone loaded, kept for the life of the process */
+
+const struct filter_zone *filter_zone_load(const char *name)
+{
+    struct filter_zone *z;
+
+    if (!name || !zone_name_ok(name))
+        return NULL;
+    pthread_mutex_lock(&zone_lock);
+    for (z = zones; z; z = z->next)
+        if (strcmp(z->name, name) == 0)
+            goto out;
+    z = zone_read(name);
+    if (z) {
+        z->next = zones;
+        zones = z;
+    }
+out:
+    pthread_mutex_unlock(&zone_lock);
+    return z;
+}
+
+int32_t filter_zone_offset(const struct filter_zone *z, int64_t t)
+{
+    int lo, hi, mid;
+
+    if (!z)
+        return 0;
+    t = t < -TZ_MAX_T ? -TZ_MAX_T : t > TZ_MAX_T ? TZ_MAX_T : t;
+    if (z->ntimes == 0)
+        return z->has_rule ? tz_rule_offset(&z->rule, t) : z->first_off;
+    if (t < z->times[0])
+        return z->first_off;
+    if (z->has_rule && t >= z->times[z->ntimes - 1])
+        return tz_rule_offset(&z->rule, t);
+    lo = 0;
+    hi = z->ntimes - 1;
+    while (lo < hi) { /* the last transition at or before t */
+        mid = lo + (hi - lo + 1) / 2;
+        if (z->times[mid] <= t)
+            lo = mid;
+        else
+            hi = mid - 1;
+    }
+    return z->offs[lo];
+}
+
+/* The earliest instant whose local time is at or past local midnight of `days`: midnight
+ * itself, the earlier of two when the clock goes back over it, or the end of the gap when
+ * the clock jumps over it (as in zones that change at 00:00). */
+int64_t filter_zone_day_start(const struct filter_zone *z, int64_t days)
+{
+    int64_t wall, t1, t2, lo, hi, mid;
+
+    days = days < -TZ_MAX_T / SECS_PER_DAY ? -TZ_MAX_T / SECS_PER_DAY
+           : days > TZ_MAX_T / SECS_PER_DAY ? TZ_MAX_T / SECS_PER_DAY
+                                             : days;
+    wall = days * SECS_PER_DAY;
+    if (!z)
+        return wall;
+    t1 = wall - filter_zone_offset(z, wall - SECS_PER_DAY);
+    t2 = wall - filter_zone_offset(z, wall + SECS_PER_DAY);
+    lo = t1 < t2 ? t1 : t2;
+    hi = t1 < t2 ? t2 : t1;
+    if (lo + filter_zone_offset(z, lo) == wall)
+        return lo;
+    if (hi + filter_zone_offset(z, hi) == wall)
+        return hi;
+    while (lo < hi) {
+        mid = lo + (hi - lo) / 2;
+        if (mid + filter_zone_offset(z, mid) >= wall)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return lo;
+}
+
+/* The local calendar day of instant t. */
+static int64_t zone_day(const struct filter_zone *z, int64_t t)
+{
+    return floordiv(t + filter_zone_offset(z, t), SECS_PER_DAY);
+}
+
+/* ---- site settings ----------------------------------------------------------------- */
+
+#define ENV_REFRESH_USEC 5000000 /* settings are re-read this often, per thread */
+
+/* GRANTD_TODAY, a test hook: read once, by the first thread that needs it. */
+static pthread_once_t today_once = PTHREAD_ONCE_INIT;
+static int today_kind; /* 0: the clock; 1: today_val is a day; 2: today_val is an instant */
+static int64_t today_val;
+
+static void today_init(void)
+{
+    const char *s = getenv("GRANTD_TODAY");
+
+    if (!s || !*s)
+        return;
+    if (value_parse_date(s, strlen(s), &today_val) == 0)
+        today_kind = 1;
+    else if (value_parse_datetime(s, strlen(s), &today_val) == 0)
+        today_kind = 2;
+    if (today_kind)
+        fprintf(stderr, "GRANTD_TODAY=%.40s: relative-date filters use this as today (a test "
+                        "hook)\n", s);
+    else
+        fprintf(stderr, "GRANTD_TODAY=%.40s ignored: not YYYY-MM-DD nor RFC 3339\n", s);
+}
+
+struct env_cache {
+    sqlite3 *db;
+    int64_t at; /* now_usec() of the last read; 0: never */
+    int week_start, fiscal_start;
+    const struct filter_zone *zone;
+    char zone_name[72];
+};
+
+static __thread struct env_cache env_cache;
+
+static void env_reload(sqlite3 *db, struct env_cache *c)
+{
+    char name[72];
+
+    c->week_start = (int)db_setting_int(db, "week_start");
+    if (c->week_start < 1 || c->week_start > 7)
+        c->week_start = 1;
+    c->fiscal_start = (int)db_setting_int(db, "fiscal_year_start_month");
+    if (c->fiscal_start < 1 || c->fiscal_start > 12)
+        c->fiscal_start = 1;
+    if (db_setting_get(db, "time_zone", name, sizeof name) != 0)
+        snprintf(name, sizeof name, "UTC");
+    if (strcmp(name, c->zone_name) != 0 || c->db != db) {
+        c->zone = strcmp(name, "UTC") == 0 ? NULL : filter_zone_load(name);
+        if (!c->zone && strcmp(name, "UTC") != 0)
+            fprintf(stderr, "time_zone '%.64s' cannot be loaded from " TZ_DIR ": using UTC\n",
+                    name);
+        snprintf(c->zone_name, sizeof c->zone_name, "%s", name);
+    }
+    c->db = db;
+}
+
+void filter_env_site(sqlite3 *db, struct filter_env *env)
+{
+    struct env_cache *c = &env_cache;
+    int64_t t = now_usec();
+
+    if (c->db != db || c->at == 0 || t - c->at >= ENV_REFRESH_USEC) {
+        env_reload(db, c);
+        c->at = t ? t : 1;
+    }
+    env->week_start = c->week_start;
+    env->fiscal_start = c->fiscal_start;
+    env->zone = c->zone;
+    pthread_once(&today_once, today_init);
+    if (today_kind == 1)
+        env->now = filter_zone_day_start(c->zone, today_val) + SECS_PER_DAY / 2;
+    else if (today_kind == 2)
+        env->now = today_val;
+    else
+        env->now = now_unix();
 }
 
 /* ---- compile ----------------------------------------------------------------------- */

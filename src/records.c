@@ -3,6 +3,7 @@
  * omitted), with relation expansion one level deep. Values are rendered from the stored
  * exact representation (value.h), never through a binary float. */
 #include "records.h"
+#include "dynattr.h"
 #include "db.h"
 #include "filter.h"
 #include "jsonw.h"
@@ -15,7 +16,7 @@
 #include <string.h>
 #include <strings.h>
 
-enum okind { K_COL, K_ALIAS, K_MANY, K_REL };
+enum okind { K_COL, K_ALIAS, K_MANY, K_REL, K_MAV };
 
 struct outf {
     const struct field *f;
@@ -37,31 +38,15 @@ struct plan {
     int ncols;
 };
 
-/* ---- temp statements (when the cache slot is busy) ---- */
-
-#define TEMP_MAX 64
-static __thread sqlite3_stmt *temp_stmts[TEMP_MAX];
-static __thread int ntemp;
-
 void records_release_temp(struct worker *w)
 {
-    (void)w;
-    for (int i = 0; i < ntemp; i++)
-        sqlite3_finalize(temp_stmts[i]);
-    ntemp = 0;
+    stmt_release_temp(w);
 }
 
 sqlite3_stmt *records_stmt(struct ctx *c, const struct sql *q)
 {
     sqlite3_stmt *st = stmt_get(c->w, q->buf, q->len);
-    if (st && sqlite3_stmt_busy(st))
-        st = NULL; /* in use by an outer loop: take a private one */
-    if (!st) {
-        if (ntemp >= TEMP_MAX || sqlite3_prepare_v2(c->w->db, q->buf, (int)q->len, &st, NULL))
-            return NULL;
-        temp_stmts[ntemp++] = st;
-    }
-    if (sql_bind_all(st, q) != SQLITE_OK)
+    if (!st || sql_bind_all(st, q) != SQLITE_OK)
         return NULL;
     return st;
 }
@@ -217,7 +202,10 @@ static void plan_field(struct plan *p, const struct field *f, const char *key)
     struct outf *o = plan_add(p);
     o->f = f;
     o->key = key ? key : f->name;
-    if (f->type == FT_HAS_MANY) {
+    if (f->type == FT_MULTI) {
+        o->kind = K_MAV;
+        o->col = 0;
+    } else if (f->type == FT_HAS_MANY) {
         o->kind = K_MANY;
         o->target = registry_class(f->target, strlen(f->target));
         o->col = 0;
@@ -258,6 +246,24 @@ static int via_selected(const struct plan *p, const char *via)
     return 0;
 }
 
+static int has_key(const struct plan *p, const char *key)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->o[i].key, key) == 0)
+            return 1;
+    return 0;
+}
+
+/* Site-defined fields, in the order they were defined. */
+static void plan_dynamic(struct ctx *c, struct plan *p, const struct class_def *k)
+{
+    const struct field *d;
+    int n = dyn_fields(k, &d);
+    for (int i = 0; i < n; i++)
+        if (!has_key(p, d[i].name))
+            plan_field(p, &d[i], NULL);
+}
+
 /* Fields of a style preset (v1) or all columns (v2 default). */
 static void plan_preset(struct ctx *c, struct plan *p, const struct class_def *k, unsigned mask,
                         int columns_only)
@@ -275,14 +281,6 @@ static void plan_preset(struct ctx *c, struct plan *p, const struct class_def *k
             continue;
         plan_field(p, f, c->version == 1 ? v1_key(c, f) : NULL);
     }
-}
-
-static int has_key(const struct plan *p, const char *key)
-{
-    for (int i = 0; i < p->n; i++)
-        if (strcmp(p->o[i].key, key) == 0)
-            return 1;
-    return 0;
 }
 
 /* Resolve a relation parameter value into the sub-plan of the related class. */
@@ -388,9 +386,13 @@ static int plan_build(struct ctx *c, struct plan *p, const struct class_def *k)
     } else if (c->version == 1) {
         const char *style = params_str(c->params, "style");
         plan_preset(c, p, k, style_mask(style), 0);
-    } else {
+        if (style_mask(style) == ~0u)
+            plan_dynamic(c, p, k);
+    } else if (!params_flag(c->params, "all_dynamic") || params_flag(c->params, "all_core")) {
         plan_preset(c, p, k, ~0u, 1);
     }
+    if (params_flag(c->params, "all_dynamic"))
+        plan_dynamic(c, p, k);
     json_decref(cols);
 
     json_t *rel = params_json(c->params, "relation", err, sizeof err);
@@ -472,6 +474,95 @@ static int render_value(struct ctx *c, const struct field *f, sqlite3_stmt *st, 
 static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_stmt *st,
                           struct buf *b);
 
+/* A multi-value field (ref §4.10): the selected model_attribute_value rows of this record.
+ * Plain: ["val",..]; enhanced_mavs: "root||...||leaf"; show_mavs: [[{id,desc,val},..],..]
+ * root to leaf, amount_value on the selected segment when set. */
+static void render_mav(struct ctx *c, const struct outf *o, int64_t id, struct buf *b)
+{
+    static const char sel_sql[] =
+        "SELECT ch.\"model_attribute_value_id\", ch.\"amount_value\" FROM "
+        "\"model_attribute_choice\" ch JOIN \"model_attribute\" ma ON ma.\"id\" = "
+        "ch.\"model_attribute_id\" WHERE ch.\"model_id\" = ? AND ma.\"name\" = ? AND "
+        "ma.\"model_type\" = ? AND ma.\"deleted_at\" IS NULL AND ch.\"deleted_at\" IS NULL "
+        "ORDER BY ch.\"id\"";
+    static const char val_sql[] =
+        "SELECT \"value\", \"description\", \"dependent_model_attribute_value_id\" FROM "
+        "\"model_attribute_value\" WHERE \"id\" = ?";
+    int show = params_flag(c->params, "show_mavs");
+    int enhanced = !show && params_flag(c->params, "enhanced_mavs");
+    sqlite3_stmt *s = stmt_get(c->w, sel_sql, sizeof sel_sql - 1);
+    if (s) {
+        sqlite3_bind_int64(s, 1, id);
+        sqlite3_bind_text(s, 2, o->f->name, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, c->cls->camel, -1, SQLITE_STATIC);
+    }
+    buf_addc(b, '[');
+    int first = 1;
+    while (s && sqlite3_step(s) == SQLITE_ROW) {
+        int64_t path[16];
+        int depth = 0;
+        int64_t vid = sqlite3_column_int64(s, 0);
+        int has_amount = sqlite3_column_type(s, 1) != SQLITE_NULL;
+        int64_t amount = sqlite3_column_int64(s, 1);
+        /* walk to the root (bounded: a cycle cannot loop forever) */
+        sqlite3_stmt *v = stmt_get(c->w, val_sql, sizeof val_sql - 1);
+        if (!v)
+            break;
+        for (int64_t cur = vid; cur && depth < 16;) {
+            path[depth++] = cur;
+            sqlite3_reset(v);
+            sqlite3_bind_int64(v, 1, cur);
+            cur = sqlite3_step(v) == SQLITE_ROW ? sqlite3_column_int64(v, 2) : 0;
+        }
+        jw_sep(b, &first);
+        if (show)
+            buf_addc(b, '[');
+        else if (enhanced)
+            buf_addc(b, '"');
+        for (int d = depth - 1, f2 = 1; d >= 0; d--) {
+            sqlite3_reset(v);
+            sqlite3_bind_int64(v, 1, path[d]);
+            if (sqlite3_step(v) != SQLITE_ROW)
+                continue;
+            const char *val = (const char *)sqlite3_column_text(v, 0);
+            if (show) {
+                jw_sep(b, &f2);
+                buf_adds(b, "{\"id\":");
+                jw_int(b, path[d]);
+                buf_adds(b, ",\"desc\":");
+                jw_strz(b, sqlite3_column_text(v, 1) ? (const char *)sqlite3_column_text(v, 1)
+                                                     : (val ? val : ""));
+                buf_adds(b, ",\"val\":");
+                jw_strz(b, val ? val : "");
+                if (d == 0 && has_amount) {
+                    char tmp[32];
+                    buf_adds(b, ",\"amount_value\":");
+                    buf_add(b, tmp, value_format_decimal(amount, 4, tmp));
+                }
+                buf_addc(b, '}');
+            } else if (enhanced) {
+                struct buf e;
+                buf_init(&e);
+                jw_strz(&e, val ? val : "");
+                if (d != depth - 1)
+                    buf_adds(b, "||");
+                buf_add(b, e.s + 1, e.len - 2); /* escaped, without its quotes */
+                buf_release(&e);
+            } else if (d == 0) {
+                jw_strz(b, val ? val : "");
+            }
+        }
+        if (show)
+            buf_addc(b, ']');
+        else if (enhanced)
+            buf_addc(b, '"');
+        sqlite3_reset(v);
+    }
+    if (s)
+        sqlite3_reset(s);
+    buf_addc(b, ']');
+}
+
 static void render_ids(struct ctx *c, const struct outf *o, int64_t id, struct buf *b)
 {
     buf_addc(b, '[');
@@ -518,6 +609,9 @@ static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_st
         switch (o[i].kind) {
         case K_MANY:
             render_ids(c, &o[i], id, b);
+            break;
+        case K_MAV:
+            render_mav(c, &o[i], id, b);
             break;
         case K_REL:
             if (o[i].f->type == FT_HAS_MANY)

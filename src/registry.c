@@ -1,6 +1,7 @@
 /* Registry lookups over the class tables of src/models/classes.c. Lookups by name are
  * linear over small arrays; the hot path caches the results per request. */
 #include "registry.h"
+#include "dynattr.h"
 
 #include <string.h>
 #include <strings.h>
@@ -16,7 +17,7 @@ const struct class_def *registry_class(const char *name, size_t len)
     return NULL;
 }
 
-const struct field *registry_field(const struct class_def *c, const char *name)
+const struct field *registry_static_field(const struct class_def *c, const char *name)
 {
     for (int i = 0; i < c->nfields; i++)
         if (strcmp(c->fields[i].name, name) == 0)
@@ -24,9 +25,15 @@ const struct field *registry_field(const struct class_def *c, const char *name)
     return NULL;
 }
 
+const struct field *registry_field(const struct class_def *c, const char *name)
+{
+    const struct field *f = registry_static_field(c, name);
+    return f ? f : dyn_field(c, name);
+}
+
 int registry_has_column(const struct field *f)
 {
-    return f->type != FT_REF_ALIAS && f->type != FT_HAS_MANY;
+    return f->type != FT_REF_ALIAS && f->type != FT_HAS_MANY && f->type != FT_MULTI;
 }
 
 int registry_is_state(const struct class_def *c, const char *s)

@@ -23,6 +23,7 @@ enum ftype {
     FT_REF,       /* singular relation stored in its own `*_id` INTEGER column */
     FT_REF_ALIAS, /* singular relation without `_id` (created_by): renders [id]; `via` = column */
     FT_HAS_MANY,  /* plural relation backed by a FK column `via` in class `target` */
+    FT_MULTI,     /* site-defined multi-value field: model_attribute_choice rows */
 };
 
 #define FF_REQUIRED 0x001u   /* must be present and non-empty on create */
@@ -36,6 +37,7 @@ enum ftype {
 #define FF_SERVER 0x100u     /* maintained by the server (id, created_at, updated_at, deleted_at) */
 #define FF_ADMINSET 0x200u   /* only admin may set it (created_by_id, updated_by_id, user.role) */
 #define FF_GRANTEE_RO 0x400u /* a grantee may never write it (state, amount_*, *_id) */
+#define FF_DYNAMIC 0x800u    /* site-defined (model_attribute); in all_dynamic and style=full */
 
 struct field {
     const char *name;
@@ -93,7 +95,9 @@ extern const int registry_nclasses;
 
 /* Lookups return NULL when absent. class_find accepts snake_case or CamelCase. */
 const struct class_def *registry_class(const char *name, size_t len);
+/* Static fields first, then the calling thread's site-defined fields (dynattr.h). */
 const struct field *registry_field(const struct class_def *c, const char *name);
+const struct field *registry_static_field(const struct class_def *c, const char *name);
 /* The column that stores a field, or NULL for fields without one (aliases, has_many). */
 int registry_has_column(const struct field *f);
 /* Workflow helpers: is `s` a state; may a record move from `from` to `to`. */

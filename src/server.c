@@ -5,6 +5,7 @@
 #include "api.h"
 #include "auth.h"
 #include "db.h"
+#include "dynattr.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -98,6 +99,7 @@ static void *run_loop(void *arg)
     int64_t until = now_usec() + 300000;
     while (now_usec() < until)
         h2o_evloop_run(ctx.loop, 20);
+    dyn_release_thread();
     /* No h2o_context_dispose: it asserts while kept-alive connections still hold timers,
      * and the process exits right after; tests/lsan.supp names what h2o keeps. */
     return NULL;

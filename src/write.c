@@ -4,6 +4,7 @@
  * flushed to stable storage (synchronous=FULL) before the answer is rendered. */
 #include "auth.h"
 #include "db.h"
+#include "dynattr.h"
 #include "jsonw.h"
 #include "params.h"
 #include "records.h"
@@ -347,6 +348,30 @@ static void check_rules(struct ctx *c, struct changes *ch, int is_create, json_t
     }
 }
 
+static const char *change_text(struct changes *ch, const char *name)
+{
+    struct change *x = find_change(ch, name);
+    return x && x->v.t == SQLV_TEXT ? x->v.s : NULL;
+}
+
+/* A new model_attribute adds its column in this transaction (dynattr.c); its identity
+ * (class, name, type) cannot change afterwards. */
+static void model_attribute_rules(struct ctx *c, struct changes *ch, int is_create, json_t *details)
+{
+    static const char *const fixed[] = {"model_type", "name", "attribute_type"};
+    char problem[160];
+    const char *at = NULL;
+    if (!is_create) {
+        for (int i = 0; i < 3; i++)
+            if (find_change(ch, fixed[i]))
+                add_detail(details, NULL, fixed[i], "can't be changed once the field exists");
+        return;
+    }
+    if (dyn_add_column(c->w->db, change_text(ch, "model_type"), change_text(ch, "name"),
+                       change_text(ch, "attribute_type"), problem, sizeof problem, &at) != 0)
+        add_detail(details, NULL, at, problem);
+}
+
 static int validation_error(struct ctx *c, json_t *details)
 {
     struct buf m;
@@ -554,6 +579,8 @@ static int write_record(struct ctx *c, int is_create)
     } else if (st) {
         add_detail(details, st->f, "state", "can't be blank");
     }
+    if (strcmp(k->name, "model_attribute") == 0 && json_array_size(details) == 0)
+        model_attribute_rules(c, ch, is_create, details);
     if (json_array_size(details) > 0) {
         rollback(c);
         in_tx = 0;
@@ -652,6 +679,10 @@ static int write_record(struct ctx *c, int is_create)
     in_tx = 0;
     if (commit(c) != 0)
         goto out;
+    if (strcmp(k->name, "model_attribute") == 0) {
+        dyn_reload(c->w->db); /* publish the new field set, then use it */
+        dyn_sync(c->w->db);
+    }
     if (records_render_one(c, id) == 0)
         ctx_send(c, 200, "application/json; charset=utf-8");
 out:
@@ -715,9 +746,15 @@ int records_delete(struct ctx *c)
         }
         if (strcmp(c->cls->name, "user") == 0)
             auth_bump_generation(c->w->db);
+        if (strcmp(c->cls->name, "model_attribute") == 0)
+            dyn_bump(c->w->db);
     }
     if (commit(c) != 0)
         return 0;
+    if (strcmp(c->cls->name, "model_attribute") == 0) {
+        dyn_reload(c->w->db);
+        dyn_sync(c->w->db);
+    }
     buf_adds(&c->out, "true");
     ctx_send(c, 200, "application/json; charset=utf-8");
     return 0;

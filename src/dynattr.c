@@ -1,0 +1,274 @@
+/* Dynamic attribute snapshots (dynattr.h). A snapshot holds, per registry class, an array
+ * of heap-allocated field rows built from `model_attribute`; it is never changed after
+ * publication. Threads hold a reference to the snapshot they use; the last one out frees
+ * it. Names and types are validated before they become SQL identifiers. */
+#include "dynattr.h"
+#include "sql.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct dynclass {
+    struct field *fields;
+    int n;
+};
+
+struct snapshot {
+    int64_t gen;
+    int refs;
+    struct dynclass *cls; /* indexed like registry_classes */
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static struct snapshot *current;
+static __thread struct snapshot *mine;
+static __thread sqlite3 *mine_db;
+static __thread sqlite3_stmt *st_dv;
+static __thread int64_t last_dv = -1;
+
+static const struct {
+    const char *name;
+    enum ftype type;
+} types[] = {
+    {"string", FT_STRING}, {"text", FT_TEXT}, {"integer", FT_INT},       {"decimal", FT_DECIMAL},
+    {"boolean", FT_BOOL},  {"date", FT_DATE}, {"datetime", FT_DATETIME}, {"multi_value", FT_MULTI},
+};
+
+int dyn_type(const char *t)
+{
+    for (size_t i = 0; t && i < sizeof types / sizeof types[0]; i++)
+        if (strcmp(types[i].name, t) == 0)
+            return (int)types[i].type;
+    return -1;
+}
+
+static void snap_free(struct snapshot *s)
+{
+    if (!s)
+        return;
+    for (int i = 0; i < registry_nclasses; i++) {
+        for (int j = 0; j < s->cls[i].n; j++) {
+            free((char *)s->cls[i].fields[j].name);
+            free((char *)s->cls[i].fields[j].desc);
+        }
+        free(s->cls[i].fields);
+    }
+    free(s->cls);
+    free(s);
+}
+
+static void unref(struct snapshot *s)
+{
+    if (!s)
+        return;
+    pthread_mutex_lock(&lock);
+    int last = --s->refs == 0;
+    pthread_mutex_unlock(&lock);
+    if (last)
+        snap_free(s);
+}
+
+static int64_t read_gen(sqlite3 *db)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t g = 0;
+    if (sqlite3_prepare_v2(db, "SELECT value FROM grantd_meta WHERE key = 'schema_gen'", -1, &st,
+                           NULL) == SQLITE_OK &&
+        sqlite3_step(st) == SQLITE_ROW)
+        g = sqlite3_column_int64(st, 0);
+    sqlite3_finalize(st);
+    return g;
+}
+
+static int class_index(const struct class_def *c)
+{
+    return (int)(c - registry_classes);
+}
+
+int dyn_reload(sqlite3 *db)
+{
+    struct snapshot *s = xcalloc(1, sizeof *s);
+    sqlite3_stmt *st = NULL;
+    s->cls = xcalloc((size_t)registry_nclasses, sizeof *s->cls);
+    s->refs = 1; /* the global reference */
+    s->gen = read_gen(db);
+    if (sqlite3_prepare_v2(db,
+                           "SELECT model_type, name, attribute_type, description FROM "
+                           "model_attribute WHERE deleted_at IS NULL ORDER BY id",
+                           -1, &st, NULL) != SQLITE_OK) {
+        snap_free(s);
+        return -1;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW) {
+        const char *mt = (const char *)sqlite3_column_text(st, 0);
+        const char *name = (const char *)sqlite3_column_text(st, 1);
+        int type = dyn_type((const char *)sqlite3_column_text(st, 2));
+        const struct class_def *c = mt ? registry_class(mt, strlen(mt)) : NULL;
+        if (!c || !name || type < 0 || registry_static_field(c, name))
+            continue;
+        struct dynclass *d = &s->cls[class_index(c)];
+        d->fields = xrealloc(d->fields, sizeof *d->fields * (size_t)(d->n + 1));
+        struct field *f = &d->fields[d->n++];
+        const char *desc = (const char *)sqlite3_column_text(st, 3);
+        memset(f, 0, sizeof *f);
+        f->name = xstrdup(name);
+        f->type = (enum ftype)type;
+        f->flags = FF_DYNAMIC | (type == FT_STRING || type == FT_TEXT ? FF_FULLTEXT : 0);
+        f->scale = type == FT_DECIMAL ? 4 : 0;
+        f->desc = xstrdup(desc && *desc ? desc : "A site-defined field.");
+    }
+    sqlite3_finalize(st);
+    pthread_mutex_lock(&lock);
+    struct snapshot *old = current;
+    current = s;
+    pthread_mutex_unlock(&lock);
+    unref(old);
+    return 0;
+}
+
+void dyn_sync(sqlite3 *db)
+{
+    if (mine_db != db) {
+        sqlite3_finalize(st_dv);
+        st_dv = NULL;
+        mine_db = db;
+        last_dv = -1;
+    }
+    if (!st_dv && sqlite3_prepare_v3(db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
+                                     &st_dv, NULL) != SQLITE_OK)
+        return;
+    int64_t dv = -1;
+    if (sqlite3_step(st_dv) == SQLITE_ROW)
+        dv = sqlite3_column_int64(st_dv, 0);
+    sqlite3_reset(st_dv);
+    if (dv != last_dv) {
+        last_dv = dv;
+        int64_t g = read_gen(db);
+        pthread_mutex_lock(&lock);
+        int stale = !current || current->gen != g;
+        pthread_mutex_unlock(&lock);
+        if (stale)
+            dyn_reload(db);
+    }
+    pthread_mutex_lock(&lock);
+    if (mine != current) {
+        struct snapshot *old = mine;
+        mine = current;
+        if (mine)
+            mine->refs++;
+        pthread_mutex_unlock(&lock);
+        unref(old);
+        return;
+    }
+    pthread_mutex_unlock(&lock);
+}
+
+void dyn_release_thread(void)
+{
+    unref(mine);
+    mine = NULL;
+    sqlite3_finalize(st_dv);
+    st_dv = NULL;
+    mine_db = NULL;
+}
+
+int dyn_fields(const struct class_def *c, const struct field **out)
+{
+    struct snapshot *s = mine;
+    if (!s) {
+        *out = NULL;
+        return 0;
+    }
+    *out = s->cls[class_index(c)].fields;
+    return s->cls[class_index(c)].n;
+}
+
+const struct field *dyn_field(const struct class_def *c, const char *name)
+{
+    const struct field *f;
+    int n = dyn_fields(c, &f);
+    for (int i = 0; i < n; i++)
+        if (strcmp(f[i].name, name) == 0)
+            return &f[i];
+    return NULL;
+}
+
+int dyn_bump(sqlite3 *db)
+{
+    return sqlite3_exec(db,
+                        "INSERT INTO grantd_meta(key, value) VALUES('schema_gen', '1') "
+                        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                        NULL, NULL, NULL) == SQLITE_OK
+               ? 0
+               : -1;
+}
+
+static int valid_name(const char *n)
+{
+    size_t len = strlen(n);
+    if (len == 0 || len > 63 || !islower((unsigned char)n[0]))
+        return 0;
+    for (size_t i = 0; i < len; i++)
+        if (!islower((unsigned char)n[i]) && !isdigit((unsigned char)n[i]) && n[i] != '_')
+            return 0;
+    return 1;
+}
+
+int dyn_add_column(sqlite3 *db, const char *model_type, const char *name, const char *type,
+                   char *problem, size_t plen, const char **at)
+{
+    const struct class_def *c = model_type ? registry_class(model_type, strlen(model_type)) : NULL;
+    int t = dyn_type(type);
+    if (!c) {
+        *at = "model_type";
+        snprintf(problem, plen, "is not a class of this site");
+        return -1;
+    }
+    if (!name || !valid_name(name)) {
+        *at = "name";
+        snprintf(problem, plen, "must be lower case letters, digits and _ (at most 63)");
+        return -1;
+    }
+    if (t < 0) {
+        *at = "attribute_type";
+        snprintf(problem, plen, "is not a supported attribute type");
+        return -1;
+    }
+    if (registry_static_field(c, name) || dyn_field(c, name)) {
+        *at = "name";
+        snprintf(problem, plen, "is already a field of %s", c->name);
+        return -1;
+    }
+    if (t != FT_MULTI) {
+        struct sql q;
+        int exists = 0;
+        sqlite3_stmt *st = NULL;
+        if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &st,
+                               NULL) == SQLITE_OK) {
+            sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
+            sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
+            exists = sqlite3_step(st) == SQLITE_ROW;
+        }
+        sqlite3_finalize(st);
+        if (!exists) { /* a deleted attribute's column is reused */
+            sql_init(&q);
+            sql_append(&q, "ALTER TABLE ");
+            sql_ident(&q, c->name);
+            sql_append(&q, " ADD COLUMN ");
+            sql_ident(&q, name);
+            sql_append(&q, t == FT_STRING || t == FT_TEXT || t == FT_DATE ? " TEXT" : " INTEGER");
+            int rc = sqlite3_exec(db, q.buf, NULL, NULL, NULL);
+            sql_release(&q);
+            if (rc != SQLITE_OK) {
+                *at = "name";
+                snprintf(problem, plen, "could not be added");
+                return -1;
+            }
+        }
+    }
+    return dyn_bump(db);
+}
