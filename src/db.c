@@ -2,6 +2,7 @@
  * Durability: WAL with synchronous=FULL, so a COMMIT returns only after the WAL is
  * flushed with fsync; a 2xx answer sent after COMMIT therefore survives power loss. */
 #include "db.h"
+#include "fold.h"
 #include "registry.h"
 #include "sql.h"
 #include "util.h"
@@ -41,6 +42,11 @@ sqlite3 *db_open(const char *path, int create, char *err, size_t errlen)
     }
     sqlite3_busy_timeout(db, DB_BUSY_MS);
     sqlite3_extended_result_codes(db, 1);
+    if (fold_register(db) != SQLITE_OK) { /* grantd_fold(), for the filter's text operators */
+        seterr(err, errlen, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
     if (db_exec(db,
                 "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
                 "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
@@ -83,6 +89,7 @@ static const char *internal_schema =
     "CREATE INDEX IF NOT EXISTS grantd_token_expiry ON grantd_token(expires_at);"
     "CREATE TABLE IF NOT EXISTS grantd_login(user_id INTEGER PRIMARY KEY, password_hash TEXT "
     "NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grantd_count(class TEXT PRIMARY KEY, live INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO grantd_meta(key, value) VALUES('auth_gen', '1');";
 
 /* Columns already present in table `name` (empty when the table does not exist). */
@@ -235,6 +242,61 @@ static int migrate_fts(sqlite3 *db, const struct class_def *c, char *err, size_t
     return rc;
 }
 
+/* Live-row counts: an unfiltered list must not count every row per request, so triggers
+ * keep grantd_count(class, live) in step inside each writing transaction. */
+static int migrate_count(sqlite3 *db, const struct class_def *c, char *err, size_t errlen)
+{
+    struct sql q;
+    sql_init(&q);
+    sql_appendf(&q,
+                "DROP TRIGGER IF EXISTS \"%s__count_ai\"; DROP TRIGGER IF EXISTS "
+                "\"%s__count_au\"; DROP TRIGGER IF EXISTS \"%s__count_ad\";",
+                c->name, c->name, c->name);
+    sql_appendf(&q, "CREATE TRIGGER \"%s__count_ai\" AFTER INSERT ON ", c->name);
+    sql_ident(&q, c->name);
+    sql_appendf(&q,
+                " WHEN new.\"deleted_at\" IS NULL BEGIN UPDATE grantd_count SET live = live + 1 "
+                "WHERE class = '%s'; END;",
+                c->name);
+    sql_appendf(&q, "CREATE TRIGGER \"%s__count_au\" AFTER UPDATE OF \"deleted_at\" ON ", c->name);
+    sql_ident(&q, c->name);
+    sql_appendf(&q,
+                " WHEN (old.\"deleted_at\" IS NULL) <> (new.\"deleted_at\" IS NULL) BEGIN "
+                "UPDATE grantd_count SET live = live + (CASE WHEN new.\"deleted_at\" IS NULL "
+                "THEN 1 ELSE -1 END) WHERE class = '%s'; END;",
+                c->name);
+    sql_appendf(&q, "CREATE TRIGGER \"%s__count_ad\" AFTER DELETE ON ", c->name);
+    sql_ident(&q, c->name);
+    sql_appendf(&q,
+                " WHEN old.\"deleted_at\" IS NULL BEGIN UPDATE grantd_count SET live = live - 1 "
+                "WHERE class = '%s'; END;",
+                c->name);
+    /* (Re)count once, at creation or when the triggers were missing. */
+    sql_appendf(&q, "INSERT OR REPLACE INTO grantd_count(class, live) SELECT '%s', count(*) FROM ",
+                c->name);
+    sql_ident(&q, c->name);
+    sql_append(&q, " WHERE \"deleted_at\" IS NULL;");
+    int rc = db_exec(db, q.buf, err, errlen);
+    sql_release(&q);
+    return rc;
+}
+
+int db_live_count(sqlite3 *db, const char *cls, long long *out)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1;
+    if (sqlite3_prepare_v2(db, "SELECT live FROM grantd_count WHERE class = ?", -1, &st, NULL) !=
+        SQLITE_OK)
+        return -1;
+    sqlite3_bind_text(st, 1, cls, -1, SQLITE_STATIC);
+    if (sqlite3_step(st) == SQLITE_ROW) {
+        *out = sqlite3_column_int64(st, 0);
+        rc = 0;
+    }
+    sqlite3_finalize(st);
+    return rc;
+}
+
 int db_migrate(sqlite3 *db, char *err, size_t errlen)
 {
     if (db_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
@@ -243,7 +305,8 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
         goto fail;
     for (int i = 0; i < registry_nclasses; i++)
         if (migrate_class(db, &registry_classes[i], err, errlen) != 0 ||
-            migrate_fts(db, &registry_classes[i], err, errlen) != 0)
+            migrate_fts(db, &registry_classes[i], err, errlen) != 0 ||
+            migrate_count(db, &registry_classes[i], err, errlen) != 0)
             goto fail;
     if (db_exec(db, "INSERT OR REPLACE INTO grantd_meta(key, value) VALUES('schema', '1')", err,
                 errlen) != 0)

@@ -23,6 +23,8 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen);
 /* Does the class have a full-text index ("<class>__fts")? */
 struct class_def;
 int db_has_fulltext(const struct class_def *c);
+/* Live (not deleted) records of a class, kept by triggers; 0 or -1. */
+int db_live_count(sqlite3 *db, const char *cls, long long *out);
 /* Run SQL without results; 0 or -1 (message into err when not NULL). */
 int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen);
 
