@@ -6,8 +6,11 @@
 #include "ctx.h"
 #include "db.h"
 #include "dynattr.h"
+#include "durable.h"
 #include "jsonw.h"
 #include "params.h"
+#include "ratelimit.h"
+#include "web.h"
 
 #include <sodium.h>
 #include <stdarg.h>
@@ -90,6 +93,12 @@ static void site_load(struct worker *w)
     db_setting_get(w->db, "site_status", v, sizeof v);
     w->site.suspended = strcmp(v, "suspended") == 0;
     w->site.token_lifetime = db_setting_int(w->db, "token_lifetime");
+    static const char *const rl_keys[3] = {"rate_limit.index", "rate_limit.get",
+                                           "rate_limit.write"};
+    for (int i = 0; i < 3; i++) {
+        long long n = db_setting_int(w->db, rl_keys[i]);
+        w->site.rate_limit[i] = n < 0 ? 0 : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
+    }
     w->site.loaded_at = now_usec();
 }
 
@@ -191,6 +200,14 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
         }
         ctx_header(c, "x-ignored-fields", c->ignored.s);
     }
+    size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    char line[700];
+    snprintf(line, sizeof line, "%.*s %.*s %d %zu %lldus client=%s id=%s\n", (int)req->method.len,
+             req->method.base, (int)(path_len > 512 ? 512 : path_len), req->path.base, status,
+             c->out.len, (long long)(now_usec() - c->started), c->authed ? c->p.client_id : "-",
+             c->reqid);
+    if (c->durable && durable_park(c->w, req, c->out.s ? c->out.s : "", c->out.len, line) == 0)
+        return; /* answered by the flusher's message once the commit is durable */
     int is_head = req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0;
     if (is_head) {
         req->res.content_length = c->out.len;
@@ -198,11 +215,7 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
     } else {
         h2o_send_inline(req, c->out.s ? c->out.s : "", c->out.len);
     }
-    size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    fprintf(stderr, "%.*s %.*s %d %zu %lldus client=%s id=%s\n", (int)req->method.len,
-            req->method.base, (int)(path_len > 512 ? 512 : path_len), req->path.base, status,
-            c->out.len, (long long)(now_usec() - c->started), c->authed ? c->p.client_id : "-",
-            c->reqid);
+    fputs(line, stderr);
 }
 
 static int status_of(struct ctx *c, enum api_error e)
@@ -261,6 +274,13 @@ enum {
 #define R_NO_AUTH 1u
 #define R_CLASS 2u /* {class} must name a registry class (101) */
 #define R_ID 4u    /* {id} must be a positive integer (102) */
+#define R_ADDR 8u  /* counted against the caller's address (unauthenticated traffic) */
+/* The per-client rate-limit tier (contract §9); routes without one are not limited. */
+#define R_INDEX 16u
+#define R_GET 32u
+#define R_WRITE 64u
+#define R_WEB 128u  /* its handler authenticates: session or bearer token (web.h) */
+#define R_HTML 256u /* answers with pages (web.h), also when the site is suspended */
 
 struct route {
     const char *pattern; /* segments; :v = v1|v2, :class, :id */
@@ -278,15 +298,36 @@ static int h_introspect(struct ctx *c);
 /* Order matters: literal segments before patterns (`list` before `:id`). */
 static const struct route routes[] = {
     {"/healthz", M_GET, h_health, R_NO_AUTH, "liveness: 200 ok once the database is open"},
-    {"/oauth/token", M_POST, h_token, R_NO_AUTH, "issue an access token (client credentials)"},
-    {"/oauth/revoke", M_POST, h_revoke, R_NO_AUTH, "revoke one of the caller's tokens"},
-    {"/oauth/introspect", M_POST, h_introspect, R_NO_AUTH, "describe one of the caller's tokens"},
-    {"/api/rest/:v/:class/list", M_GET | M_POST, records_list, R_CLASS, "list records"},
-    {"/api/rest/:v/:class", M_GET, records_list, R_CLASS, "list records"},
-    {"/api/rest/:v/:class", M_POST, records_create, R_CLASS, "create a record"},
-    {"/api/rest/:v/:class/:id", M_GET, records_fetch, R_CLASS | R_ID, "fetch one record"},
-    {"/api/rest/:v/:class/:id", M_PUT | M_PATCH, records_update, R_CLASS | R_ID, "update a record"},
-    {"/api/rest/:v/:class/:id", M_DELETE, records_delete, R_CLASS | R_ID, "soft-delete a record"},
+    {"/oauth/token", M_POST, h_token, R_NO_AUTH | R_ADDR,
+     "issue an access token (client credentials)"},
+    {"/oauth/revoke", M_POST, h_revoke, R_NO_AUTH | R_ADDR, "revoke one of the caller's tokens"},
+    {"/oauth/introspect", M_POST, h_introspect, R_NO_AUTH | R_ADDR,
+     "describe one of the caller's tokens"},
+    {"/", M_GET, web_root, R_NO_AUTH, "redirect to the API documentation"},
+    {"/login", M_GET, web_login_form, R_WEB | R_HTML, "sign-in form for people"},
+    {"/login", M_POST, web_login, R_WEB | R_HTML, "sign in: a session cookie"},
+    {"/logout", M_POST, web_logout, R_WEB | R_HTML, "sign out"},
+    {"/oauth/applications", M_GET, web_apps_list, R_WEB | R_HTML, "OAuth applications"},
+    {"/oauth/applications", M_POST, web_apps_create, R_WEB | R_HTML, "create an application"},
+    {"/oauth/applications/:id", M_GET, web_apps_show, R_WEB | R_HTML, "one application"},
+    {"/oauth/applications/:id/revoke", M_POST, web_apps_revoke, R_WEB | R_HTML, "revoke it"},
+    {"/oauth/applications/:id/rotate", M_POST, web_apps_rotate, R_WEB | R_HTML, "new secret"},
+    {"/oauth/applications/:id/read_only", M_POST, web_apps_read_only, R_WEB | R_HTML,
+     "set or clear its read-only flag"},
+    {"/api/rest/:v/doc", M_GET, docs_index, R_WEB | R_HTML, "API documentation"},
+    {"/api/rest/:v/:class/doc", M_GET, docs_class, R_WEB | R_HTML, "documentation of a class"},
+    {"/api/rest/v2/classes", M_GET, docs_classes_json, R_WEB, "the classes (JSON)"},
+    {"/api/rest/v2/openapi.json", M_GET, openapi_json, R_WEB, "OpenAPI 3.1 description"},
+    {"/api/rest/v2/postman.json", M_GET, openapi_postman, R_WEB, "Postman v2.1 collection"},
+    {"/api/rest/v2/:class/fields", M_GET, docs_fields_json, R_WEB, "a class's fields (JSON)"},
+    {"/api/rest/:v/:class/list", M_GET | M_POST, records_list, R_CLASS | R_INDEX, "list records"},
+    {"/api/rest/:v/:class", M_GET, records_list, R_CLASS | R_INDEX, "list records"},
+    {"/api/rest/:v/:class", M_POST, records_create, R_CLASS | R_WRITE, "create a record"},
+    {"/api/rest/:v/:class/:id", M_GET, records_fetch, R_CLASS | R_ID | R_GET, "fetch one record"},
+    {"/api/rest/:v/:class/:id", M_PUT | M_PATCH, records_update, R_CLASS | R_ID | R_WRITE,
+     "update a record"},
+    {"/api/rest/:v/:class/:id", M_DELETE, records_delete, R_CLASS | R_ID | R_WRITE,
+     "soft-delete a record"},
 };
 
 struct match {
@@ -518,6 +559,147 @@ static int h_introspect(struct ctx *c)
     return 0;
 }
 
+/* ---- rate limits (contract §9, docs/ratelimit.md) ---- */
+
+/* Shared by every worker; NULL when serving with --rate-limits off. */
+static struct ratelimit *rl_clients, *rl_addrs;
+static struct ratelimit_cidrs trusted_proxies;
+static const char *const tier_names[3] = {"index", "get", "write"};
+
+int api_init(const struct server_opts *o, char *err, size_t errlen)
+{
+    memset(&trusted_proxies, 0, sizeof trusted_proxies);
+    if (o->trusted_proxy && ratelimit_cidrs_parse(&trusted_proxies, o->trusted_proxy) != 0) {
+        snprintf(err, errlen, "--trusted-proxy wants CIDR[,CIDR...] (e.g. 10.0.0.0/8 or ::1/128)");
+        return -1;
+    }
+    if (o->rate_limits) {
+        rl_clients = ratelimit_new(RATELIMIT_MAX_CLIENTS, 1);
+        rl_addrs = ratelimit_new(RATELIMIT_MAX_ADDRS, 0);
+    }
+    return 0;
+}
+
+void api_release(void)
+{
+    ratelimit_free(rl_clients);
+    ratelimit_free(rl_addrs);
+    rl_clients = rl_addrs = NULL;
+}
+
+/* The limiters' clock: the request's start (monotonic), read once per request. */
+static int64_t now_ms(const struct ctx *c)
+{
+    return c->started / 1000;
+}
+
+/* The caller's address: the peer, or behind a trusted proxy the last X-Forwarded-For hop
+ * outside its ranges (only the 8 rightmost header lines are read). */
+static int client_address(struct ctx *c, struct ratelimit_key *k)
+{
+    struct sockaddr_storage ss;
+    struct ratelimit_addr peer, a;
+    const char *vals[8];
+    size_t lens[8], n = 0;
+    memset(&ss, 0, sizeof ss);
+    if (c->req->conn->callbacks->get_peername(c->req->conn, (struct sockaddr *)&ss) == 0 ||
+        ratelimit_addr_from_sockaddr(&peer, (struct sockaddr *)&ss) != 0)
+        return -1;
+    a = peer;
+    if (trusted_proxies.n > 0) {
+        ssize_t i = -1;
+        for (;;) {
+            i = h2o_find_header(&c->req->headers, H2O_TOKEN_X_FORWARDED_FOR, i);
+            if (i == -1)
+                break;
+            if (n == 8) {
+                memmove(vals, vals + 1, sizeof vals[0] * 7);
+                memmove(lens, lens + 1, sizeof lens[0] * 7);
+                n = 7;
+            }
+            vals[n] = c->req->headers.entries[i].value.base;
+            lens[n++] = c->req->headers.entries[i].value.len;
+        }
+        ratelimit_client_addr(&trusted_proxies, &peer, vals, lens, n, &a);
+    }
+    ratelimit_key_addr(k, &a);
+    return 0;
+}
+
+/* 429 with Retry-After and the error envelope naming the tier. */
+static int refuse(struct ctx *c, const struct ratelimit_answer *a, const char *tier,
+                  const char *what)
+{
+    char v[32];
+    unsigned wait = a->reset ? a->reset : 1;
+    snprintf(v, sizeof v, "%u", wait);
+    ctx_header(c, "retry-after", v);
+    return ctx_error(c, ERR_RATE_LIMIT, NULL,
+                     "rate limit exceeded (tier %s): at most %u %s per 60 s; retry in %u s", tier,
+                     a->limit, what, wait);
+}
+
+/* Unauthenticated traffic, per source address: every /oauth/ call takes one unit of the
+ * "token" budget; a call that needs a bearer token is refused while its address has used up
+ * its "bad_token" budget, before the token is even looked at (no oracle for guessers). */
+static int rate_address(struct ctx *c, const struct route *r)
+{
+    struct ratelimit_key k;
+    struct ratelimit_answer a;
+    if (!rl_addrs || (!(r->flags & R_ADDR) && (r->flags & R_NO_AUTH)) || client_address(c, &k))
+        return 0;
+    if (r->flags & R_ADDR) {
+        ratelimit_take(rl_addrs, &k, RATELIMIT_ADDR_OAUTH, RATELIMIT_ADDR_OAUTH_LIMIT, now_ms(c),
+                       &a);
+        if (!a.admitted)
+            return refuse(c, &a, "token", "calls to /oauth/ from one address"), -1;
+        return 0;
+    }
+    ratelimit_peek(rl_addrs, &k, RATELIMIT_ADDR_BAD_TOKEN, RATELIMIT_ADDR_BAD_TOKEN_LIMIT,
+                   now_ms(c), &a);
+    if (!a.admitted)
+        return refuse(c, &a, "bad_token", "missing or invalid tokens from one address"), -1;
+    return 0;
+}
+
+/* Called when authentication failed: a 401 counts against the address. */
+static void rate_bad_token(struct ctx *c)
+{
+    struct ratelimit_key k;
+    struct ratelimit_answer a;
+    if (!rl_addrs || c->status != 401 || client_address(c, &k) != 0)
+        return;
+    ratelimit_take(rl_addrs, &k, RATELIMIT_ADDR_BAD_TOKEN, RATELIMIT_ADDR_BAD_TOKEN_LIMIT,
+                   now_ms(c), &a);
+}
+
+/* Per client and tier, right after authentication and before any database work; every
+ * answer that passed here carries the headers of contract §9. */
+static int rate_client(struct ctx *c, const struct route *r)
+{
+    int tier = r->flags & R_INDEX ? 0 : r->flags & R_GET ? 1 : r->flags & R_WRITE ? 2 : -1;
+    struct ratelimit_key k;
+    struct ratelimit_answer a;
+    char v[96];
+    if (!rl_clients || tier < 0)
+        return 0;
+    ratelimit_key_client(&k, c->p.client_pk);
+    ratelimit_take(rl_clients, &k, tier, c->w->site.rate_limit[tier], now_ms(c), &a);
+    snprintf(v, sizeof v, "\"%s\";q=%u;w=%d", tier_names[tier], a.limit, RATELIMIT_WINDOW);
+    ctx_header(c, "ratelimit-policy", v);
+    snprintf(v, sizeof v, "\"%s\";r=%u;t=%u", tier_names[tier], a.remaining, a.reset);
+    ctx_header(c, "ratelimit", v);
+    snprintf(v, sizeof v, "%u", a.limit);
+    ctx_header(c, "x-ratelimit-limit", v);
+    snprintf(v, sizeof v, "%u", a.remaining);
+    ctx_header(c, "x-ratelimit-remaining", v);
+    snprintf(v, sizeof v, "%u", a.reset);
+    ctx_header(c, "x-ratelimit-reset", v);
+    if (a.admitted)
+        return 0;
+    return refuse(c, &a, tier_names[tier], "requests from this client"), -1;
+}
+
 /* ---- the pipeline ---- */
 
 static void set_request_id(struct ctx *c)
@@ -739,10 +921,19 @@ int api_handle(struct worker *w, h2o_req_t *req)
         goto done;
     }
     if (is_api && w->site.suspended) {
-        ctx_error(&c, ERR_UNAVAILABLE, NULL, "this site is suspended");
+        if (r->flags & R_HTML)
+            web_unavailable(&c);
+        else
+            ctx_error(&c, ERR_UNAVAILABLE, NULL, "this site is suspended");
         goto done;
     }
-    if (!(r->flags & R_NO_AUTH) && authenticate(&c) != 0)
+    if (rate_address(&c, r) != 0)
+        goto done;
+    if (!(r->flags & (R_NO_AUTH | R_WEB)) && authenticate(&c) != 0) {
+        rate_bad_token(&c);
+        goto done;
+    }
+    if (rate_client(&c, r) != 0)
         goto done;
     if (r->flags & R_CLASS) {
         c.cls = registry_class(m.cls, m.clslen);

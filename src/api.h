@@ -17,7 +17,8 @@ struct site {
     int error_http; /* error_status=http */
     int suspended;  /* site_status=suspended */
     int64_t token_lifetime;
-    int64_t loaded_at; /* monotonic usec of the last reload */
+    uint32_t rate_limit[3]; /* rate_limit.index, .get, .write (per client per 60 s) */
+    int64_t loaded_at;      /* monotonic usec of the last reload */
 };
 
 struct stmt_cache;
@@ -31,10 +32,15 @@ struct worker {
     sqlite3 *db;
     struct site site;
     struct stmt_cache *stmts;
+    void *durable; /* group commit receiver (durable.c) */
     const struct server_opts *opts;
     uint64_t req_counter;
 };
 
+/* Process-wide state shared by the workers (the rate limiters, the trusted proxy ranges):
+ * once before the first worker_init, and api_release after the last worker_release. */
+int api_init(const struct server_opts *o, char *err, size_t errlen);
+void api_release(void);
 int worker_init(struct worker *w, int id, const struct server_opts *o, char *err, size_t errlen);
 void worker_release(struct worker *w);
 /* Handle one request completely (always answers). */

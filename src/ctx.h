@@ -28,6 +28,7 @@ struct ctx {
     struct buf out;
     struct buf ignored; /* X-Ignored-Fields, comma-separated */
     int status;
+    int durable; /* a committed write: answer only once it is on stable storage */
     int64_t started;
 };
 

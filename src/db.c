@@ -89,6 +89,9 @@ static const char *internal_schema =
     "CREATE INDEX IF NOT EXISTS grantd_token_expiry ON grantd_token(expires_at);"
     "CREATE TABLE IF NOT EXISTS grantd_login(user_id INTEGER PRIMARY KEY, password_hash TEXT "
     "NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grantd_session(hash BLOB PRIMARY KEY, user_id INTEGER NOT NULL, "
+    "created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS grantd_session_expiry ON grantd_session(expires_at);"
     "CREATE TABLE IF NOT EXISTS grantd_count(class TEXT PRIMARY KEY, live INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO grantd_meta(key, value) VALUES('auth_gen', '1');";
 
@@ -107,10 +110,32 @@ static int column_exists(sqlite3 *db, const char *table, const char *col)
     return found;
 }
 
-static int index_wanted(const struct field *f)
+/* Is column `col` of class c the foreign key behind some plural relation or a grantee
+ * scope? Only those are indexed: every index costs pages on every write, and a class like
+ * grant_request has dozens of reference columns that are rarely looked up. */
+static int fk_used(const struct class_def *c, const char *col)
+{
+    if (c->scope_col && strcmp(c->scope_col, col) == 0)
+        return 1;
+    if (strcmp(c->name, "grant_request") == 0 &&
+        (strcmp(col, "program_organization_id") == 0 || strcmp(col, "fiscal_organization_id") == 0))
+        return 1;
+    for (int i = 0; i < registry_nclasses; i++) {
+        const struct class_def *o = &registry_classes[i];
+        for (int j = 0; j < o->nfields; j++) {
+            const struct field *f = &o->fields[j];
+            if (f->type == FT_HAS_MANY && f->target && strcmp(f->target, c->name) == 0 && f->via &&
+                strcmp(f->via, col) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int index_wanted(const struct class_def *c, const struct field *f)
 {
     if (f->type == FT_REF)
-        return f->target && registry_class(f->target, strlen(f->target)) != NULL;
+        return fk_used(c, f->name);
     return strcmp(f->name, "state") == 0 || strcmp(f->name, "updated_at") == 0 ||
            strcmp(f->name, "deleted_at") == 0;
 }
@@ -150,7 +175,7 @@ static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size
     }
     for (int i = 0; i < c->nfields; i++) {
         const struct field *f = &c->fields[i];
-        if (!registry_has_column(f) || !index_wanted(f))
+        if (!registry_has_column(f) || !index_wanted(c, f))
             continue;
         sql_reset(&q);
         sql_appendf(&q, "CREATE INDEX IF NOT EXISTS \"%s__%s\" ON ", c->name, f->name);

@@ -714,9 +714,8 @@ static int tzif_head(const unsigned char *p, const unsigned char *end, int tsize
     h->times = be32(p + 32);
     h->types = be32(p + 36);
     h->chars = be32(p + 40);
-    if (h->times > TZ_MAX_TIMES || h->types < 1 || h->types > TZ_MAX_TYPES ||
-        h->isut > h->types || h->isstd > h->types || h->leap > TZ_MAX_TIMES ||
-        h->chars > TZ_MAX_FILE)
+    if (h->times > TZ_MAX_TIMES || h->types < 1 || h->types > TZ_MAX_TYPES || h->isut > h->types ||
+        h->isstd > h->types || h->leap > TZ_MAX_TIMES || h->chars > TZ_MAX_FILE)
         return -1;
     h->block = (size_t)h->times * (size_t)(tsize + 1) + (size_t)h->types * 6 + h->chars +
                (size_t)h->leap * (size_t)(tsize + 4) + h->isstd + h->isut;
@@ -883,9 +882,9 @@ int64_t filter_zone_day_start(const struct filter_zone *z, int64_t days)
 {
     int64_t wall, t1, t2, lo, hi, mid;
 
-    days = days < -TZ_MAX_T / SECS_PER_DAY ? -TZ_MAX_T / SECS_PER_DAY
+    days = days < -TZ_MAX_T / SECS_PER_DAY  ? -TZ_MAX_T / SECS_PER_DAY
            : days > TZ_MAX_T / SECS_PER_DAY ? TZ_MAX_T / SECS_PER_DAY
-                                             : days;
+                                            : days;
     wall = days * SECS_PER_DAY;
     if (!z)
         return wall;
@@ -933,8 +932,10 @@ static void today_init(void)
     else if (value_parse_datetime(s, strlen(s), &today_val) == 0)
         today_kind = 2;
     if (today_kind)
-        fprintf(stderr, "GRANTD_TODAY=%.40s: relative-date filters use this as today (a test "
-                        "hook)\n", s);
+        fprintf(stderr,
+                "GRANTD_TODAY=%.40s: relative-date filters use this as today (a test "
+                "hook)\n",
+                s);
     else
         fprintf(stderr, "GRANTD_TODAY=%.40s ignored: not YYYY-MM-DD nor RFC 3339\n", s);
 }
@@ -995,15 +996,17 @@ void filter_env_site(sqlite3 *db, struct filter_env *env)
 /* ---- compile ----------------------------------------------------------------------- */
 
 enum cmp { C_EQ, C_NE, C_LT, C_LE, C_GT, C_GE };
+enum textop { X_CONTAINS, X_STARTS, X_NOT_STARTS, X_LIKE, X_NOT_LIKE };
 
 static int compile_node(struct fctx *x, const struct fnode *n, const char *alias);
 
-/* The first second of a day. Day boundaries are UTC: right for date-only datetimes; for
- * the others the contract wants the site's time zone, which filter_env will carry. */
-static int64_t day_start(const struct fctx *x, int64_t days)
+/* The first second of a calendar day for a datetime field: by its UTC date when the field
+ * is date-only (Fluxx stores those as midnight UTC), else in the site's time zone. */
+static int64_t day_start(const struct fctx *x, const struct field *f, int64_t days)
 {
-    (void)x;
-    return days * SECS_PER_DAY;
+    if (f->flags & FF_DATEONLY)
+        return days * SECS_PER_DAY;
+    return filter_zone_day_start(x->env->zone, days);
 }
 
 static void emit_col(struct fctx *x, const char *alias, const struct field *f)
@@ -1013,7 +1016,7 @@ static void emit_col(struct fctx *x, const char *alias, const struct field *f)
     sql_ident(x->q, f->type == FT_REF_ALIAS ? f->via : f->name);
 }
 
-static void emit_val(struct fctx *x, const struct fval *v)
+static void emit_val(struct fctx *x, const struct field *f, const struct fval *v)
 {
     char day[16];
     switch (v->k) {
@@ -1031,7 +1034,7 @@ static void emit_val(struct fctx *x, const struct fval *v)
         sql_bind_text(x->q, day, value_format_days(v->i, day));
         break;
     case FV_DAY:
-        sql_bind_int(x->q, day_start(x, v->i));
+        sql_bind_int(x->q, day_start(x, f, v->i));
         break;
     }
 }
@@ -1043,9 +1046,21 @@ static void emit_cmp(struct fctx *x, const char *alias, const struct field *f, c
     emit_col(x, alias, f);
     sql_append(x->q, op);
     if (v)
-        emit_val(x, v);
+        emit_val(x, f, v);
     else
-        sql_bind_int(x->q, day_start(x, day));
+        sql_bind_int(x->q, day_start(x, f, day));
+}
+
+/* " AND <cond>" limiting a sub-query's rows of class k to those the caller may see. */
+static void emit_scope(struct fctx *x, const struct class_def *k, const char *alias)
+{
+    if (x->env->scope)
+        x->env->scope(x->env->scope_ctx, k, alias, x->q);
+}
+
+static void new_alias(struct fctx *x, char *buf, size_t size)
+{
+    snprintf(buf, size, "%s_%d", x->root_alias, ++x->nalias);
 }
 
 /* [NOT ]EXISTS over the live rows of a plural relation's target that point at this row,
@@ -1055,15 +1070,16 @@ static int emit_exists(struct fctx *x, const struct fnode *n, const char *alias,
 {
     char sub[FILTER_MAX_ALIAS + 16];
 
-    snprintf(sub, sizeof sub, "%s_%d", x->root_alias, ++x->nalias);
+    new_alias(x, sub, sizeof sub);
     sql_append(x->q, negate ? "NOT EXISTS (SELECT 1 FROM " : "EXISTS (SELECT 1 FROM ");
     sql_ident(x->q, n->f->target);
     sql_appendf(x->q, " %s WHERE %s.", sub, sub);
     sql_ident(x->q, n->f->via);
     sql_appendf(x->q, " = %s.\"id\" AND %s.\"deleted_at\" IS NULL", alias, sub);
+    emit_scope(x, registry_class(n->f->target, strlen(n->f->target)), sub);
     if (id) {
         sql_appendf(x->q, " AND %s.\"id\" = ", sub);
-        emit_val(x, id);
+        emit_val(x, n->f, id);
     }
     sql_append(x->q, ")");
     return 0;
@@ -1142,6 +1158,191 @@ static int compile_range(struct fctx *x, const struct fnode *n, const char *alia
     return 0;
 }
 
+/* The calendar days [d0, d1) as a condition on a date or datetime field. Dates are text
+ * (years 0001..9999), so the bounds are clamped to what a date column can hold. */
+static void emit_days(struct fctx *x, const char *alias, const struct field *f, int64_t d0,
+                      int64_t d1)
+{
+    int64_t lo = value_days_from_civil(1, 1, 1), hi = value_days_from_civil(9999, 12, 31);
+    char a[16], b[16];
+
+    if (f->type != FT_DATE) {
+        sql_append(x->q, "(");
+        emit_cmp(x, alias, f, " >= ", NULL, d0);
+        sql_append(x->q, " AND ");
+        emit_cmp(x, alias, f, " < ", NULL, d1);
+        sql_append(x->q, ")");
+        return;
+    }
+    d1--;
+    if (d0 > hi || d1 < lo || d0 > d1) {
+        sql_append(x->q, "0");
+        return;
+    }
+    d0 = d0 < lo ? lo : d0;
+    d1 = d1 > hi ? hi : d1;
+    sql_append(x->q, "(");
+    emit_col(x, alias, f);
+    sql_append(x->q, " >= ");
+    sql_bind_text(x->q, a, value_format_days(d0, a));
+    sql_append(x->q, " AND ");
+    emit_col(x, alias, f);
+    sql_append(x->q, " <= ");
+    sql_bind_text(x->q, b, value_format_days(d1, b));
+    sql_append(x->q, ")");
+}
+
+static int64_t month_index(int64_t day)
+{
+    int y, m, d;
+    value_civil_from_days(day, &y, &m, &d);
+    return (int64_t)y * 12 + m - 1;
+}
+
+static int64_t month_start(int64_t mi)
+{
+    return value_days_from_civil((int)floordiv(mi, 12), (int)floormod(mi, 12) + 1, 1);
+}
+
+static int64_t unit_months(enum unit u)
+{
+    return u == U_MONTH ? 1 : u == U_QUARTER || u == U_FQUARTER ? 3 : 12;
+}
+
+/* Fiscal periods start in the site's fiscal start month, calendar ones in January. */
+static int64_t unit_shift(const struct fctx *x, enum unit u)
+{
+    return u == U_FQUARTER || u == U_FYEAR ? x->env->fiscal_start - 1 : 0;
+}
+
+/* Periods are numbered: day k of the epoch is in period period_index(k), which starts on
+ * day period_start(i). Day k is weekday (k + 3) mod 7 + 1 (1 = Monday: 1970-01-01 was a
+ * Thursday), so weeks start on the days k = week_start - 4 (mod 7). */
+static int64_t period_index(const struct fctx *x, enum unit u, int64_t day)
+{
+    if (u == U_DAY)
+        return day;
+    if (u == U_WEEK)
+        return floordiv(day - (x->env->week_start - 4), 7);
+    return floordiv(month_index(day) - unit_shift(x, u), unit_months(u));
+}
+
+static int64_t period_start(const struct fctx *x, enum unit u, int64_t i)
+{
+    if (u == U_DAY)
+        return i;
+    if (u == U_WEEK)
+        return i * 7 + (x->env->week_start - 4);
+    return month_start(i * unit_months(u) + unit_shift(x, u));
+}
+
+/* this-X, last-n-X, next-n-X, X-n-ago (and their fixed-n spellings): whole periods
+ * around the one holding today, today being the date of env->now in the site zone. */
+static int compile_period(struct fctx *x, const struct fnode *n, const char *alias)
+{
+    enum unit u = (enum unit)(n->op->arg & 15);
+    enum pmode m = (enum pmode)((n->op->arg >> 4) & 15);
+    int64_t k = (n->op->arg >> 8) ? (n->op->arg >> 8) : n->count;
+    int64_t i = period_index(x, u, zone_day(x->env->zone, x->env->now)), i0 = i, i1 = i;
+
+    switch (m) {
+    case P_THIS:
+        break;
+    case P_LAST:
+        i0 = i - k;
+        i1 = i - 1;
+        break;
+    case P_NEXT:
+        i0 = i + 1;
+        i1 = i + k;
+        break;
+    case P_AGO:
+        i0 = i1 = i - k;
+        break;
+    }
+    emit_days(x, alias, n->f, period_start(x, u, i0), period_start(x, u, i1 + 1));
+    return 0;
+}
+
+/* range-year-cal (arg 0) and range-year-fiscal (arg 1), years n->count .. n->a.i. Fiscal
+ * year N ends in calendar year N, so unless it starts in January it starts in N - 1. */
+static int compile_years(struct fctx *x, const struct fnode *n, const char *alias)
+{
+    enum unit u = n->op->arg ? U_FYEAR : U_YEAR;
+    int64_t y0 = n->count, y1 = n->a.i;
+
+    if (u == U_FYEAR && x->env->fiscal_start > 1) {
+        y0--;
+        y1--;
+    }
+    emit_days(x, alias, n->f, period_start(x, u, y0), period_start(x, u, y1 + 1));
+    return 0;
+}
+
+/* contains, starts_with, not-starts_with, like, not-like over case-folded text: the
+ * operand is folded here, the column by grantd_fold() (fold.c) in SQL. The negated forms
+ * keep NULLs, as not-eq does. LIKE's own ASCII case-insensitivity is moot after folding. */
+static int compile_text(struct fctx *x, const struct fnode *n, const char *alias)
+{
+    enum textop t = (enum textop)n->op->arg;
+    int neg = t == X_NOT_STARTS || t == X_NOT_LIKE;
+    char *folded = NULL;
+    size_t len = 0;
+
+    fold_utf8(n->a.s, n->a.n, &folded, &len);
+    if (neg) {
+        sql_append(x->q, "(");
+        emit_col(x, alias, n->f);
+        sql_append(x->q, " IS NULL OR ");
+    }
+    if (t == X_LIKE || t == X_NOT_LIKE) {
+        sql_append(x->q, "grantd_fold(");
+        emit_col(x, alias, n->f);
+        sql_append(x->q, neg ? ") NOT LIKE " : ") LIKE ");
+        sql_bind_text(x->q, folded, len);
+        sql_append(x->q, " ESCAPE '\\'");
+    } else {
+        sql_append(x->q, "instr(grantd_fold(");
+        emit_col(x, alias, n->f);
+        sql_append(x->q, "), ");
+        sql_bind_text(x->q, folded, len);
+        sql_append(x->q, t == X_CONTAINS ? ") > 0" : t == X_STARTS ? ") = 1" : ") <> 1");
+    }
+    if (neg)
+        sql_append(x->q, ")");
+    free(folded);
+    return 0;
+}
+
+/* [relation, "filter", group]: a singular relation's id is one of the live target rows
+ * matching the group; a plural relation has a live target row pointing here that does. */
+static int compile_sub(struct fctx *x, const struct fnode *n, const char *alias)
+{
+    const struct class_def *t = n->sub->c;
+    char sub[FILTER_MAX_ALIAS + 16];
+    int rc;
+
+    new_alias(x, sub, sizeof sub);
+    if (n->f->type == FT_HAS_MANY) {
+        sql_append(x->q, "EXISTS (SELECT 1 FROM ");
+        sql_ident(x->q, t->name);
+        sql_appendf(x->q, " %s WHERE %s.", sub, sub);
+        sql_ident(x->q, n->f->via);
+        sql_appendf(x->q, " = %s.\"id\" AND ", alias);
+    } else {
+        emit_col(x, alias, n->f);
+        sql_appendf(x->q, " IN (SELECT %s.\"id\" FROM ", sub);
+        sql_ident(x->q, t->name);
+        sql_appendf(x->q, " %s WHERE ", sub);
+    }
+    sql_appendf(x->q, "%s.\"deleted_at\" IS NULL", sub);
+    emit_scope(x, t, sub);
+    sql_append(x->q, " AND ");
+    rc = compile_node(x, n->sub, sub);
+    sql_append(x->q, ")");
+    return rc;
+}
+
 /* (A AND B), (A OR B); the NOT forms are `(... IS NOT TRUE)` so that a row on which the
  * inner expression is NULL (a NULL column) counts as not matching it and is kept, the
  * same two-valued logic not-eq follows. An empty group is its identity element. */
@@ -1180,6 +1381,11 @@ static int compile_node(struct fctx *x, const struct fnode *n, const char *alias
 
 /* ---- the tables -------------------------------------------------------------------- */
 
+#define PER(name, opk, u, m, n)                                                                    \
+    {                                                                                              \
+        name, opk, T_DATES, compile_period, PERIOD(u, m, n)                                        \
+    }
+
 static const struct fop ops[] = {
     {"eq", OPK_VALUE, T_ANY, compile_cmp, C_EQ},
     {"not-eq", OPK_VALUE, T_ANY, compile_cmp, C_NE},
@@ -1190,6 +1396,57 @@ static const struct fop ops[] = {
     {"null", OPK_NONE, T_ANY, compile_null, 0},
     {"not-null", OPK_NONE, T_ANY, compile_null, 1},
     {"range", OPK_RANGE, T_ORDERED, compile_range, 0},
+    {"range-year-cal", OPK_YEARS, T_DATES, compile_years, 0},
+    {"range-year-fiscal", OPK_YEARS, T_DATES, compile_years, 1},
+    PER("yesterday", OPK_NONE, U_DAY, P_AGO, 1),
+    PER("today", OPK_NONE, U_DAY, P_THIS, 0),
+    PER("tomorrow", OPK_NONE, U_DAY, P_NEXT, 1),
+    PER("last-n-days", OPK_COUNT, U_DAY, P_LAST, 0),
+    PER("next-n-days", OPK_COUNT, U_DAY, P_NEXT, 0),
+    PER("days-n-ago", OPK_COUNT, U_DAY, P_AGO, 0),
+    PER("last-week", OPK_NONE, U_WEEK, P_LAST, 1),
+    PER("this-week", OPK_NONE, U_WEEK, P_THIS, 0),
+    PER("next-week", OPK_NONE, U_WEEK, P_NEXT, 1),
+    PER("last-n-weeks", OPK_COUNT, U_WEEK, P_LAST, 0),
+    PER("next-n-weeks", OPK_COUNT, U_WEEK, P_NEXT, 0),
+    PER("weeks-n-ago", OPK_COUNT, U_WEEK, P_AGO, 0),
+    PER("last-month", OPK_NONE, U_MONTH, P_LAST, 1),
+    PER("this-month", OPK_NONE, U_MONTH, P_THIS, 0),
+    PER("next-month", OPK_NONE, U_MONTH, P_NEXT, 1),
+    PER("last-n-months", OPK_COUNT, U_MONTH, P_LAST, 0),
+    PER("next-n-months", OPK_COUNT, U_MONTH, P_NEXT, 0),
+    PER("months-n-ago", OPK_COUNT, U_MONTH, P_AGO, 0),
+    PER("last-quarter", OPK_NONE, U_QUARTER, P_LAST, 1),
+    PER("this-quarter", OPK_NONE, U_QUARTER, P_THIS, 0),
+    PER("next-quarter", OPK_NONE, U_QUARTER, P_NEXT, 1),
+    PER("last-n-quarters", OPK_COUNT, U_QUARTER, P_LAST, 0),
+    PER("next-n-quarters", OPK_COUNT, U_QUARTER, P_NEXT, 0),
+    PER("quarters-n-ago", OPK_COUNT, U_QUARTER, P_AGO, 0),
+    PER("last-year", OPK_NONE, U_YEAR, P_LAST, 1),
+    PER("this-year", OPK_NONE, U_YEAR, P_THIS, 0),
+    PER("next-year", OPK_NONE, U_YEAR, P_NEXT, 1),
+    PER("last-n-years", OPK_COUNT, U_YEAR, P_LAST, 0),
+    PER("next-n-years", OPK_COUNT, U_YEAR, P_NEXT, 0),
+    PER("years-n-ago", OPK_COUNT, U_YEAR, P_AGO, 0),
+    PER("last-fiscal-quarter", OPK_NONE, U_FQUARTER, P_LAST, 1),
+    PER("this-fiscal-quarter", OPK_NONE, U_FQUARTER, P_THIS, 0),
+    PER("next-fiscal-quarter", OPK_NONE, U_FQUARTER, P_NEXT, 1),
+    PER("last-n-fiscal-quarters", OPK_COUNT, U_FQUARTER, P_LAST, 0),
+    PER("next-n-fiscal-quarters", OPK_COUNT, U_FQUARTER, P_NEXT, 0),
+    PER("fiscal-n-quarters-ago", OPK_COUNT, U_FQUARTER, P_AGO, 0),
+    /* Fiscal years with ZAP's spellings: last-fiscal, this-fiscal, next-fiscal-year. */
+    PER("last-fiscal", OPK_NONE, U_FYEAR, P_LAST, 1),
+    PER("this-fiscal", OPK_NONE, U_FYEAR, P_THIS, 0),
+    PER("next-fiscal-year", OPK_NONE, U_FYEAR, P_NEXT, 1),
+    PER("last-n-fiscal-years", OPK_COUNT, U_FYEAR, P_LAST, 0),
+    PER("next-n-fiscal-years", OPK_COUNT, U_FYEAR, P_NEXT, 0),
+    PER("fiscal-n-years-ago", OPK_COUNT, U_FYEAR, P_AGO, 0),
+    {"contains", OPK_TEXT, T_TEXT, compile_text, X_CONTAINS},
+    {"starts_with", OPK_TEXT, T_TEXT, compile_text, X_STARTS},
+    {"not-starts_with", OPK_TEXT, T_TEXT, compile_text, X_NOT_STARTS},
+    {"like", OPK_TEXT, T_TEXT, compile_text, X_LIKE},
+    {"not-like", OPK_TEXT, T_TEXT, compile_text, X_NOT_LIKE},
+    {"filter", OPK_GROUP, T_REL, compile_sub, 0},
 };
 
 static const struct {
@@ -1275,9 +1532,161 @@ static int check_has_many(struct fctx *x, const struct class_def *c, const struc
     return 0;
 }
 
-/* One condition node: field f, operator op, operand j (already known to be present). */
+static int parse_group(struct fctx *x, const struct class_def *c, json_t *j, int depth,
+                       struct fnode **out);
+
+/* n of the relative-date operators: a whole number 1..FILTER_MAX_COUNT, JSON or text. */
+static int parse_count(struct fctx *x, const struct field *f, const struct fop *op, json_t *j,
+                       int64_t *out)
+{
+    struct clip cb;
+    int64_t v = 0;
+    int ok = 0;
+
+    if (json_is_integer(j)) {
+        v = json_integer_value(j);
+        ok = 1;
+    } else if (json_is_string(j)) {
+        ok = value_parse_int(json_string_value(j), json_string_length(j), &v) == 0;
+    }
+    if (ok && v >= 1 && v <= FILTER_MAX_COUNT) {
+        *out = v;
+        return 0;
+    }
+    if (json_is_string(j))
+        return fail(x, "operator '%s' needs a whole number n from 1 to %d for %s, not '%s'",
+                    op->name, FILTER_MAX_COUNT, f->name,
+                    clip(&cb, json_string_value(j), json_string_length(j)));
+    if (json_is_integer(j))
+        return fail(
+            x,
+            "operator '%s' needs a whole number n from 1 to %d for %s, not %" JSON_INTEGER_FORMAT,
+            op->name, FILTER_MAX_COUNT, f->name, json_integer_value(j));
+    return fail(x, "operator '%s' needs a whole number n from 1 to %d for %s", op->name,
+                FILTER_MAX_COUNT, f->name);
+}
+
+/* A year 1..9999 at s[*i] (1 to 4 digits). */
+static int parse_year(const char *s, size_t n, size_t *i, int64_t *y)
+{
+    size_t start = *i;
+
+    *y = 0;
+    while (*i < n && *i - start < 4 && s[*i] >= '0' && s[*i] <= '9') {
+        *y = *y * 10 + (s[*i] - '0');
+        (*i)++;
+    }
+    return *i > start && *y >= 1 ? 0 : -1;
+}
+
+static void skip_spaces(const char *s, size_t n, size_t *i)
+{
+    while (*i < n && s[*i] == ' ')
+        (*i)++;
+}
+
+/* "2018 - 2019", "2018-2019" or "2018" (or the number 2018): first and last year. */
+static int parse_years(struct fctx *x, const struct field *f, const struct fop *op, json_t *j,
+                       int64_t *first, int64_t *last)
+{
+    struct clip cb;
+    char num[32];
+    const char *s;
+    size_t n, i = 0;
+    int bad;
+
+    if (json_is_integer(j)) {
+        snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(j));
+        s = num;
+        n = strlen(num);
+    } else if (json_is_string(j)) {
+        s = json_string_value(j);
+        n = json_string_length(j);
+    } else {
+        return fail(x, "operator '%s' needs a year or a range of years (\"2018 - 2019\") for %s",
+                    op->name, f->name);
+    }
+    skip_spaces(s, n, &i);
+    bad = parse_year(s, n, &i, first) < 0;
+    skip_spaces(s, n, &i);
+    *last = *first;
+    if (!bad && i < n && s[i] == '-') {
+        i++;
+        skip_spaces(s, n, &i);
+        bad = parse_year(s, n, &i, last) < 0;
+        skip_spaces(s, n, &i);
+    }
+    if (bad || i != n)
+        return fail(x, "'%s' is not a year or a range of years (\"2018 - 2019\") for %s",
+                    clip(&cb, s, n), f->name);
+    if (*first > *last)
+        return fail(x, "the range of years '%s' ends before it starts, for %s", clip(&cb, s, n),
+                    f->name);
+    return 0;
+}
+
+/* The operand of contains, starts_with, like: a string (a number counts as its text),
+ * not empty except for like, bounded, and for like not ending in a lone escape. */
+static int parse_text(struct fctx *x, const struct field *f, const struct fop *op, json_t *j,
+                      struct fval *v)
+{
+    struct clip cb;
+
+    if (!json_is_string(j) && !json_is_number(j))
+        return fail(x, "operator '%s' needs a string for %s", op->name, f->name);
+    if (convert_value(x, f, j, v) < 0)
+        return -1;
+    if (v->n > FILTER_MAX_TEXT)
+        return fail(x, "the operand of '%s' for %s is longer than %d bytes", op->name, f->name,
+                    FILTER_MAX_TEXT);
+    if (op->arg == X_LIKE || op->arg == X_NOT_LIKE) {
+        for (size_t i = 0; i < v->n; i++) {
+            if (v->s[i] != '\\')
+                continue;
+            if (i + 1 == v->n)
+                return fail(x, "'%s' ends with the escape character \\ (operator '%s' for %s)",
+                            clip(&cb, v->s, v->n), op->name, f->name);
+            i++;
+        }
+    } else if (v->n == 0) {
+        return fail(x, "operator '%s' needs a non-empty string for %s", op->name, f->name);
+    }
+    return 0;
+}
+
+static int parse_cond(struct fctx *x, const struct class_def *c, json_t *j, int depth,
+                      struct fnode **out);
+
+/* The group of [relation, "filter", group], over the related class; a bare triple is an
+ * and-group of one, as at the top. */
+static int parse_sub(struct fctx *x, const struct class_def *c, const struct field *f, json_t *j,
+                     int depth, struct fnode **out)
+{
+    const struct class_def *t = NULL;
+    struct fnode *k = NULL;
+
+    if (f->target)
+        t = registry_class(f->target, strlen(f->target));
+    if (!t || !registry_field(t, "id") || !registry_field(t, "deleted_at"))
+        return fail(x, "%s of %s cannot be used in a filter", f->name, c->name);
+    if (json_is_object(j) && (json_object_get(j, "group_type") || json_object_get(j, "conditions")))
+        return parse_group(x, t, j, depth + 1, out);
+    if (json_is_array(j)) {
+        if (new_group(x, t, G_AND, depth + 1, out) < 0 || parse_cond(x, t, j, depth + 1, &k) < 0)
+            return -1;
+        add_kid(*out, k);
+        return 0;
+    }
+    return fail(x,
+                "operator 'filter' needs a group {\"group_type\": .., \"conditions\": [..]} "
+                "for %s",
+                f->name);
+}
+
+/* One condition node: field f, operator op, operand j (already known to be present), at
+ * group depth `depth`. */
 static int make_cond(struct fctx *x, const struct class_def *c, const struct field *f,
-                     const struct fop *op, json_t *j, struct fnode **out)
+                     const struct fop *op, json_t *j, int depth, struct fnode **out)
 {
     struct fnode *n;
     struct clip cb;
@@ -1313,17 +1722,20 @@ static int make_cond(struct fctx *x, const struct class_def *c, const struct fie
             return -1;
         return convert_text(x, f, bs, blen, 0, &n->b);
     case OPK_COUNT:
+        return parse_count(x, f, op, j, &n->count);
+    case OPK_YEARS:
+        return parse_years(x, f, op, j, &n->count, &n->a.i);
+    case OPK_TEXT:
+        return parse_text(x, f, op, j, &n->a);
     case OPK_GROUP:
-        break;
+        return parse_sub(x, c, f, j, depth, &n->sub);
     }
-    return fail(x, "operator '%s' is not supported yet", op->name);
+    return fail(x, "operator '%s' is not supported", op->name);
 }
 
-static int parse_group(struct fctx *x, const struct class_def *c, json_t *j, int depth,
-                       struct fnode **out);
-
 /* [field, operator, operand] */
-static int parse_cond(struct fctx *x, const struct class_def *c, json_t *j, struct fnode **out)
+static int parse_cond(struct fctx *x, const struct class_def *c, json_t *j, int depth,
+                      struct fnode **out)
 {
     json_t *jf, *jo;
     const struct field *f;
@@ -1346,7 +1758,7 @@ static int parse_cond(struct fctx *x, const struct class_def *c, json_t *j, stru
     if (!op)
         return fail(x, "unknown operator '%s' in filter",
                     clip(&cb, json_string_value(jo), json_string_length(jo)));
-    return make_cond(x, c, f, op, json_array_get(j, 2), out);
+    return make_cond(x, c, f, op, json_array_get(j, 2), depth, out);
 }
 
 /* An element of `conditions`: a condition or a nested group. */
@@ -1354,7 +1766,7 @@ static int parse_item(struct fctx *x, const struct class_def *c, json_t *j, int 
                       struct fnode **out)
 {
     if (json_is_array(j))
-        return parse_cond(x, c, j, out);
+        return parse_cond(x, c, j, depth, out);
     if (json_is_object(j))
         return parse_group(x, c, j, depth + 1, out);
     return fail(x, "a filter condition must be [field, operator, operand] or a group");
@@ -1431,13 +1843,13 @@ static int parse_basic(struct fctx *x, const struct class_def *c, json_t *j, str
             for (size_t i = 0; i < json_array_size(val); i++) {
                 e = json_array_get(val, i);
                 k = NULL;
-                if (make_cond(x, c, f, json_is_null(e) ? isnull : eq, e, &k) < 0)
+                if (make_cond(x, c, f, json_is_null(e) ? isnull : eq, e, 2, &k) < 0)
                     return -1;
                 add_kid(og, k);
             }
         } else {
             k = NULL;
-            if (make_cond(x, c, f, json_is_null(val) ? isnull : eq, val, &k) < 0)
+            if (make_cond(x, c, f, json_is_null(val) ? isnull : eq, val, 1, &k) < 0)
                 return -1;
             add_kid(g, k);
         }
@@ -1462,10 +1874,20 @@ int filter_compile(const struct class_def *c, json_t *filter, const char *alias,
 {
     struct fctx x;
     struct fnode *root = NULL, *k = NULL;
+    struct filter_env e = {0};
     int rc = -1;
 
+    if (env) {
+        e = *env;
+    } else {
+        e.now = now_unix();
+    }
+    if (e.week_start < 1 || e.week_start > 7)
+        e.week_start = 1;
+    if (e.fiscal_start < 1 || e.fiscal_start > 12)
+        e.fiscal_start = 1;
     memset(&x, 0, sizeof x);
-    x.env = env;
+    x.env = &e;
     x.root_alias = alias;
     x.q = q;
     x.err = err;
@@ -1479,7 +1901,7 @@ int filter_compile(const struct class_def *c, json_t *filter, const char *alias,
     }
     if (json_is_array(filter)) {
         /* A bare triple is an and-group of that one condition. */
-        if (new_group(&x, c, G_AND, 1, &root) < 0 || parse_cond(&x, c, filter, &k) < 0)
+        if (new_group(&x, c, G_AND, 1, &root) < 0 || parse_cond(&x, c, filter, 1, &k) < 0)
             goto out;
         add_kid(root, k);
     } else if (json_is_object(filter)) {

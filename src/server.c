@@ -6,6 +6,7 @@
 #include "auth.h"
 #include "db.h"
 #include "dynattr.h"
+#include "durable.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -87,6 +88,8 @@ static void *run_loop(void *arg)
     accept_ctx.ctx = &ctx;
     accept_ctx.hosts = config.hosts;
     accept_ctx.ssl_ctx = ssl_ctx;
+    if (durable_worker_init(&t->w, ctx.queue) != 0)
+        fprintf(stderr, "grantd: worker %d: group commit unavailable\n", t->index);
     h2o_socket_t *listener = h2o_evloop_socket_create(ctx.loop, t->fd, H2O_SOCKET_FLAG_DONT_READ);
     listener->data = &accept_ctx;
     h2o_socket_read_start(listener, on_accept);
@@ -99,6 +102,7 @@ static void *run_loop(void *arg)
     int64_t until = now_usec() + 300000;
     while (now_usec() < until)
         h2o_evloop_run(ctx.loop, 20);
+    durable_worker_release(&t->w);
     dyn_release_thread();
     /* No h2o_context_dispose: it asserts while kept-alive connections still hold timers,
      * and the process exits right after; tests/lsan.supp names what h2o keeps. */
@@ -177,6 +181,8 @@ int server_run(const struct server_opts *o)
         if (m != 0)
             goto fail;
     }
+    if (api_init(o, err, sizeof err) != 0)
+        goto fail;
     h2o_config_init(&config);
     config.max_request_entity_size = o->max_body;
     config.http1.req_timeout = 30000;
@@ -201,6 +207,8 @@ int server_run(const struct server_opts *o)
         threads[i].index = i;
         threads[i].o = o;
     }
+    if (durable_start(o->db_path, err, sizeof err) != 0)
+        goto fail;
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
@@ -226,10 +234,12 @@ int server_run(const struct server_opts *o)
     for (int i = 0; i < started; i++)
         pthread_join(threads[i].tid, NULL);
     rc = started == o->threads ? 0 : -1;
+    durable_stop();
     fprintf(stderr, "grantd: stopped\n");
     h2o_config_dispose(&config);
     for (int i = 0; i < o->threads; i++)
         worker_release(&threads[i].w);
+    api_release();
     free(threads);
     return rc;
 fail:
@@ -239,6 +249,7 @@ fail:
             close(threads[i].fd);
         worker_release(&threads[i].w);
     }
+    api_release();
     free(threads);
     return -1;
 }

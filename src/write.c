@@ -683,6 +683,7 @@ static int write_record(struct ctx *c, int is_create)
         dyn_reload(c->w->db); /* publish the new field set, then use it */
         dyn_sync(c->w->db);
     }
+    c->durable = 1;
     if (records_render_one(c, id) == 0)
         ctx_send(c, 200, "application/json; charset=utf-8");
 out:
@@ -756,6 +757,7 @@ int records_delete(struct ctx *c)
         dyn_sync(c->w->db);
     }
     buf_adds(&c->out, "true");
+    c->durable = 1;
     ctx_send(c, 200, "application/json; charset=utf-8");
     return 0;
 }

@@ -1,0 +1,194 @@
+/* Group commit (durable.h). Why this is durable: in WAL mode a COMMIT appends its frames
+ * to the -wal file with write(); fdatasync of that file after the COMMIT returned puts
+ * those frames on stable storage, and checkpoints under synchronous=NORMAL flush the WAL
+ * before copying and the database after, so a frame is never only in a cache once
+ * acknowledged. The flusher syncs the inode of the current -wal path (reopened if it
+ * changes). kill -9 of grantd loses nothing either way: written pages live in the OS. */
+#include "durable.h"
+#include "api.h"
+#include "util.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+struct parked {
+    h2o_multithread_message_t msg; /* first: the receiver gets &msg */
+    struct parked *next;
+    h2o_req_t *req;
+    struct parked **slot; /* in req->pool; cleared when the request goes away first */
+    uint64_t seq;
+    int failed;
+    char *log;
+    size_t len;
+    h2o_multithread_receiver_t *to;
+    char body[];
+};
+
+struct durable_worker {
+    h2o_multithread_receiver_t receiver;
+    h2o_multithread_queue_t *queue;
+};
+
+static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
+static pthread_t flusher;
+static int running, stopping;
+static struct parked *pending_head, **pending_tail = &pending_head;
+static char wal_path[4096];
+static int wal_fd = -1;
+static ino_t wal_ino;
+
+static int wal_open(void)
+{
+    struct stat st;
+    if (stat(wal_path, &st) != 0)
+        return -1;
+    if (wal_fd >= 0 && st.st_ino == wal_ino)
+        return 0;
+    if (wal_fd >= 0)
+        close(wal_fd);
+    wal_fd = open(wal_path, O_RDONLY | O_CLOEXEC);
+    wal_ino = st.st_ino;
+    return wal_fd >= 0 ? 0 : -1;
+}
+
+static void *flush_loop(void *arg)
+{
+    (void)arg;
+    pthread_mutex_lock(&lock);
+    for (;;) {
+        while (!pending_head && !stopping)
+            pthread_cond_wait(&wake, &lock);
+        if (!pending_head && stopping)
+            break;
+        /* Everything queued so far committed before it was queued: one flush covers it. */
+        struct parked *batch = pending_head;
+        pending_head = NULL;
+        pending_tail = &pending_head;
+        pthread_mutex_unlock(&lock);
+        int ok = wal_open() == 0 && fdatasync(wal_fd) == 0;
+        if (!ok)
+            fprintf(stderr, "grantd: flushing the WAL failed: %s\n", strerror(errno));
+        while (batch) {
+            struct parked *p = batch;
+            batch = p->next;
+            p->failed = !ok;
+            h2o_multithread_send_message(p->to, &p->msg);
+        }
+        pthread_mutex_lock(&lock);
+    }
+    pthread_mutex_unlock(&lock);
+    return NULL;
+}
+
+int durable_start(const char *db_path, char *err, size_t errlen)
+{
+    snprintf(wal_path, sizeof wal_path, "%s-wal", db_path);
+    if (wal_open() != 0) {
+        snprintf(err, errlen, "cannot open the write-ahead log %s", wal_path);
+        return -1;
+    }
+    stopping = 0;
+    if (pthread_create(&flusher, NULL, flush_loop, NULL) != 0) {
+        snprintf(err, errlen, "cannot start the flusher thread");
+        return -1;
+    }
+    running = 1;
+    return 0;
+}
+
+void durable_stop(void)
+{
+    if (!running)
+        return;
+    pthread_mutex_lock(&lock);
+    stopping = 1;
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&lock);
+    pthread_join(flusher, NULL);
+    running = 0;
+    if (wal_fd >= 0)
+        close(wal_fd);
+    wal_fd = -1;
+}
+
+static void on_dispose(void *p)
+{
+    struct parked **slot = p;
+    if (*slot)
+        (*slot)->req = NULL; /* the client went away: nothing to answer */
+}
+
+static void on_flushed(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
+{
+    (void)r;
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        struct parked *p = (struct parked *)m;
+        h2o_req_t *req = p->req;
+        if (req) {
+            *p->slot = NULL;
+            if (p->failed) {
+                static const char msg[] = "{\"error\":{\"code\":500,\"message\":\"the write "
+                                          "could not be flushed to stable storage\"}}";
+                req->res.status = 500;
+                req->res.reason = "Internal Server Error";
+                h2o_send_inline(req, msg, sizeof msg - 1);
+            } else {
+                h2o_send_inline(req, p->body, p->len);
+            }
+            fputs(p->log, stderr);
+        }
+        free(p->log);
+        free(p);
+    }
+}
+
+int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue)
+{
+    struct durable_worker *d = xcalloc(1, sizeof *d);
+    d->queue = queue;
+    h2o_multithread_register_receiver(queue, &d->receiver, on_flushed);
+    w->durable = d;
+    return sqlite3_exec(w->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+void durable_worker_release(struct worker *w)
+{
+    struct durable_worker *d = w->durable;
+    if (!d)
+        return;
+    h2o_multithread_unregister_receiver(d->queue, &d->receiver);
+    free(d);
+    w->durable = NULL;
+}
+
+int durable_park(struct worker *w, h2o_req_t *req, const char *body, size_t len,
+                 const char *logline)
+{
+    struct durable_worker *d = w->durable;
+    if (!d || !running)
+        return -1;
+    struct parked *p = xcalloc(1, sizeof *p + len);
+    memcpy(p->body, body, len);
+    p->len = len;
+    p->req = req;
+    p->log = xstrdup(logline);
+    p->to = &d->receiver;
+    p->slot = h2o_mem_alloc_shared(&req->pool, sizeof *p->slot, on_dispose);
+    *p->slot = p;
+    pthread_mutex_lock(&lock);
+    *pending_tail = p;
+    pending_tail = &p->next;
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&lock);
+    return 0;
+}

@@ -1,0 +1,106 @@
+/* Unicode case folding (see fold.h) with libunistring's u8_casefold, normalised to NFC.
+ * ASCII-only text, by far the common case, takes a fast path that gives the same result
+ * (folding ASCII is lowering it, and ASCII is already NFC). Nothing here keeps state, so
+ * the SQL function is deterministic and safe on every worker's connection. */
+#include "fold.h"
+#include "util.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unicase.h>
+#include <uninorm.h>
+
+#define FOLD_STACK 512 /* bytes folded without a heap allocation in the SQL function */
+
+static int is_ascii(const unsigned char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] >= 0x80)
+            return 0;
+    return 1;
+}
+
+static void ascii_lower(const unsigned char *s, size_t n, char *out)
+{
+    for (size_t i = 0; i < n; i++)
+        out[i] = (char)(s[i] >= 'A' && s[i] <= 'Z' ? s[i] + ('a' - 'A') : s[i]);
+}
+
+/* u8_casefold into buf (size *len on entry) or a malloc'ed block; NULL only on ENOMEM,
+ * which aborts like xmalloc does (a silently unfolded string would match wrongly). */
+static uint8_t *casefold(const unsigned char *s, size_t n, uint8_t *buf, size_t *len)
+{
+    uint8_t *r = u8_casefold(s, n, NULL, UNINORM_NFC, buf, len);
+
+    if (!r && errno == ENOMEM)
+        abort();
+    return r;
+}
+
+int fold_utf8(const char *s, size_t n, char **out, size_t *outlen)
+{
+    const unsigned char *u = (const unsigned char *)s;
+    uint8_t *r;
+    size_t len = 0;
+
+    if (is_ascii(u, n)) {
+        *out = xmalloc(n + 1);
+        ascii_lower(u, n, *out);
+        (*out)[n] = 0;
+        *outlen = n;
+        return 0;
+    }
+    r = casefold(u, n, NULL, &len);
+    if (!r) { /* not reached with libunistring 1.0 (invalid bytes become U+FFFD) */
+        r = (uint8_t *)xstrndup(s, n);
+        len = n;
+    }
+    *out = xmalloc(len + 1);
+    memcpy(*out, r, len);
+    (*out)[len] = 0;
+    *outlen = len;
+    free(r);
+    return 0;
+}
+
+static void sql_fold(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    uint8_t stack[FOLD_STACK], *r;
+    const unsigned char *s;
+    size_t len = sizeof stack;
+    int n;
+
+    (void)argc;
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
+        sqlite3_result_null(cx);
+        return;
+    }
+    s = sqlite3_value_text(argv[0]);
+    n = sqlite3_value_bytes(argv[0]);
+    if (!s) {
+        sqlite3_result_error_nomem(cx);
+        return;
+    }
+    if (is_ascii(s, (size_t)n) && (size_t)n <= sizeof stack) {
+        ascii_lower(s, (size_t)n, (char *)stack);
+        sqlite3_result_text(cx, (const char *)stack, n, SQLITE_TRANSIENT);
+        return;
+    }
+    r = casefold(s, (size_t)n, stack, &len);
+    if (!r) {
+        sqlite3_result_text(cx, (const char *)s, n, SQLITE_TRANSIENT);
+        return;
+    }
+    sqlite3_result_text64(cx, (const char *)r, len, SQLITE_TRANSIENT, SQLITE_UTF8);
+    if (r != stack)
+        free(r);
+}
+
+int fold_register(sqlite3 *db)
+{
+    return sqlite3_create_function_v2(db, "grantd_fold", 1,
+                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                      sql_fold, NULL, NULL, NULL);
+}
