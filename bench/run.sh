@@ -202,29 +202,44 @@ tsv=$tmp/results.tsv
 : >"$tsv"
 wrk_cmd="wrk -t$wthreads -c$conns -d${secs}s --latency -s bench/auth.lua"
 
+# CPU time (clock ticks, user + system) used so far by a server: grantd is one process
+# (its stat sums all threads); nginx is the master plus its worker children.
+clk_tck=$(getconf CLK_TCK 2>/dev/null || echo 100)
+cpu_ticks() { # target
+    if [ "$1" = grantd ]; then
+        awk '{ print $14 + $15 }' "/proc/$gpid/stat"
+    else
+        cat /proc/[0-9]*/stat 2>/dev/null | awk -v p="$npid" '$1 == p || $4 == p { s += $14 + $15 } END { print s + 0 }'
+    fi
+}
+
 run() { # scenario target round seconds(record if round>0)
     sc=$1 tg=$2 rd=$3 d=$4
     [ "$tg" = grantd ] && base=$gbase || base=$nbase
     [ "$sc" = fetch-one ] && u=$fetch_uri || u=$list_uri
     f=$tmp/wrk-$sc-$tg-$rd.txt
     [ "$tg" = grantd ] && : >"$glog"
+    c0=$(cpu_ticks "$tg")
     wrk -t"$wthreads" -c"$conns" -d"${d}s" --latency -s "$repo/bench/auth.lua" "$base$u" >"$f" 2>&1 ||
         { cat "$f" >&2; die "wrk failed"; }
+    c1=$(cpu_ticks "$tg")
     [ "$rd" -gt 0 ] || return 0
     rps=$(awk '/^Requests\/sec:/ { print $2 }' "$f")
     p50=$(to_ms "$(awk '$1 == "50%" { print $2 }' "$f")")
     p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' "$f")")
     non2xx=$(awk '/Non-2xx or 3xx responses:/ { print $NF }' "$f")
     sockerr=$(awk -F'Socket errors: ' 'NF > 1 { print $2 }' "$f" | tr ' ' '_')
+    nreq=$(awk '$2 == "requests" && $3 == "in" { print $1 }' "$f")
+    cpu_us=$(awk -v a="$c0" -v b="$c1" -v n="${nreq:-0}" -v hz="$clk_tck" 'BEGIN { if (n > 0) printf "%.1f", (b - a) * 1e6 / hz / n; else print 0 }')
     logged="-" bad="-" srv_us="-"
     if [ "$tg" = grantd ]; then
         logged=$(grep -c '^GET ' "$glog" || true)
         bad=$(awk '$1 == "GET" && $3 != 200' "$glog" | wc -l | tr -d ' ')
         srv_us=$(awk '$1 == "GET" { t = $5; sub(/us$/, "", t); s += t; n++ } END { if (n) printf "%.0f", s / n; else print "-" }' "$glog")
     fi
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$tg" "$rd" "${rps:-0}" "$p50" "$p99" \
-        "${non2xx:-0}" "${sockerr:-none}" "$logged" "$bad" "$srv_us" >>"$tsv"
-    say "$sc $tg round $rd: ${rps:-?} req/s, p50 ${p50} ms, p99 ${p99} ms, non-2xx ${non2xx:-0}"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$sc" "$tg" "$rd" "${rps:-0}" "$p50" "$p99" \
+        "${non2xx:-0}" "${sockerr:-none}" "$logged" "$bad" "$srv_us" "$cpu_us" >>"$tsv"
+    say "$sc $tg round $rd: ${rps:-?} req/s, p50 ${p50} ms, p99 ${p99} ms, non-2xx ${non2xx:-0}, server CPU ${cpu_us} us/request"
 }
 
 load_before=$(cut -d" " -f1-3 /proc/loadavg)
@@ -289,6 +304,14 @@ fi
 agg() { # scenario target column -> mean over rounds
     awk -F'\t' -v s="$1" -v t="$2" -v c="$3" '$1 == s && $2 == t { x += $c; n++ } END { if (n) printf "%.3f", x / n }' "$tsv"
 }
+ratios() { # scenario -> "mean r1 r2 ..." of per-round grantd/nginx rate ratios, sorted
+    awk -F'\t' -v s="$1" '$1 == s && $2 == "grantd" { g[$3] = $4 } $1 == s && $2 == "nginx" { n[$3] = $4 }
+        END { k = 0
+              for (r in g) if (n[r] > 0) { k++; v[k] = g[r] / n[r]; sum += v[k] }
+              for (i = 2; i <= k; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { x = v[j]; v[j] = v[j - 1]; v[j - 1] = x }
+              if (!k) { print "-"; exit }
+              printf "%.2f", sum / k; for (i = 1; i <= k; i++) printf " %.2f", v[i]; print "" }' "$tsv"
+}
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
 commit=$(git -C "$repo" rev-parse --short HEAD 2>/dev/null || echo unknown)
 dirty=$(git -C "$repo" status --porcelain -- src 2>/dev/null | head -n 1)
@@ -309,13 +332,14 @@ cmdline="$cmdline sh bench/run.sh"
     echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "- machine: $(nproc) CPUs ($cpu), Linux $(uname -r)"
     echo "- load: wrk $wrk_ver; \`$wrk_cmd URL\`"
+    echo "- load average (1, 5, 15 min): $load_before before the measured runs, $load_after after"
     echo "- grantd: $commit, built \`make BUILD=build-bench CFLAGS='-O2 -DNDEBUG'\`," \
         "\`serve --threads $sthreads --rate-limits off\`, access log to a file"
     echo "- nginx $nginx_ver: $sthreads workers, access_log off, sendfile, open_file_cache," \
         "keepalive_requests unlimited, serving the saved bodies at the same URLs"
     echo "- database: \`grantd seed --grants $grants\` (total_entries $total)"
     echo "- command: \`$cmdline\`"
-    echo "- $rounds rounds, each running grantd then nginx per scenario;" \
+    echo "- $rounds rounds, each running both servers back to back per scenario (grantd first in odd rounds, nginx first in even);" \
         "2 s warm-up of each first; figures are means over rounds"
     echo "- fetch-one: \`GET $fetch_uri\` ($fetch_bytes bytes)"
     echo "- list-25: \`GET $list_uri\` ($list_bytes bytes)"
@@ -324,14 +348,31 @@ cmdline="$cmdline sh bench/run.sh"
     echo "| scenario | grantd req/s | nginx req/s | ratio | grantd p50 | grantd p99 |"
     echo "|---|---:|---:|---:|---:|---:|"
     for sc in fetch-one list-25; do
-        g=$(agg $sc grantd 4)
-        n=$(agg $sc nginx 4)
-        ratio=$(awk -v g="$g" -v n="$n" 'BEGIN { if (n > 0) printf "%.2f", g / n; else print "-" }')
-        printf '| %s | %.0f | %.0f | %s | %.2f ms | %.2f ms |\n' "$sc" "$g" "$n" "$ratio" \
-            "$(agg $sc grantd 5)" "$(agg $sc grantd 6)"
+        printf '| %s | %.0f | %.0f | %s | %.2f ms | %.2f ms |\n' "$sc" "$(agg $sc grantd 4)" \
+            "$(agg $sc nginx 4)" "$(ratios $sc | cut -d' ' -f1)" "$(agg $sc grantd 5)" "$(agg $sc grantd 6)"
     done
     echo
-    fr=$(awk -v g="$(agg fetch-one grantd 4)" -v n="$(agg fetch-one nginx 4)" 'BEGIN { printf "%.2f", g / n }')
+    echo "req/s and latencies are means over the rounds. The ratio is the mean of the per-round"
+    echo "ratios, each grantd run divided by the nginx run next to it (the machine's background"
+    echo "load drifts, and neighbouring runs share it). Per-round ratios, lowest to highest:"
+    for sc in fetch-one list-25; do
+        echo "$sc $(ratios $sc | cut -d' ' -f2-)."
+    done
+    echo
+    echo "Server CPU time per request (user + system, from /proc, over each measured run; grantd"
+    echo "all threads, nginx master and workers). It is less sensitive than req/s to other work on"
+    echo "the machine and to wrk sharing the CPUs, so its ratio is a second view of the same question:"
+    echo
+    echo "| scenario | grantd CPU/request | nginx CPU/request | nginx/grantd |"
+    echo "|---|---:|---:|---:|"
+    for sc in fetch-one list-25; do
+        gc=$(agg $sc grantd 12)
+        nc=$(agg $sc nginx 12)
+        printf '| %s | %.1f us | %.1f us | %s |\n' "$sc" "$gc" "$nc" \
+            "$(awk -v g="$gc" -v n="$nc" 'BEGIN { if (g > 0) printf "%.2f", n / g; else print "-" }')"
+    done
+    echo
+    fr=$(ratios fetch-one | cut -d' ' -f1)
     if awk -v r="$fr" 'BEGIN { exit !(r >= 0.4) }'; then
         echo "Target (fetch-one at least 0.4 of nginx's rate in the same run): **met** ($fr)."
     else
@@ -340,10 +381,10 @@ cmdline="$cmdline sh bench/run.sh"
     echo
     echo "## Every run"
     echo
-    echo "| scenario | server | round | req/s | p50 | p99 | non-2xx (wrk) | socket errors | grantd log: requests / non-200 / mean server time |"
-    echo "|---|---|---:|---:|---:|---:|---:|---|---|"
+    echo "| scenario | server | round | req/s | p50 | p99 | server CPU per request | non-2xx (wrk) | socket errors | grantd log: requests / non-200 / mean server time |"
+    echo "|---|---|---:|---:|---:|---:|---:|---:|---|---|"
     awk -F'\t' '{ lg = ($2 == "grantd") ? sprintf("%s / %s / %s us", $9, $10, $11) : "-"
-        printf "| %s | %s | %s | %.0f | %.2f ms | %.2f ms | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $7, $8, lg }' "$tsv"
+        printf "| %s | %s | %s | %.0f | %.2f ms | %.2f ms | %s us | %s | %s | %s |\n", $1, $2, $3, $4, $5, $6, $12, $7, $8, lg }' "$tsv"
     echo
     echo "## Notes"
     echo

@@ -8,6 +8,10 @@ end of the test. When a test fails, the log of every site started so far (since 
 began) is attached to the report."""
 
 import os
+import shutil
+import subprocess
+import tempfile
+import time
 
 import pytest
 
@@ -26,6 +30,24 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "cli: contract section 10")
     config.addinivalue_line("markers", "durability: contract section 6, durable writes")
     config.addinivalue_line("markers", "slow: starts servers of its own")
+
+
+def pytest_sessionstart(session):
+    """Test a private copy of the binary: a rebuild during the run must not swap it."""
+    src = H.GRANTD_BIN
+    if not (os.path.isfile(src) and os.access(src, os.X_OK)):
+        return
+    d = tempfile.mkdtemp(prefix="grantd-bin-")
+    dst = os.path.join(d, "grantd")
+    for _ in range(30):
+        try:
+            shutil.copy2(src, dst)
+            if subprocess.run([dst, "--help"], capture_output=True, timeout=10).returncode == 0:
+                H.GRANTD_BIN = dst
+                return
+        except (OSError, subprocess.SubprocessError):
+            pass
+        time.sleep(1)
 
 
 def pytest_runtest_setup(item):

@@ -265,3 +265,9 @@ def test_access_log_format(srv):
     assert "GET" in line and "/api/rest/v2/grant_request" in line and " 200 " in line, line
     assert srv.clients["admin"][0] in line, line
     assert "per_page" not in line, line
+
+
+def test_serve_without_database_fails(tmpdb):
+    p = run_cli(["serve", "--db", tmpdb, "--listen", "127.0.0.1:0"], check=False, timeout=20)
+    assert p.returncode != 0
+    assert not os.path.exists(tmpdb) or os.path.getsize(tmpdb) == 0

@@ -163,6 +163,13 @@ def test_revoke_other_clients_token_has_no_effect(srv):
     assert _works(srv, tok), "a client revoked another client's token"
 
 
+def test_revoke_unknown_token_is_200(srv):
+    r = requests.post(srv.url("/oauth/revoke"),
+                      data=dict(_client_auth(srv, "admin"), token=secrets.token_hex(32)),
+                      timeout=30)
+    assert r.status_code == 200 and jparse(r) == {}, r.text
+
+
 def test_revoke_requires_client_authentication(srv):
     tok = srv.new_token("admin")
     r = requests.post(srv.url("/oauth/revoke"), data={"token": tok}, timeout=30)
@@ -257,6 +264,9 @@ def test_expired_token_401(make_server):
     tok = jparse(r)["access_token"]
     time.sleep(2.5)
     _check_401(s.api("GET", "v2/grant_request", token=tok))
+    r = requests.post(s.url("/oauth/introspect"), data=dict(_client_auth(s, "admin"), token=tok),
+                      timeout=30)
+    assert r.status_code == 200 and jparse(r) == {"active": False}, r.text
 
 
 def test_cli_client_revoke_kills_tokens(srv):
@@ -320,3 +330,18 @@ def test_read_only_client_cannot_write(srv, grant):
     assert srv.fetch("grant_request", gid, role="admin_ro")["id"] == gid
     srv.list("grant_request", role="admin_ro", per_page=1)
     srv.list("grant_request", role="admin_ro", method="POST", per_page=1)
+
+
+def test_inactive_owner_is_invalid_client(srv):
+    login = "t_passive_%d" % int(time.time() * 1000)
+    H.run_cli(["user", "add", login, "--role", "employee", "--db", srv.db_path,
+               "--password-stdin"], stdin=H.PASSWORD + "\n")
+    name = "client_of_" + login
+    srv.add_client(name, login)
+    assert _works(srv, srv.new_token(name))
+    uid = srv.q('SELECT id FROM "user" WHERE login=?', login)[0]["id"]
+    srv.update("user", uid, {"state": "passive"})
+    r = srv.request_token(name)
+    _check_oauth_error(r, 401, "invalid_client")
+    srv.update("user", uid, {"state": "active"})
+    assert _works(srv, srv.new_token(name))

@@ -287,3 +287,16 @@ def test_grantee_sees_nothing_of_unscoped_classes(srv):
     b = srv.list("program", role="grantee")
     assert b["records"]["program"] == [] and b["total_entries"] == 0 and b["total_pages"] == 1
     assert_error(srv.api("GET", "v2/program/%d" % prog, role="grantee"), 102)
+
+
+def test_grantee_never_lists_deleted_records(srv):
+    g = srv.create_grant(data={"program_organization_id": srv.grantee_org})
+    srv.delete(GR, g["id"])
+    for flag in ("include", "only"):
+        r = srv.api("GET", "v2/grant_request", role="grantee",
+                    params={"deleted": flag, "per_page": 500, "cols": '["deleted_at"]'})
+        b = jparse(r)
+        if "error" in b:
+            assert b["error"]["code"] == 403 and r.status_code == 403, b
+        else:
+            assert all("deleted_at" not in x for x in b["records"][GR]), flag

@@ -60,6 +60,19 @@ def test_json_content_type_on_every_json_answer(srv, grant):
         "error_101": srv.api("GET", "v2/no_such_class"),
         "error_401": srv.api("GET", "v2/grant_request", role=None),
         "token": srv.request_token("admin"),
+        "error_102": srv.api("GET", "v2/grant_request/987654321"),
+        "error_403": srv.write("PUT", "grant_request", gid, {"project_summary": "x"},
+                               role="developer"),
+        "error_404": requests.get(srv.url("/no/such/route"), timeout=30),
+        "error_405": requests.delete(srv.url("/healthz"), timeout=30),
+        "error_415": srv.api("POST", "v2/grant_request", data="x",
+                             headers={"Content-Type": "text/plain"}),
+        "oauth_error": requests.post(srv.url("/oauth/token"), data={"grant_type": "x"},
+                                     timeout=30),
+        "introspect": requests.post(srv.url("/oauth/introspect"), timeout=30,
+                                    data={"client_id": srv.clients["admin"][0],
+                                          "client_secret": srv.clients["admin"][1],
+                                          "token": "0" * 64}),
     }
     answers["delete"] = srv.api("DELETE", "v2/grant_request/%d" % gid)
     for name, r in answers.items():
@@ -347,3 +360,15 @@ def test_malformed_json_body_103(srv):
             r = srv.api(method, path, data='{"data": {"project_summary": "x"',
                         headers={"Content-Type": "application/json"})
             assert_error(r, 103)
+
+
+def test_max_url_is_configurable(make_server):
+    s = make_server("maxurl", grants=3, serve_args=["--max-url", "300000"])
+    cols = json.dumps(["col_%06d_padding_padding_padding_padding" % i for i in range(4500)])
+    url = s.url("v2/grant_request") + "?per_page=1&cols=" + requests.utils.quote(cols)
+    assert 150000 < len(url) < 290000, len(url)
+    r = requests.get(url, headers={"Authorization": "Bearer " + s.token()}, timeout=60)
+    assert r.status_code == 200, (r.status_code, r.text[:200])
+    r = requests.get(url + "x" * (301000 - len(url)), headers={"Authorization": "Bearer " + s.token()},
+                     timeout=60)
+    assert r.status_code == 414 and jparse(r)["error"]["code"] == 414, r.status_code

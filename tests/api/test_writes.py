@@ -511,3 +511,12 @@ def test_payment_transition_writes_workflow_event(srv):
     with srv.unchanged():
         assert_error(srv.write("PUT", "request_transaction", tid, {"state": "tentatively_due"}),
                      104)
+
+
+def test_required_fields_on_create_and_clear(srv, grant):
+    with srv.unchanged():
+        err = assert_error(srv.write("POST", GR, None, {"project_summary": "no refs"}), 100)
+        assert {"program_id", "program_organization_id"} <= details_fields(err), err
+        err = assert_error(srv.write("PUT", GR, grant["id"], {"program_id": ""}), 100)
+        assert "program_id" in details_fields(err), err
+        err = assert_error(srv.write("PUT", GR, grant["id"], {"program": {"id": ""}}), 100)

@@ -1,16 +1,21 @@
 /* Unit tests for src/filter.c: exact SQL text and bound values for every form, operator
- * and field type, every error message, and a run of compiled filters on an in-memory
- * SQLite table for the NULL semantics. Uses its own small classes; built with
- * -DUNIT_STANDALONE they are also the registry (for plural relations), otherwise the real
- * registry of src/models/classes.c is linked and those cases check the refusal instead. */
+ * and field type, every error message, runs of compiled filters on in-memory SQLite tables
+ * (NULL semantics, folded text, periods), calendar periods and time zones (against glibc),
+ * cross-class filters. Uses its own small classes; built with -DUNIT_STANDALONE they are
+ * also the registry (for plural relations), otherwise the real registry of
+ * src/models/classes.c is linked and those cases check the refusal instead. */
 #include "filter.h"
+#include "fold.h"
 #include "sql.h"
 #include "unit.h"
+#include "value.h"
 
 #include <jansson.h>
 #include <sqlite3.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const struct field grant_fields[] = {
     {.name = "id", .type = FT_INT, .flags = FF_SERVER},
@@ -563,6 +568,655 @@ static void test_sqlite(void)
     sqlite3_close(db);
 }
 
+/* ---- issue 3: relative dates, time zones, text operators, cross-class filters ---------- */
+
+#define NOW_UTC_WED 1715742000 /* 2024-05-15T03:00:00Z: Wednesday 15 in UTC, Tuesday 14 in LA */
+
+static struct filter_env env_at(int64_t now, int week_start, int fiscal_start, const char *zone)
+{
+    struct filter_env e = {.now = now, .week_start = week_start, .fiscal_start = fiscal_start};
+    e.zone = zone ? filter_zone_load(zone) : NULL;
+    return e;
+}
+
+static int run_env(const struct class_def *c, const struct filter_env *e, const char *json)
+{
+    json_t *j = json_loads(json, JSON_DECODE_ANY | JSON_REJECT_DUPLICATES, NULL);
+    struct sql q;
+    int rc;
+
+    got_sql[0] = got_args[0] = got_err[0] = 0;
+    if (!j) {
+        fprintf(stderr, "bad test JSON: %s\n", json);
+        return -99;
+    }
+    sql_init(&q);
+    rc = filter_compile(c, j, "t", e, &q, got_err, sizeof got_err);
+    snprintf(got_sql, sizeof got_sql, "%s", q.buf ? q.buf : "");
+    render_args(&q);
+    sql_release(&q);
+    json_decref(j);
+    return rc;
+}
+
+/* The bound values of [field, op, operand] under env e. */
+static const char *args_of(const struct filter_env *e, const char *field, const char *op,
+                           const char *operand)
+{
+    char json[512];
+    snprintf(json, sizeof json, "[\"%s\",\"%s\",%s]", field, op, operand);
+    if (run_env(G, e, json) != 0)
+        snprintf(got_args, sizeof got_args, "error: %s", got_err);
+    return got_args;
+}
+
+#define DATES(a, b) "s:'" a "', s:'" b "'"
+
+static void test_periods_dates(void)
+{
+    struct filter_env e = env_at(NOW_UTC_WED, 1, 1, NULL);
+
+    /* The SQL shape, once. */
+    CHECK(run_env(G, &e, "[\"fx_date\",\"today\",\"-\"]") == 0);
+    CHECK_STR(got_sql, "((t.\"fx_date\" >= ? AND t.\"fx_date\" <= ?))");
+    /* Days. */
+    CHECK_STR(args_of(&e, "fx_date", "today", "\"-\""), DATES("2024-05-15", "2024-05-15"));
+    CHECK_STR(args_of(&e, "fx_date", "today", "null"), DATES("2024-05-15", "2024-05-15"));
+    CHECK_STR(args_of(&e, "fx_date", "today", "\"\""), DATES("2024-05-15", "2024-05-15"));
+    CHECK_STR(args_of(&e, "fx_date", "yesterday", "\"-\""), DATES("2024-05-14", "2024-05-14"));
+    CHECK_STR(args_of(&e, "fx_date", "tomorrow", "\"-\""), DATES("2024-05-16", "2024-05-16"));
+    CHECK_STR(args_of(&e, "fx_date", "last-n-days", "3"), DATES("2024-05-12", "2024-05-14"));
+    CHECK_STR(args_of(&e, "fx_date", "last-n-days", "\"3\""), DATES("2024-05-12", "2024-05-14"));
+    CHECK_STR(args_of(&e, "fx_date", "next-n-days", "3"), DATES("2024-05-16", "2024-05-18"));
+    CHECK_STR(args_of(&e, "fx_date", "days-n-ago", "3"), DATES("2024-05-12", "2024-05-12"));
+    CHECK_STR(args_of(&e, "fx_date", "days-n-ago", "\"+3\""), DATES("2024-05-12", "2024-05-12"));
+    CHECK_STR(args_of(&e, "fx_date", "last-n-days", "730"), DATES("2022-05-16", "2024-05-14"));
+    /* Weeks from Monday (the default), Sunday and Wednesday. */
+    CHECK_STR(args_of(&e, "fx_date", "this-week", "\"-\""), DATES("2024-05-13", "2024-05-19"));
+    CHECK_STR(args_of(&e, "fx_date", "last-week", "\"-\""), DATES("2024-05-06", "2024-05-12"));
+    CHECK_STR(args_of(&e, "fx_date", "next-week", "\"-\""), DATES("2024-05-20", "2024-05-26"));
+    CHECK_STR(args_of(&e, "fx_date", "last-n-weeks", "2"), DATES("2024-04-29", "2024-05-12"));
+    CHECK_STR(args_of(&e, "fx_date", "next-n-weeks", "2"), DATES("2024-05-20", "2024-06-02"));
+    CHECK_STR(args_of(&e, "fx_date", "weeks-n-ago", "2"), DATES("2024-04-29", "2024-05-05"));
+    e.week_start = 7;
+    CHECK_STR(args_of(&e, "fx_date", "this-week", "\"-\""), DATES("2024-05-12", "2024-05-18"));
+    CHECK_STR(args_of(&e, "fx_date", "last-week", "\"-\""), DATES("2024-05-05", "2024-05-11"));
+    e.week_start = 3; /* today is a Wednesday: its week starts today */
+    CHECK_STR(args_of(&e, "fx_date", "this-week", "\"-\""), DATES("2024-05-15", "2024-05-21"));
+    e.week_start = 4;
+    CHECK_STR(args_of(&e, "fx_date", "this-week", "\"-\""), DATES("2024-05-09", "2024-05-15"));
+    e.week_start = 1;
+    /* Months: leap February, and across a year. */
+    CHECK_STR(args_of(&e, "fx_date", "this-month", "\"-\""), DATES("2024-05-01", "2024-05-31"));
+    CHECK_STR(args_of(&e, "fx_date", "last-month", "\"-\""), DATES("2024-04-01", "2024-04-30"));
+    CHECK_STR(args_of(&e, "fx_date", "next-month", "\"-\""), DATES("2024-06-01", "2024-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "last-n-months", "3"), DATES("2024-02-01", "2024-04-30"));
+    CHECK_STR(args_of(&e, "fx_date", "months-n-ago", "3"), DATES("2024-02-01", "2024-02-29"));
+    CHECK_STR(args_of(&e, "fx_date", "months-n-ago", "15"), DATES("2023-02-01", "2023-02-28"));
+    CHECK_STR(args_of(&e, "fx_date", "next-n-months", "8"), DATES("2024-06-01", "2025-01-31"));
+    /* Quarters and years. */
+    CHECK_STR(args_of(&e, "fx_date", "this-quarter", "\"-\""), DATES("2024-04-01", "2024-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "last-quarter", "\"-\""), DATES("2024-01-01", "2024-03-31"));
+    CHECK_STR(args_of(&e, "fx_date", "next-quarter", "\"-\""), DATES("2024-07-01", "2024-09-30"));
+    CHECK_STR(args_of(&e, "fx_date", "last-n-quarters", "2"), DATES("2023-10-01", "2024-03-31"));
+    CHECK_STR(args_of(&e, "fx_date", "next-n-quarters", "2"), DATES("2024-07-01", "2024-12-31"));
+    CHECK_STR(args_of(&e, "fx_date", "quarters-n-ago", "4"), DATES("2023-04-01", "2023-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "this-year", "\"-\""), DATES("2024-01-01", "2024-12-31"));
+    CHECK_STR(args_of(&e, "fx_date", "last-year", "\"-\""), DATES("2023-01-01", "2023-12-31"));
+    CHECK_STR(args_of(&e, "fx_date", "next-year", "\"-\""), DATES("2025-01-01", "2025-12-31"));
+    CHECK_STR(args_of(&e, "fx_date", "last-n-years", "2"), DATES("2022-01-01", "2023-12-31"));
+    CHECK_STR(args_of(&e, "fx_date", "next-n-years", "2"), DATES("2025-01-01", "2026-12-31"));
+    CHECK_STR(args_of(&e, "fx_date", "years-n-ago", "1"), DATES("2023-01-01", "2023-12-31"));
+    /* Fiscal periods: with a January start they are the calendar ones. */
+    CHECK_STR(args_of(&e, "fx_date", "this-fiscal", "\"-\""), DATES("2024-01-01", "2024-12-31"));
+    CHECK_STR(args_of(&e, "fx_date", "this-fiscal-quarter", "\"-\""),
+              DATES("2024-04-01", "2024-06-30"));
+    e.fiscal_start = 7; /* FY2024 = July 2023 .. June 2024 */
+    CHECK_STR(args_of(&e, "fx_date", "this-fiscal", "\"-\""), DATES("2023-07-01", "2024-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "last-fiscal", "\"-\""), DATES("2022-07-01", "2023-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "next-fiscal-year", "\"-\""),
+              DATES("2024-07-01", "2025-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "last-n-fiscal-years", "2"),
+              DATES("2021-07-01", "2023-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "next-n-fiscal-years", "2"),
+              DATES("2024-07-01", "2026-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "fiscal-n-years-ago", "2"), DATES("2021-07-01", "2022-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "this-fiscal-quarter", "\"-\""),
+              DATES("2024-04-01", "2024-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "range-year-fiscal", "\"2024\""),
+              DATES("2023-07-01", "2024-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "range-year-fiscal", "\"2018 - 2019\""),
+              DATES("2017-07-01", "2019-06-30"));
+    CHECK_STR(args_of(&e, "fx_date", "range-year-cal", "\"2018 - 2019\""),
+              DATES("2018-01-01", "2019-12-31"));
+    e.fiscal_start = 2; /* quarters Feb-Apr, May-Jul, ... */
+    CHECK_STR(args_of(&e, "fx_date", "this-fiscal-quarter", "\"-\""),
+              DATES("2024-05-01", "2024-07-31"));
+    CHECK_STR(args_of(&e, "fx_date", "last-fiscal-quarter", "\"-\""),
+              DATES("2024-02-01", "2024-04-30"));
+    CHECK_STR(args_of(&e, "fx_date", "next-fiscal-quarter", "\"-\""),
+              DATES("2024-08-01", "2024-10-31"));
+    CHECK_STR(args_of(&e, "fx_date", "last-n-fiscal-quarters", "2"),
+              DATES("2023-11-01", "2024-04-30"));
+    CHECK_STR(args_of(&e, "fx_date", "next-n-fiscal-quarters", "2"),
+              DATES("2024-08-01", "2025-01-31"));
+    CHECK_STR(args_of(&e, "fx_date", "fiscal-n-quarters-ago", "5"),
+              DATES("2023-02-01", "2023-04-30"));
+    CHECK_STR(args_of(&e, "fx_date", "this-fiscal", "\"-\""), DATES("2024-02-01", "2025-01-31"));
+    e.fiscal_start = 12; /* FY2025 = December 2024 .. November 2025 */
+    CHECK_STR(args_of(&e, "fx_date", "this-fiscal", "\"-\""), DATES("2023-12-01", "2024-11-30"));
+    CHECK_STR(args_of(&e, "fx_date", "range-year-fiscal", "2025"),
+              DATES("2024-12-01", "2025-11-30"));
+    e.fiscal_start = 1;
+    CHECK_STR(args_of(&e, "fx_date", "range-year-fiscal", "\" 2018-2019 \""),
+              DATES("2018-01-01", "2019-12-31"));
+    CHECK_STR(args_of(&e, "fx_date", "range-year-cal", "2020"), DATES("2020-01-01", "2020-12-31"));
+    /* Out-of-range settings fall back to the defaults. */
+    e.week_start = 0;
+    e.fiscal_start = 13;
+    CHECK_STR(args_of(&e, "fx_date", "this-week", "\"-\""), DATES("2024-05-13", "2024-05-19"));
+    CHECK_STR(args_of(&e, "fx_date", "this-fiscal", "\"-\""), DATES("2024-01-01", "2024-12-31"));
+    /* Periods past what a date column holds match nothing; near it they are clamped. */
+    e = env_at(NOW_UTC_WED, 1, 1, NULL);
+    CHECK(run_env(G, &e, "[\"fx_date\",\"years-n-ago\",100000]") == 0);
+    CHECK_STR(got_sql, "(0)");
+    CHECK_STR(args_of(&e, "fx_date", "last-n-years", "100000"), DATES("0001-01-01", "2023-12-31"));
+    CHECK_STR(args_of(&e, "fx_date", "next-n-years", "100000"), DATES("2025-01-01", "9999-12-31"));
+}
+
+static void test_periods_times(void)
+{
+    struct filter_env utc = env_at(NOW_UTC_WED, 1, 1, NULL);
+    struct filter_env la = env_at(NOW_UTC_WED, 1, 1, "America/Los_Angeles");
+
+    CHECK(la.zone != NULL);
+    /* A datetime: [first instant of the first day, first instant after the last day). */
+    CHECK(run_env(G, &utc, "[\"created_at\",\"today\",\"-\"]") == 0);
+    CHECK_STR(got_sql, "((t.\"created_at\" >= ? AND t.\"created_at\" < ?))");
+    CHECK_STR(got_args, "i:1715731200, i:1715817600");
+    /* In Los Angeles it is still the 14th (PDT, UTC-7). */
+    CHECK_STR(args_of(&la, "created_at", "today", "\"-\""), "i:1715670000, i:1715756400");
+    CHECK_STR(args_of(&la, "created_at", "this-week", "\"-\""), "i:1715583600, i:1716188400");
+    /* Date-only datetimes and dates compare by their UTC date, against the site's today. */
+    CHECK_STR(args_of(&la, "grant_begins_at", "today", "\"-\""), "i:1715644800, i:1715731200");
+    CHECK_STR(args_of(&la, "fx_date", "today", "\"-\""), DATES("2024-05-14", "2024-05-14"));
+    /* March 2024 in LA: starts in PST (-8), DST from the 10th; the 10th is 23 hours long. */
+    CHECK_STR(args_of(&la, "created_at", "months-n-ago", "2"), "i:1709280000, i:1711954800");
+    la.now = 1710064800; /* 2024-03-10T10:00:00Z = 03:00 PDT */
+    CHECK_STR(args_of(&la, "created_at", "today", "\"-\""), "i:1710057600, i:1710140400");
+    la.now = 1730617200 + 3600; /* 2024-11-03, the 25-hour day */
+    CHECK_STR(args_of(&la, "created_at", "today", "\"-\""), "i:1730617200, i:1730707200");
+    /* A bare date against a datetime is that whole local day; date-only fields stay UTC. */
+    la.now = NOW_UTC_WED;
+    CHECK(run_env(G, &la, "[\"created_at\",\"eq\",\"2024-05-14\"]") == 0);
+    CHECK_STR(got_args, "i:1715670000, i:1715756400");
+    CHECK(run_env(G, &la, "[\"created_at\",\"range\",\"2024-05-14 - 2024-05-14\"]") == 0);
+    CHECK_STR(got_args, "i:1715670000, i:1715756400");
+    CHECK(run_env(G, &la, "[\"grant_begins_at\",\"eq\",\"2024-05-14\"]") == 0);
+    CHECK_STR(got_args, "i:1715644800, i:1715731200");
+    /* A full datetime is an exact instant in any zone. */
+    CHECK(run_env(G, &la, "[\"created_at\",\"lt\",\"2024-05-14T07:00:00Z\"]") == 0);
+    CHECK_STR(got_args, "i:1715670000");
+    /* Fiscal years in the zone: FY2024 with July start. */
+    la.fiscal_start = 7;
+    CHECK_STR(args_of(&la, "created_at", "range-year-fiscal", "\"2024\""),
+              "i:1688194800, i:1719817200");
+}
+
+static void test_period_errors(void)
+{
+    struct filter_env e = env_at(NOW_UTC_WED, 1, 1, NULL);
+
+    BAD("[\"amount_requested\",\"last-n-days\",3]",
+        "operator 'last-n-days' is not allowed for amount_requested (decimal)");
+    BAD("[\"id\",\"today\",\"-\"]", "operator 'today' is not allowed for id (integer)");
+    BAD("[\"name\",\"this-fiscal\",\"-\"]",
+        "operator 'this-fiscal' is not allowed for name (string)");
+    BAD("[\"active\",\"range-year-cal\",\"2018\"]",
+        "operator 'range-year-cal' is not allowed for active (boolean)");
+    BAD("[\"program_id\",\"this-week\",\"-\"]",
+        "operator 'this-week' is not allowed for program_id (relation)");
+    BAD("[\"fx_date\",\"today\",\"2024-05-15\"]",
+        "operator 'today' takes no operand (send \"-\") for fx_date");
+    BAD("[\"fx_date\",\"last-week\",1]",
+        "operator 'last-week' takes no operand (send \"-\") for fx_date");
+    BAD("[\"fx_date\",\"last-n-days\",0]",
+        "operator 'last-n-days' needs a whole number n from 1 to 100000 for fx_date, not 0");
+    BAD("[\"fx_date\",\"last-n-days\",-2]",
+        "operator 'last-n-days' needs a whole number n from 1 to 100000 for fx_date, not -2");
+    BAD("[\"fx_date\",\"next-n-days\",100001]",
+        "operator 'next-n-days' needs a whole number n from 1 to 100000 for fx_date, not 100001");
+    BAD("[\"fx_date\",\"days-n-ago\",\"two\"]",
+        "operator 'days-n-ago' needs a whole number n from 1 to 100000 for fx_date, not 'two'");
+    BAD("[\"fx_date\",\"days-n-ago\",\"-\"]",
+        "operator 'days-n-ago' needs a whole number n from 1 to 100000 for fx_date, not '-'");
+    BAD("[\"fx_date\",\"days-n-ago\",2.5]",
+        "operator 'days-n-ago' needs a whole number n from 1 to 100000 for fx_date");
+    BAD("[\"fx_date\",\"days-n-ago\",true]",
+        "operator 'days-n-ago' needs a whole number n from 1 to 100000 for fx_date");
+    BAD("[\"created_at\",\"weeks-n-ago\",null]",
+        "operator 'weeks-n-ago' needs a whole number n from 1 to 100000 for created_at");
+    BAD("[\"fx_date\",\"range-year-cal\",\"2019 - 2018\"]",
+        "the range of years '2019 - 2018' ends before it starts, for fx_date");
+    BAD("[\"fx_date\",\"range-year-cal\",\"2018 -\"]",
+        "'2018 -' is not a year or a range of years (\"2018 - 2019\") for fx_date");
+    BAD("[\"fx_date\",\"range-year-cal\",\"12018\"]",
+        "'12018' is not a year or a range of years (\"2018 - 2019\") for fx_date");
+    BAD("[\"fx_date\",\"range-year-cal\",\"0\"]",
+        "'0' is not a year or a range of years (\"2018 - 2019\") for fx_date");
+    BAD("[\"fx_date\",\"range-year-fiscal\",\"FY2018\"]",
+        "'FY2018' is not a year or a range of years (\"2018 - 2019\") for fx_date");
+    BAD("[\"fx_date\",\"range-year-fiscal\",[2018]]",
+        "operator 'range-year-fiscal' needs a year or a range of years (\"2018 - 2019\") for "
+        "fx_date");
+    /* Operator names are exact: no unlisted spellings. */
+    BAD("[\"fx_date\",\"this-fiscal-year\",\"-\"]",
+        "unknown operator 'this-fiscal-year' in filter");
+    BAD("[\"fx_date\",\"next-fiscal\",\"-\"]", "unknown operator 'next-fiscal' in filter");
+    (void)e;
+}
+
+static void test_text_ops(void)
+{
+    OK("[\"name\",\"contains\",\"\\u00c9COLE\"]", "(instr(grantd_fold(t.\"name\"), ?) > 0)",
+       "s:'\xc3\xa9"
+       "cole'");
+    OK("[\"name\",\"contains\",\"Stra\\u00dfe\"]", "(instr(grantd_fold(t.\"name\"), ?) > 0)",
+       "s:'strasse'");
+    OK("[\"description\",\"contains\",2024]", "(instr(grantd_fold(t.\"description\"), ?) > 0)",
+       "s:'2024'");
+    OK("[\"name\",\"starts_with\",\"Ab\"]", "(instr(grantd_fold(t.\"name\"), ?) = 1)", "s:'ab'");
+    OK("[\"name\",\"not-starts_with\",\"Ab\"]",
+       "((t.\"name\" IS NULL OR instr(grantd_fold(t.\"name\"), ?) <> 1))", "s:'ab'");
+    OK("[\"name\",\"like\",\"A%b_\\\\%\"]", "(grantd_fold(t.\"name\") LIKE ? ESCAPE '\\')",
+       "s:'a%b_\\%'");
+    OK("[\"name\",\"not-like\",\"%X%\"]",
+       "((t.\"name\" IS NULL OR grantd_fold(t.\"name\") NOT LIKE ? ESCAPE '\\'))", "s:'%x%'");
+    OK("[\"name\",\"like\",\"\"]", "(grantd_fold(t.\"name\") LIKE ? ESCAPE '\\')", "s:''");
+    OK("[\"state\",\"contains\",\"' OR 1=1 --\"]", "(instr(grantd_fold(t.\"state\"), ?) > 0)",
+       "s:'' or 1=1 --'");
+    BAD("[\"amount_requested\",\"contains\",\"1\"]",
+        "operator 'contains' is not allowed for amount_requested (decimal)");
+    BAD("[\"fx_date\",\"starts_with\",\"2024\"]",
+        "operator 'starts_with' is not allowed for fx_date (date)");
+    BAD("[\"active\",\"like\",\"1\"]", "operator 'like' is not allowed for active (boolean)");
+    BAD("[\"program_id\",\"contains\",\"1\"]",
+        "operator 'contains' is not allowed for program_id (relation)");
+    BAD("[\"name\",\"contains\",\"\"]", "operator 'contains' needs a non-empty string for name");
+    BAD("[\"name\",\"starts_with\",\"\"]",
+        "operator 'starts_with' needs a non-empty string for name");
+    BAD("[\"name\",\"contains\",true]", "operator 'contains' needs a string for name");
+    BAD("[\"name\",\"contains\",null]", "operator 'contains' needs a string for name");
+    BAD("[\"name\",\"contains\",[\"a\"]]", "operator 'contains' needs a string for name");
+    BAD("[\"name\",\"like\",\"ab\\\\\"]",
+        "'ab\\' ends with the escape character \\ (operator 'like' for name)");
+    BAD("[\"name\",\"not-like\",\"\\\\\\\\\\\\\"]",
+        "'\\\\\\' ends with the escape character \\ (operator 'not-like' for name)");
+    OK("[\"name\",\"like\",\"\\\\\\\\\"]", "(grantd_fold(t.\"name\") LIKE ? ESCAPE '\\')",
+       "s:'\\\\'");
+    {
+        static char big[8192];
+        int len = snprintf(big, sizeof big, "[\"name\",\"contains\",\"");
+        memset(big + len, 'a', 4097);
+        snprintf(big + len + 4097, sizeof big - (size_t)len - 4097, "\"]");
+        BAD(big, "the operand of 'contains' for name is longer than 4096 bytes");
+        big[len + 4096] = '"';
+        big[len + 4097] = ']';
+        big[len + 4098] = 0;
+        CHECK(run(big) == 0);
+    }
+}
+
+/* Cross-class filters over the real registry: payments (request_transaction) by their
+ * grant, by their grant's program, grants by their payments. */
+static void test_cross_class(void)
+{
+    const struct class_def *pay = registry_class("request_transaction", 19);
+    const struct class_def *gr = registry_class("grant_request", 13);
+    struct filter_env e = env_at(NOW_UTC_WED, 1, 1, NULL);
+
+    CHECK(pay != NULL && gr != NULL);
+    if (!pay || !gr)
+        return;
+    CHECK(run_env(gr, &e,
+                  "[\"program_id\",\"filter\",{\"group_type\":\"and\",\"conditions\":"
+                  "[[\"name\",\"eq\",\"Health\"]]}]") == 0);
+    CHECK_STR(got_sql, "(t.\"program_id\" IN (SELECT t_1.\"id\" FROM \"program\" t_1 WHERE "
+                       "t_1.\"deleted_at\" IS NULL AND (t_1.\"name\" = ?)))");
+    CHECK_STR(got_args, "s:'Health'");
+    /* Nested two levels, bare triple as the inner operand, an alias relation. */
+    CHECK(run_env(pay, &e,
+                  "{\"group_type\":\"or\",\"conditions\":[[\"request_id\",\"filter\","
+                  "{\"group_type\":\"not-and\",\"conditions\":[[\"program_id\",\"filter\","
+                  "[\"name\",\"contains\",\"HEALTH\"]]]}],[\"created_by\",\"filter\","
+                  "[\"login\",\"eq\",\"x\"]]]}") == 0);
+    CHECK_STR(
+        got_sql,
+        "(t.\"request_id\" IN (SELECT t_1.\"id\" FROM \"grant_request\" t_1 WHERE "
+        "t_1.\"deleted_at\" IS NULL AND ((t_1.\"program_id\" IN (SELECT t_2.\"id\" FROM "
+        "\"program\" t_2 WHERE t_2.\"deleted_at\" IS NULL AND (instr(grantd_fold(t_2.\"name\"), "
+        "?) > 0))) IS NOT TRUE)) OR t.\"created_by_id\" IN (SELECT t_3.\"id\" FROM \"user\" "
+        "t_3 WHERE t_3.\"deleted_at\" IS NULL AND (t_3.\"login\" = ?)))");
+    CHECK_STR(got_args, "s:'health', s:'x'");
+    /* A plural relation backed by a foreign key. */
+    CHECK(run_env(
+              gr, &e,
+              "[\"request_transaction_ids\",\"filter\",{\"group_type\":\"and\","
+              "\"conditions\":[[\"state\",\"eq\",\"paid\"],[\"paid_at\",\"this-year\",\"-\"]]}]") ==
+          0);
+    CHECK_STR(got_sql, "(EXISTS (SELECT 1 FROM \"request_transaction\" t_1 WHERE "
+                       "t_1.\"request_id\" = t.\"id\" AND t_1.\"deleted_at\" IS NULL AND "
+                       "(t_1.\"state\" = ? AND (t_1.\"paid_at\" >= ? AND t_1.\"paid_at\" < ?))))");
+    CHECK_STR(got_args, "s:'paid', i:1704067200, i:1735689600");
+    /* Errors name the piece, inside the related class too. */
+    CHECK(run_env(gr, &e, "[\"program_id\",\"filter\",[\"nope\",\"eq\",1]]") == -1);
+    CHECK_STR(got_err, "unknown field 'nope' in filter for program");
+    CHECK(run_env(gr, &e, "[\"program_id\",\"filter\",[\"name\",\"gt\",1]]") == -1);
+    CHECK_STR(got_err, "operator 'gt' is not allowed for name (string)");
+    CHECK(run_env(gr, &e, "[\"amount_requested\",\"filter\",[\"name\",\"eq\",1]]") == -1);
+    CHECK_STR(got_err, "operator 'filter' is not allowed for amount_requested (decimal)");
+    CHECK(run_env(gr, &e, "[\"program_id\",\"filter\",\"name = 1\"]") == -1);
+    CHECK_STR(got_err, "operator 'filter' needs a group {\"group_type\": .., \"conditions\": [..]} "
+                       "for program_id");
+    CHECK(run_env(gr, &e, "[\"program_id\",\"filter\",{\"name\":\"x\"}]") == -1);
+    CHECK_STR(got_err, "operator 'filter' needs a group {\"group_type\": .., \"conditions\": [..]} "
+                       "for program_id");
+    CHECK(run_env(gr, &e, "[\"program_id\",\"filter\",{\"group_type\":\"and\"}]") == -1);
+    CHECK_STR(got_err, "a filter group needs conditions");
+    CHECK(run_env(gr, &e, "[\"fund_docket_id\",\"filter\",[\"id\",\"eq\",1]]") == -1);
+    CHECK_STR(got_err, "fund_docket_id of grant_request cannot be used in a filter");
+    /* Cross-class groups count toward the nesting limit. */
+    {
+        static char big[16384];
+        size_t len = 0;
+        for (int i = 0; i < 31; i++)
+            len += (size_t)snprintf(big + len, sizeof big - len,
+                                    "{\"group_type\":\"and\",\"conditions\":[");
+        len += (size_t)snprintf(big + len, sizeof big - len,
+                                "[\"program_id\",\"filter\",[\"parent_id\",\"filter\",[\"id\","
+                                "\"eq\",1]]]");
+        for (int i = 0; i < 31; i++)
+            len += (size_t)snprintf(big + len, sizeof big - len, "]}");
+        CHECK(run_env(gr, &e, big) == -1);
+        CHECK_STR(got_err, "filter groups are nested deeper than 32 levels");
+    }
+}
+
+static void scope_stub(struct ctx *c, const struct class_def *k, const char *alias, struct sql *q)
+{
+    (void)c;
+    sql_appendf(q, " AND %s.\"%s_scope\"", alias, k->name);
+}
+
+/* The caller's scope applies to every related class a sub-query reads. */
+static void test_scope(void)
+{
+    const struct class_def *gr = registry_class("grant_request", 13);
+    struct filter_env e = env_at(NOW_UTC_WED, 1, 1, NULL);
+
+    e.scope = scope_stub;
+    CHECK(
+        run_env(gr, &e,
+                "{\"group_type\":\"and\",\"conditions\":[[\"program_organization_id\","
+                "\"filter\",[\"name\",\"eq\",\"a\"]],[\"request_report_ids\",\"null\",\"-\"]]}") ==
+        0);
+    CHECK_STR(got_sql, "(t.\"program_organization_id\" IN (SELECT t_1.\"id\" FROM "
+                       "\"organization\" t_1 WHERE t_1.\"deleted_at\" IS NULL AND "
+                       "t_1.\"organization_scope\" AND (t_1.\"name\" = ?)) AND NOT EXISTS (SELECT "
+                       "1 FROM \"request_report\" t_2 WHERE t_2.\"request_id\" = t.\"id\" AND "
+                       "t_2.\"deleted_at\" IS NULL AND t_2.\"request_report_scope\"))");
+}
+
+/* A TZif file with no transitions and only a footer rule, as "slim" files are past their
+ * last transition. */
+static struct filter_zone *zone_of_rule(const char *rule)
+{
+    unsigned char buf[256];
+    size_t len = 0, rl = strlen(rule);
+    static const unsigned char counts[24] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                             0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 4};
+    for (int v = 0; v < 2; v++) {
+        memcpy(buf + len, "TZif2", 5);
+        memset(buf + len + 5, 0, 15);
+        memcpy(buf + len + 20, counts, 24);
+        len += 44;
+        memset(buf + len, 0, 6 + 4); /* one type (UTC), four characters */
+        memcpy(buf + len + 6, "UTC", 4);
+        len += 10;
+    }
+    buf[len++] = '\n';
+    memcpy(buf + len, rule, rl);
+    len += rl;
+    buf[len++] = '\n';
+    return filter_zone_parse(buf, len);
+}
+
+/* Offsets against glibc's own reading of the same zone (TZ set here, single-threaded). */
+static int offsets_match(const struct filter_zone *z, const char *tz, int64_t from, int64_t to,
+                         int64_t step)
+{
+    int bad = 0;
+    setenv("TZ", tz, 1);
+    tzset();
+    for (int64_t t = from; t < to; t += step) {
+        time_t tt = (time_t)t;
+        struct tm tm;
+        localtime_r(&tt, &tm);
+        if (filter_zone_offset(z, t) != tm.tm_gmtoff) {
+            if (bad++ < 3)
+                fprintf(stderr, "%s at %lld: %d, glibc %ld\n", tz, (long long)t,
+                        filter_zone_offset(z, t), (long)tm.tm_gmtoff);
+        }
+    }
+    return bad;
+}
+
+static void test_zones(void)
+{
+    static const char *const names[] = {
+        "America/Los_Angeles", "Europe/London", "Australia/Lord_Howe", "America/Havana",
+        "Asia/Beirut",         "Pacific/Apia",  "Africa/Casablanca",   "Europe/Dublin",
+        "America/Nuuk",        "Asia/Kolkata",  "Pacific/Chatham",     "America/Santiago"};
+    static const char *const rules[] = {
+        "PST8PDT,M3.2.0,M11.1.0",           "IST-1GMT0,M10.5.0,M3.5.0/1",
+        "<-03>3<-02>,M3.5.0/-2,M10.5.0/-1", "<+1030>-10:30<+11>-11,M10.1.0,M4.1.0",
+        "<-04>4<-03>,M9.1.6/24,M4.1.6/24",  "<+0330>-3:30<+0430>,J79/24,J263/24",
+        "CET-1CEST,M3.5.0,M10.5.0/3",       "<+13>-13"};
+    const int64_t y1900 = -2208988800LL, y2100 = 4102444800LL;
+    const struct filter_zone *la = filter_zone_load("America/Los_Angeles");
+    struct filter_zone *z;
+    char *old = getenv("TZ") ? strdup(getenv("TZ")) : NULL;
+
+    CHECK(la != NULL);
+    CHECK(filter_zone_load("America/Los_Angeles") == la); /* cached */
+    CHECK(filter_zone_offset(la, 1710064799) == -8 * 3600);
+    CHECK(filter_zone_offset(la, 1710064800) == -7 * 3600);
+    CHECK(filter_zone_day_start(la, value_days_from_civil(2024, 5, 15)) == 1715756400);
+    CHECK(filter_zone_day_start(NULL, value_days_from_civil(2024, 5, 15)) == 1715731200);
+    CHECK(filter_zone_offset(NULL, 1715731200) == 0);
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        const struct filter_zone *zz = filter_zone_load(names[i]);
+        CHECK(zz != NULL);
+        if (zz)
+            CHECK(offsets_match(zz, names[i], y1900, y2100, 3 * 3600 + 17) == 0);
+    }
+    /* Footer rules alone (slim files), against glibc reading the same POSIX TZ string. */
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        z = zone_of_rule(rules[i]);
+        CHECK(z != NULL);
+        if (z)
+            CHECK(offsets_match(z, rules[i], 0, y2100, 3600 + 13) == 0);
+        filter_zone_free(z);
+    }
+    /* No dates: the POSIX default, the US rules (glibc reads its "posixrules" file). */
+    z = zone_of_rule("XST5XDT");
+    CHECK(z != NULL);
+    if (z)
+        CHECK(offsets_match(z, "XST5XDT,M3.2.0,M11.1.0", 0, y2100, 3600 + 13) == 0);
+    filter_zone_free(z);
+    /* DST all year (RFC 8536 §3.3.1), also at the turn of the year, where glibc differs. */
+    z = zone_of_rule("EST5EDT,0/0,J365/25");
+    CHECK(z != NULL);
+    if (z) {
+        int bad = 0;
+        for (int64_t t = 0; t < y2100; t += 1800 + 7)
+            bad += filter_zone_offset(z, t) != -4 * 3600;
+        CHECK(bad == 0);
+    }
+    filter_zone_free(z);
+    /* The day start is the earliest instant of that local day, also over gaps. */
+    {
+        const struct filter_zone *havana = filter_zone_load("America/Havana");
+        const struct filter_zone *apia = filter_zone_load("Pacific/Apia");
+        int bad = 0;
+        for (int64_t d = 0; d < 30000; d++) {
+            int64_t s = filter_zone_day_start(havana, d);
+            int64_t ld = (s + filter_zone_offset(havana, s)) / 86400;
+            int64_t lp = (s - 1 + filter_zone_offset(havana, s - 1) + 86400 * 10) / 86400 - 10;
+            bad += ld != d || lp != d - 1;
+        }
+        CHECK(bad == 0);
+        /* Samoa skipped 2011-12-30: that day "starts" where the 31st does. */
+        CHECK(filter_zone_day_start(apia, value_days_from_civil(2011, 12, 30)) ==
+              filter_zone_day_start(apia, value_days_from_civil(2011, 12, 31)));
+    }
+    /* Refusals: bad names, missing zones, malformed or truncated files. */
+    CHECK(filter_zone_load("../../etc/passwd") == NULL);
+    CHECK(filter_zone_load("/etc/localtime") == NULL);
+    CHECK(filter_zone_load("Nowhere/Nothing") == NULL);
+    CHECK(filter_zone_load("") == NULL);
+    CHECK(filter_zone_load(NULL) == NULL);
+    CHECK(filter_zone_parse((const unsigned char *)"TZif2", 5) == NULL);
+    CHECK(filter_zone_parse(NULL, 0) == NULL);
+    {
+        FILE *fp = fopen("/usr/share/zoneinfo/America/Los_Angeles", "rb");
+        static unsigned char buf[65536];
+        size_t n = fp ? fread(buf, 1, sizeof buf, fp) : 0;
+        int bad = 0;
+        if (fp)
+            fclose(fp);
+        CHECK(n > 1000);
+        for (size_t cut = 0; cut + 1 < n; cut += 7) {
+            z = filter_zone_parse(buf, cut);
+            /* A cut inside the footer keeps the transitions and drops the rule. */
+            bad += z != NULL && cut < n - 30;
+            filter_zone_free(z);
+        }
+        CHECK(bad == 0);
+        z = filter_zone_parse(buf, n);
+        CHECK(z != NULL);
+        filter_zone_free(z);
+        buf[60] ^= 0x80; /* a transition out of order */
+        z = filter_zone_parse(buf, n);
+        filter_zone_free(z);
+    }
+    z = zone_of_rule("garbage");
+    CHECK(z != NULL); /* the transitions (none) still work, without a rule: UTC */
+    if (z)
+        CHECK(filter_zone_offset(z, 1715731200) == 0);
+    filter_zone_free(z);
+    if (old)
+        setenv("TZ", old, 1);
+    else
+        unsetenv("TZ");
+    tzset();
+    free(old);
+}
+
+/* The same operators on SQLite rows, with grantd_fold registered. */
+static const char *ids_env(const struct filter_env *e, const char *json)
+{
+    static char out[512];
+    struct sql q;
+    sqlite3_stmt *st = NULL;
+    size_t len = 0;
+    json_t *j = json_loads(json, JSON_DECODE_ANY, NULL);
+
+    out[0] = 0;
+    sql_init(&q);
+    sql_append(&q, "SELECT t.\"id\" FROM \"ut_grant\" t WHERE ");
+    if (!j || filter_compile(G, j, "t", e, &q, got_err, sizeof got_err) < 0) {
+        snprintf(out, sizeof out, "error: %s", got_err);
+        goto out;
+    }
+    sql_append(&q, " ORDER BY t.\"id\"");
+    if (sql_prepare(db, &q, &st) != SQLITE_OK) {
+        snprintf(out, sizeof out, "sqlite: %s", sqlite3_errmsg(db));
+        goto out;
+    }
+    while (sqlite3_step(st) == SQLITE_ROW && len < sizeof out - 24)
+        len += (size_t)snprintf(out + len, sizeof out - len, "%s%lld", len ? "," : "",
+                                (long long)sqlite3_column_int64(st, 0));
+out:
+    sqlite3_finalize(st);
+    sql_release(&q);
+    json_decref(j);
+    return out;
+}
+
+static void test_sqlite_issue3(void)
+{
+    const char *schema =
+        "CREATE TABLE ut_grant (id INTEGER PRIMARY KEY, name TEXT, description TEXT,"
+        " amount_requested INTEGER, fx_rate INTEGER, score REAL, active INTEGER, fx_date TEXT,"
+        " grant_begins_at INTEGER, created_at INTEGER, deleted_at INTEGER, program_id INTEGER,"
+        " created_by_id INTEGER, password_digest TEXT, state TEXT);"
+        "INSERT INTO ut_grant (id, name, fx_date, grant_begins_at, created_at) VALUES"
+        " (1, 'STRASSE 5', '2024-05-13', 1715644800, 1715670000)," /* 05-14 00:00Z; LA 14 */
+        " (2, 'Straße', '2024-05-19', 1715731200, 1715669999),"    /* 05-15 00:00Z; LA 13 */
+        " (3, '\xc3\x89"
+        "cole', '2024-05-20', 1715644799, 1715756399)," /* LA 14 23:59:59 */
+        " (4, 'E\xcc\x81"
+        "COLE 100%', '2024-05-12', NULL, 1715756400)," /* LA 15 */
+        " (5, NULL, NULL, NULL, NULL),"
+        " (6, 'ecole_x', '2024-02-29', 1709164800, 1709193600)," /* leap day */
+        " (7, '\xc4\xb0stanbul', '2024-06-30', 1719705600, 1719817199);";
+    struct filter_env la = env_at(NOW_UTC_WED, 1, 7, "America/Los_Angeles");
+    struct filter_env utc = env_at(NOW_UTC_WED, 1, 7, NULL);
+
+    CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+    CHECK(fold_register(db) == SQLITE_OK);
+    CHECK(sqlite3_exec(db, schema, NULL, NULL, NULL) == SQLITE_OK);
+    /* Folding: ß = ss, É (composed or not) = é, accents kept, NULLs. */
+    CHECK_STR(ids_env(&la, "[\"name\",\"contains\",\"strasse\"]"), "1,2");
+    CHECK_STR(ids_env(&la, "[\"name\",\"contains\",\"STRAßE\"]"), "1,2");
+    CHECK_STR(ids_env(&la, "[\"name\",\"contains\",\"\\u00e9cole\"]"), "3,4");
+    CHECK_STR(ids_env(&la, "[\"name\",\"contains\",\"ecole\"]"), "6");
+    CHECK_STR(ids_env(&la, "[\"name\",\"starts_with\",\"str\"]"), "1,2");
+    CHECK_STR(ids_env(&la, "[\"name\",\"starts_with\",\"5\"]"), "");
+    CHECK_STR(ids_env(&la, "[\"name\",\"not-starts_with\",\"str\"]"), "3,4,5,6,7");
+    CHECK_STR(ids_env(&la, "[\"name\",\"like\",\"%cole\"]"), "3");
+    CHECK_STR(ids_env(&la, "[\"name\",\"like\",\"_cole%\"]"), "3,4,6");
+    CHECK_STR(ids_env(&la, "[\"name\",\"like\",\"%100\\\\%\"]"), "4");
+    CHECK_STR(ids_env(&la, "[\"name\",\"like\",\"ecole\\\\_%\"]"), "6");
+    CHECK_STR(ids_env(&la, "[\"name\",\"like\",\"ecole_%\"]"), "6");
+    CHECK_STR(ids_env(&la, "[\"name\",\"not-like\",\"%cole%\"]"), "1,2,5,7");
+    CHECK_STR(ids_env(&la, "[\"name\",\"contains\",\"i\\u0307stanbul\"]"), "7");
+    CHECK_STR(ids_env(&la, "[\"name\",\"contains\",\"%\"]"), "4");
+    /* Dates: the site's today is the 14th in LA, the 15th in UTC. */
+    CHECK_STR(ids_env(&la, "[\"created_at\",\"today\",\"-\"]"), "1,3");
+    CHECK_STR(ids_env(&utc, "[\"created_at\",\"today\",\"-\"]"), "3,4");
+    CHECK_STR(ids_env(&la, "[\"created_at\",\"yesterday\",\"-\"]"), "2");
+    CHECK_STR(ids_env(&la, "[\"created_at\",\"tomorrow\",\"-\"]"), "4");
+    CHECK_STR(ids_env(&la, "[\"grant_begins_at\",\"today\",\"-\"]"), "1");
+    CHECK_STR(ids_env(&utc, "[\"grant_begins_at\",\"today\",\"-\"]"), "2");
+    CHECK_STR(ids_env(&la, "[\"grant_begins_at\",\"yesterday\",\"-\"]"), "3");
+    CHECK_STR(ids_env(&la, "[\"fx_date\",\"this-week\",\"-\"]"), "1,2");
+    CHECK_STR(ids_env(&la, "[\"fx_date\",\"last-week\",\"-\"]"), "4");
+    CHECK_STR(ids_env(&la, "[\"fx_date\",\"next-week\",\"-\"]"), "3");
+    CHECK_STR(ids_env(&la, "[\"fx_date\",\"months-n-ago\",3]"), "6");
+    CHECK_STR(ids_env(&la, "[\"fx_date\",\"this-fiscal\",\"-\"]"), "1,2,3,4,6,7");
+    CHECK_STR(ids_env(&la, "[\"created_at\",\"this-fiscal\",\"-\"]"), "1,2,3,4,6,7");
+    CHECK_STR(ids_env(&la, "[\"grant_begins_at\",\"this-fiscal-quarter\",\"-\"]"), "1,2,3,7");
+    CHECK_STR(ids_env(&la, "[\"grant_begins_at\",\"last-fiscal-quarter\",\"-\"]"), "6");
+    CHECK_STR(ids_env(&la, "[\"fx_date\",\"range-year-fiscal\",\"2025\"]"), "");
+    CHECK_STR(ids_env(&la, "{\"group_type\":\"not-and\",\"conditions\":"
+                           "[[\"fx_date\",\"this-month\",\"-\"]]}"),
+              "5,6,7");
+    sqlite3_close(db);
+    db = NULL;
+}
+
 int main(void)
 {
     test_groups();
@@ -573,5 +1227,13 @@ int main(void)
     test_errors();
     test_bounds();
     test_sqlite();
+    test_periods_dates();
+    test_periods_times();
+    test_period_errors();
+    test_text_ops();
+    test_cross_class();
+    test_scope();
+    test_zones();
+    test_sqlite_issue3();
     return unit_done();
 }
