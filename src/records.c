@@ -563,32 +563,22 @@ static void render_mav(struct ctx *c, const struct outf *o, int64_t id, struct b
     buf_addc(b, ']');
 }
 
-static void render_ids(struct ctx *c, const struct outf *o, int64_t id, struct buf *b)
+/* Related rows as a JSON array: their ids (has-many members) or, with `expand`, each
+ * row rendered with the relation's sub-plan. */
+static void render_related(struct ctx *c, const struct outf *o, const struct sql *q, int64_t key,
+                           int expand, struct buf *b)
 {
     buf_addc(b, '[');
-    sqlite3_stmt *s = records_stmt(c, &o->manysql);
-    if (s) {
-        sqlite3_bind_int64(s, 1, id);
-        int first = 1;
-        while (sqlite3_step(s) == SQLITE_ROW) {
-            jw_sep(b, &first);
-            jw_int(b, sqlite3_column_int64(s, 0));
-        }
-        sqlite3_reset(s);
-    }
-    buf_addc(b, ']');
-}
-
-static void render_rel(struct ctx *c, const struct outf *o, int64_t key, struct buf *b)
-{
-    buf_addc(b, '[');
-    sqlite3_stmt *s = records_stmt(c, &o->relsql);
+    sqlite3_stmt *s = records_stmt(c, q);
     if (s) {
         sqlite3_bind_int64(s, 1, key);
         int first = 1;
         while (sqlite3_step(s) == SQLITE_ROW) {
             jw_sep(b, &first);
-            render_record(c, o->sub, o->nsub, s, b);
+            if (expand)
+                render_record(c, o->sub, o->nsub, s, b);
+            else
+                jw_int(b, sqlite3_column_int64(s, 0));
         }
         sqlite3_reset(s);
     }
@@ -608,18 +598,18 @@ static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_st
         int null = 0;
         switch (o[i].kind) {
         case K_MANY:
-            render_ids(c, &o[i], id, b);
+            render_related(c, &o[i], &o[i].manysql, id, 0, b);
             break;
         case K_MAV:
             render_mav(c, &o[i], id, b);
             break;
         case K_REL:
             if (o[i].f->type == FT_HAS_MANY)
-                render_rel(c, &o[i], id, b);
+                render_related(c, &o[i], &o[i].relsql, id, 1, b);
             else if (sqlite3_column_type(st, o[i].col) == SQLITE_NULL)
                 buf_adds(b, "[]");
             else
-                render_rel(c, &o[i], sqlite3_column_int64(st, o[i].col), b);
+                render_related(c, &o[i], &o[i].relsql, sqlite3_column_int64(st, o[i].col), 1, b);
             break;
         default:
             null = render_value(c, o[i].f, st, o[i].col, b);
@@ -784,6 +774,22 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
             return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
     }
     return 0;
+}
+
+/* Close the list envelope opened with {"records":{"<class>":[ and send it. */
+static void send_list_tail(struct ctx *c, long long total, long long page, long long per)
+{
+    long long pages = total == 0 ? 1 : (total + per - 1) / per;
+    buf_adds(&c->out, "]},\"total_pages\":");
+    jw_int(&c->out, pages);
+    buf_adds(&c->out, ",\"total_entries\":");
+    jw_int(&c->out, total);
+    buf_adds(&c->out, ",\"current_page\":");
+    jw_int(&c->out, page);
+    buf_adds(&c->out, ",\"per_page\":");
+    jw_int(&c->out, per);
+    buf_addc(&c->out, '}');
+    ctx_send(c, 200, "application/json; charset=utf-8");
 }
 
 /* ---- aggregation (contract §4): group by fields of the class or of a singular related
@@ -1074,17 +1080,7 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
         buf_addc(&c->out, '}');
     }
     sqlite3_reset(st);
-    long long pages = total == 0 ? 1 : (total + per - 1) / per;
-    buf_adds(&c->out, "]},\"total_pages\":");
-    jw_int(&c->out, pages);
-    buf_adds(&c->out, ",\"total_entries\":");
-    jw_int(&c->out, total);
-    buf_adds(&c->out, ",\"current_page\":");
-    jw_int(&c->out, page);
-    buf_adds(&c->out, ",\"per_page\":");
-    jw_int(&c->out, per);
-    buf_addc(&c->out, '}');
-    ctx_send(c, 200, "application/json; charset=utf-8");
+    send_list_tail(c, total, page, per);
     rc = 0;
 out:
     json_decref(group);
@@ -1171,17 +1167,7 @@ int records_list(struct ctx *c)
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
-    long long pages = total == 0 ? 1 : (total + per - 1) / per;
-    buf_adds(&c->out, "]},\"total_pages\":");
-    jw_int(&c->out, pages);
-    buf_adds(&c->out, ",\"total_entries\":");
-    jw_int(&c->out, total);
-    buf_adds(&c->out, ",\"current_page\":");
-    jw_int(&c->out, page);
-    buf_adds(&c->out, ",\"per_page\":");
-    jw_int(&c->out, per);
-    buf_addc(&c->out, '}');
-    ctx_send(c, 200, "application/json; charset=utf-8");
+    send_list_tail(c, total, page, per);
     rc = 0;
 out:
     records_release_temp(c->w);

@@ -33,16 +33,7 @@ void sql_release(struct sql *q)
 
 void sql_appendn(struct sql *q, const char *s, size_t n)
 {
-    if (q->len + n + 1 > q->cap) {
-        size_t cap = q->cap ? q->cap : 256;
-        while (cap < q->len + n + 1)
-            cap *= 2;
-        q->buf = xrealloc(q->buf, cap);
-        q->cap = cap;
-    }
-    memcpy(q->buf + q->len, s, n);
-    q->len += n;
-    q->buf[q->len] = 0;
+    mem_append(&q->buf, &q->len, &q->cap, s, n);
 }
 
 void sql_append(struct sql *q, const char *s)

@@ -61,18 +61,23 @@ void buf_release(struct buf *b)
     memset(b, 0, sizeof *b);
 }
 
+void mem_append(char **s, size_t *len, size_t *cap, const void *p, size_t n)
+{
+    if (*len + n + 1 > *cap) {
+        size_t c = *cap ? *cap : 256;
+        while (c < *len + n + 1)
+            c *= 2;
+        *s = xrealloc(*s, c);
+        *cap = c;
+    }
+    memcpy(*s + *len, p, n);
+    *len += n;
+    (*s)[*len] = 0;
+}
+
 void buf_add(struct buf *b, const void *p, size_t n)
 {
-    if (b->len + n + 1 > b->cap) {
-        size_t cap = b->cap ? b->cap : 1024;
-        while (cap < b->len + n + 1)
-            cap *= 2;
-        b->s = xrealloc(b->s, cap);
-        b->cap = cap;
-    }
-    memcpy(b->s + b->len, p, n);
-    b->len += n;
-    b->s[b->len] = 0;
+    mem_append(&b->s, &b->len, &b->cap, p, n);
 }
 
 void buf_adds(struct buf *b, const char *s)

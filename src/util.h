@@ -11,6 +11,9 @@ void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 
+/* Append n bytes to a NUL-terminated growable array (s, len, cap). */
+void mem_append(char **s, size_t *len, size_t *cap, const void *p, size_t n);
+
 /* Growable byte buffer. */
 struct buf {
     char *s;
