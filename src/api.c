@@ -861,6 +861,26 @@ static void effective_method(struct ctx *c, char *buf, size_t len)
             snprintf(buf, len, "%s", ok[k]);
 }
 
+/* Reads run inside one deferred transaction: every statement of the request shares a
+ * snapshot, and SQLite takes and drops its file locks once instead of per statement. */
+static int read_begin(struct worker *w)
+{
+    sqlite3_stmt *st = stmt_get(w, "BEGIN", 5);
+    int ok = st && sqlite3_step(st) == SQLITE_DONE;
+    if (st)
+        sqlite3_reset(st);
+    return ok;
+}
+
+static void read_end(struct worker *w)
+{
+    sqlite3_stmt *st = stmt_get(w, "COMMIT", 6);
+    if (!st || sqlite3_step(st) != SQLITE_DONE)
+        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    if (st)
+        sqlite3_reset(st);
+}
+
 int api_handle(struct worker *w, h2o_req_t *req)
 {
     struct ctx c;
@@ -874,7 +894,6 @@ int api_handle(struct worker *w, h2o_req_t *req)
     set_request_id(&c);
     if (now_usec() - w->site.loaded_at > 2000000)
         site_load(w); /* picks up site_status within 5 s */
-    dyn_sync(w->db);  /* the current site-defined fields */
 
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const char *path = req->path.base;
@@ -920,6 +939,9 @@ int api_handle(struct worker *w, h2o_req_t *req)
         ctx_send(&c, 405, "application/json; charset=utf-8");
         goto done;
     }
+    if (r->flags & (R_INDEX | R_GET))
+        c.read_tx = read_begin(w); /* one snapshot and one lock cycle for the whole read */
+    dyn_sync(w->db);               /* the current site-defined fields */
     if (is_api && w->site.suspended) {
         if (r->flags & R_HTML)
             web_unavailable(&c);
@@ -961,6 +983,8 @@ int api_handle(struct worker *w, h2o_req_t *req)
     }
     r->fn(&c);
 done:
+    if (c.read_tx)
+        read_end(w);
     stmt_release_temp(w);
     json_decref(c.params);
     buf_release(&c.out);

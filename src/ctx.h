@@ -29,6 +29,7 @@ struct ctx {
     struct buf ignored; /* X-Ignored-Fields, comma-separated */
     int status;
     int durable; /* a committed write: answer only once it is on stable storage */
+    int read_tx; /* inside the request's read transaction */
     int64_t started;
 };
 

@@ -3,6 +3,8 @@
 #include "registry.h"
 #include "dynattr.h"
 
+#include <pthread.h>
+#include <stdint.h>
 #include <string.h>
 #include <strings.h>
 
@@ -17,11 +19,48 @@ const struct class_def *registry_class(const char *name, size_t len)
     return NULL;
 }
 
+/* Field lookups run several times per request: an open-addressing table over every
+ * (class, field name) pair, built once, replaces a linear scan of hundreds of names. */
+#define FIELD_SLOTS 8192
+
+static const struct field *field_slots[FIELD_SLOTS];
+static const struct class_def *field_owner[FIELD_SLOTS];
+static pthread_once_t field_once = PTHREAD_ONCE_INIT;
+
+static size_t field_hash(const struct class_def *c, const char *name)
+{
+    size_t h = (size_t)(uintptr_t)c * 2654435761u;
+    for (const char *p = name; *p; p++)
+        h = (h ^ (unsigned char)*p) * 1099511628211u;
+    return h % FIELD_SLOTS;
+}
+
+static void field_index(void)
+{
+    for (int k = 0; k < registry_nclasses; k++) {
+        const struct class_def *c = &registry_classes[k];
+        for (int i = 0; i < c->nfields; i++) {
+            size_t h = field_hash(c, c->fields[i].name);
+            while (field_slots[h])
+                h = (h + 1) % FIELD_SLOTS;
+            field_slots[h] = &c->fields[i];
+            field_owner[h] = c;
+        }
+    }
+}
+
 const struct field *registry_static_field(const struct class_def *c, const char *name)
 {
-    for (int i = 0; i < c->nfields; i++)
-        if (strcmp(c->fields[i].name, name) == 0)
-            return &c->fields[i];
+    if (c < registry_classes || c >= registry_classes + registry_nclasses) {
+        for (int i = 0; i < c->nfields; i++) /* a class table of a unit test */
+            if (strcmp(c->fields[i].name, name) == 0)
+                return &c->fields[i];
+        return NULL;
+    }
+    pthread_once(&field_once, field_index);
+    for (size_t h = field_hash(c, name); field_slots[h]; h = (h + 1) % FIELD_SLOTS)
+        if (field_owner[h] == c && strcmp(field_slots[h]->name, name) == 0)
+            return field_slots[h];
     return NULL;
 }
 
