@@ -8,6 +8,7 @@
 #include "dynattr.h"
 #include "durable.h"
 #include "jsonw.h"
+#include "log.h"
 #include "params.h"
 #include "ratelimit.h"
 #include "web.h"
@@ -215,7 +216,7 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
     } else {
         h2o_send_inline(req, c->out.s ? c->out.s : "", c->out.len);
     }
-    fputs(line, stderr);
+    log_line(line);
 }
 
 static int status_of(struct ctx *c, enum api_error e)

@@ -6,6 +6,7 @@
  * changes). kill -9 of grantd loses nothing either way: written pages live in the OS. */
 #include "durable.h"
 #include "api.h"
+#include "log.h"
 #include "util.h"
 
 #include <errno.h>
@@ -145,7 +146,7 @@ static void on_flushed(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
             } else {
                 h2o_send_inline(req, p->body, p->len);
             }
-            fputs(p->log, stderr);
+            log_line(p->log);
         }
         free(p->log);
         free(p);

@@ -7,6 +7,7 @@
 #include "db.h"
 #include "dynattr.h"
 #include "durable.h"
+#include "log.h"
 #include "util.h"
 
 #include <arpa/inet.h>
@@ -93,8 +94,11 @@ static void *run_loop(void *arg)
     h2o_socket_t *listener = h2o_evloop_socket_create(ctx.loop, t->fd, H2O_SOCKET_FLAG_DONT_READ);
     listener->data = &accept_ctx;
     h2o_socket_read_start(listener, on_accept);
-    while (!atomic_load(&stopping))
+    log_buffering(1);
+    while (!atomic_load(&stopping)) {
         h2o_evloop_run(ctx.loop, 100);
+        log_flush(); /* one write per loop turn for the access log */
+    }
     /* Stop accepting, then give requests in flight a moment to complete. Handlers are
      * synchronous, so a request that has been read is answered within one loop turn. */
     h2o_socket_read_stop(listener);
@@ -102,6 +106,7 @@ static void *run_loop(void *arg)
     int64_t until = now_usec() + 300000;
     while (now_usec() < until)
         h2o_evloop_run(ctx.loop, 20);
+    log_buffering(0);
     durable_worker_release(&t->w);
     dyn_release_thread();
     /* No h2o_context_dispose: it asserts while kept-alive connections still hold timers,
