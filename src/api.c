@@ -214,6 +214,7 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
         req->res.content_length = c->out.len;
         h2o_send_inline(req, "", 0);
     } else {
+        req->res.content_length = c->out.len; /* the body is complete: no chunked encoding */
         h2o_send_inline(req, c->out.s ? c->out.s : "", c->out.len);
     }
     log_line(line);

@@ -144,6 +144,7 @@ static void on_flushed(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
                 req->res.reason = "Internal Server Error";
                 h2o_send_inline(req, msg, sizeof msg - 1);
             } else {
+                req->res.content_length = p->len;
                 h2o_send_inline(req, p->body, p->len);
             }
             log_line(p->log);

@@ -276,6 +276,15 @@ int value_parse_datetime(const char *s, size_t n, int64_t *out)
 #define MIN_DAYS (-719162)
 #define MAX_DAYS 2932896
 
+/* n as exactly `width` decimal digits (0 <= n < 10^width). */
+static void put_digits(char *p, int n, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        p[i] = (char)('0' + n % 10);
+        n /= 10;
+    }
+}
+
 size_t value_format_days(int64_t days, char *buf)
 {
     int y, m, d;
@@ -284,7 +293,13 @@ size_t value_format_days(int64_t days, char *buf)
     if (days > MAX_DAYS)
         days = MAX_DAYS;
     value_civil_from_days(days, &y, &m, &d);
-    snprintf(buf, 11, "%04d-%02d-%02d", y, m, d);
+    /* by hand: this runs for every date rendered, and snprintf dominated list rendering */
+    put_digits(buf, y, 4);
+    buf[4] = '-';
+    put_digits(buf + 5, m, 2);
+    buf[7] = '-';
+    put_digits(buf + 8, d, 2);
+    buf[10] = 0;
     return 10;
 }
 
@@ -302,7 +317,13 @@ size_t value_format_datetime(int64_t unix_secs, char *buf)
         days--;
     }
     value_format_days(days, buf);
-    snprintf(buf + 10, 11, "T%02d:%02d:%02dZ", (int)(rem / 3600), (int)(rem / 60 % 60),
-             (int)(rem % 60));
+    buf[10] = 'T';
+    put_digits(buf + 11, (int)(rem / 3600), 2);
+    buf[13] = ':';
+    put_digits(buf + 14, (int)(rem / 60 % 60), 2);
+    buf[16] = ':';
+    put_digits(buf + 17, (int)(rem % 60), 2);
+    buf[19] = 'Z';
+    buf[20] = 0;
     return 20;
 }
