@@ -178,11 +178,15 @@ static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size
         if (!registry_has_column(f) || !index_wanted(c, f))
             continue;
         sql_reset(&q);
-        sql_appendf(&q, "CREATE INDEX IF NOT EXISTS \"%s__%s\" ON ", c->name, f->name);
+        int deleted = strcmp(f->name, "deleted_at") == 0;
+        if (deleted) /* an index of every row's NULL led the planner to sort whole tables */
+            sql_appendf(&q, "DROP INDEX IF EXISTS \"%s__deleted_at\";", c->name);
+        sql_appendf(&q, "CREATE INDEX IF NOT EXISTS \"%s__%s%s\" ON ", c->name, f->name,
+                    deleted ? "_some" : "");
         sql_ident(&q, c->name);
         sql_append(&q, "(");
         sql_ident(&q, f->name);
-        sql_append(&q, ")");
+        sql_append(&q, deleted ? ") WHERE \"deleted_at\" IS NOT NULL" : ")");
         if (db_exec(db, q.buf, err, errlen) != 0)
             goto out;
     }
