@@ -23,7 +23,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PY        := /usr/bin/python3
 
-.PHONY: all deps deps-test demo check unit api asan fmt fmt-check clean bench
+.PHONY: all deps deps-test demo check unit api asan browser fmt fmt-check clean bench
 all: $(BUILD)/grantd
 
 $(BUILD)/%.o: %.c $(wildcard src/*.h src/models/*.h)
@@ -68,6 +68,13 @@ check: deps-test
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory asan
 	@$(MAKE) --no-print-directory api
+	@$(MAKE) --no-print-directory browser
+
+# Headless Debian Chromium via playwright-core (pinned in tests/browser/package-lock.json).
+browser: $(BUILD)/grantd
+	@sh tools/deps.sh chromium curl && { command -v npm >/dev/null || sh tools/deps.sh nodejs npm; }
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	GRANTD_BIN=$(abspath $(BUILD)/grantd) node --test tests/browser/
 
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')

@@ -675,6 +675,56 @@ static void rate_bad_token(struct ctx *c)
                    now_ms(c), &a);
 }
 
+/* Decimal digits of v at p; returns how many (at most 10). */
+static size_t put_u32(char *p, uint32_t v)
+{
+    char tmp[10];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        p[i] = tmp[n - 1 - i];
+    return n;
+}
+
+/* Add header `name` with the bytes value[0..len) (copied into the request's pool). */
+static void add_header(struct ctx *c, const char *name, size_t nlen, const char *value, size_t len)
+{
+    char *v = h2o_mem_alloc_pool(&c->req->pool, len);
+    memcpy(v, value, len);
+    h2o_add_header_by_str(&c->req->pool, &c->req->res.headers, name, nlen, 0, NULL, v, len);
+}
+
+/* The five headers of contract §9 (built by hand: this runs on every limited request). */
+static void ratelimit_headers(struct ctx *c, const char *tier, const struct ratelimit_answer *a)
+{
+    _Static_assert(RATELIMIT_WINDOW == 60, "the policy header says w=60");
+    char v[64];
+    size_t tl = strlen(tier), n = 0;
+    v[n++] = '"';
+    memcpy(v + n, tier, tl);
+    n += tl;
+    memcpy(v + n, "\";q=", 4);
+    n += 4;
+    n += put_u32(v + n, a->limit);
+    memcpy(v + n, ";w=60", 5);
+    n += 5;
+    add_header(c, H2O_STRLIT("ratelimit-policy"), v, n);
+    n = tl + 1;
+    memcpy(v + n, "\";r=", 4);
+    n += 4;
+    n += put_u32(v + n, a->remaining);
+    memcpy(v + n, ";t=", 3);
+    n += 3;
+    n += put_u32(v + n, a->reset);
+    add_header(c, H2O_STRLIT("ratelimit"), v, n);
+    add_header(c, H2O_STRLIT("x-ratelimit-limit"), v, put_u32(v, a->limit));
+    add_header(c, H2O_STRLIT("x-ratelimit-remaining"), v, put_u32(v, a->remaining));
+    add_header(c, H2O_STRLIT("x-ratelimit-reset"), v, put_u32(v, a->reset));
+}
+
 /* Per client and tier, right after authentication and before any database work; every
  * answer that passed here carries the headers of contract §9. */
 static int rate_client(struct ctx *c, const struct route *r)
@@ -682,21 +732,11 @@ static int rate_client(struct ctx *c, const struct route *r)
     int tier = r->flags & R_INDEX ? 0 : r->flags & R_GET ? 1 : r->flags & R_WRITE ? 2 : -1;
     struct ratelimit_key k;
     struct ratelimit_answer a;
-    char v[96];
     if (!rl_clients || tier < 0)
         return 0;
     ratelimit_key_client(&k, c->p.client_pk);
     ratelimit_take(rl_clients, &k, tier, c->w->site.rate_limit[tier], now_ms(c), &a);
-    snprintf(v, sizeof v, "\"%s\";q=%u;w=%d", tier_names[tier], a.limit, RATELIMIT_WINDOW);
-    ctx_header(c, "ratelimit-policy", v);
-    snprintf(v, sizeof v, "\"%s\";r=%u;t=%u", tier_names[tier], a.remaining, a.reset);
-    ctx_header(c, "ratelimit", v);
-    snprintf(v, sizeof v, "%u", a.limit);
-    ctx_header(c, "x-ratelimit-limit", v);
-    snprintf(v, sizeof v, "%u", a.remaining);
-    ctx_header(c, "x-ratelimit-remaining", v);
-    snprintf(v, sizeof v, "%u", a.reset);
-    ctx_header(c, "x-ratelimit-reset", v);
+    ratelimit_headers(c, tier_names[tier], &a);
     if (a.admitted)
         return 0;
     return refuse(c, &a, tier_names[tier], "requests from this client"), -1;

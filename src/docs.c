@@ -136,8 +136,8 @@ static json_t *workflow_json(const struct class_def *k)
     for (const char *const *s = k->wf->states; *s; s++)
         json_array_append_new(states, json_string(*s));
     for (int i = 0; i < k->wf->ntransitions; i++)
-        json_array_append_new(tr, json_pack("{s:s,s:s}", "from", k->wf->transitions[i].from,
-                                            "to", k->wf->transitions[i].to));
+        json_array_append_new(tr, json_pack("{s:s,s:s}", "from", k->wf->transitions[i].from, "to",
+                                            k->wf->transitions[i].to));
     json_object_set_new(w, "initial_state", json_string(k->wf->states[0]));
     json_object_set_new(w, "states", states);
     json_object_set_new(w, "transitions", tr);
@@ -196,8 +196,8 @@ static const struct class_def *class_from_path(struct ctx *c, int html, const st
     camel[o] = 0;
     if (html) {
         char why[400];
-        snprintf(why, sizeof why, "This site has no class '%s' (uninitialized constant %s).",
-                 camel, camel);
+        snprintf(why, sizeof why, "This site has no class '%s' (uninitialized constant %s).", camel,
+                 camel);
         web_fail(c, 404, "No such class", why, u);
     } else {
         ctx_error(c, ERR_UNKNOWN_CLASS, NULL, "#<NameError: uninitialized constant %s>", camel);
@@ -211,8 +211,8 @@ static json_t *field_json(const struct class_def *k, const struct field *f)
     const struct class_def *t = docs_related(f);
     json_object_set_new(o, "name", json_string(f->name));
     json_object_set_new(o, "description", json_string(f->desc ? f->desc : ""));
-    json_object_set_new(o, "permission", docs_writable(k, f) ? json_pack("[ss]", "create", "update")
-                                                             : json_array());
+    json_object_set_new(o, "permission",
+                        docs_writable(k, f) ? json_pack("[ss]", "create", "update") : json_array());
     json_object_set_new(o, "data_type", json_string(docs_data_type(f)));
     json_object_set_new(o, "related_class", t ? json_string(t->name) : json_null());
     json_object_set_new(o, "type", json_string(docs_kind(f)));
@@ -236,7 +236,9 @@ static json_t *field_json(const struct class_def *k, const struct field *f)
     }
     if ((f->type == FT_STRING || f->type == FT_TEXT))
         json_object_set_new(o, "max_length",
-                            json_integer(f->maxlen ? f->maxlen : f->type == FT_STRING ? 255 : 65535));
+                            json_integer(f->maxlen              ? f->maxlen
+                                         : f->type == FT_STRING ? 255
+                                                                : 65535));
     return o;
 }
 
@@ -255,8 +257,8 @@ int docs_fields_json(struct ctx *c)
         if (f)
             json_array_append_new(list, field_json(k, f));
     }
-    send_json(c, json_pack("{s:s,s:s,s:o}", "class", k->name, "camel_name", k->camel, "fields",
-                           list));
+    send_json(c,
+              json_pack("{s:s,s:s,s:o}", "class", k->name, "camel_name", k->camel, "fields", list));
     return 0;
 }
 
@@ -270,50 +272,60 @@ struct param_doc {
 };
 
 static const struct param_doc params_doc[] = {
-    {"cols", 2, "JSON array of the fields to return; id always comes first. Names the class "
-                "does not have are ignored and listed in X-Ignored-Fields.",
+    {"cols", 2,
+     "JSON array of the fields to return; id always comes first. Names the class "
+     "does not have are ignored and listed in X-Ignored-Fields.",
      "cols=[\"project_title\",\"amount_requested\",\"state\"]"},
     {"all_core", 2, "Return every column of the class.", "all_core=1"},
     {"all_dynamic", 2, "Return every site-defined (dynamic) field.", "all_dynamic=1"},
-    {"style", 1, "Field preset: compact, detail (default) or full. v1 renders *_id keys under "
-                 "the relation name.",
+    {"style", 1,
+     "Field preset: compact, detail (default) or full. v1 renders *_id keys under "
+     "the relation name.",
      "style=compact"},
-    {"relation", 3, "Expand related records one level deep: relation field \xe2\x86\x92 fields "
-                    "(v2) or a style (v1). Singular relations become one-element arrays.",
+    {"relation", 3,
+     "Expand related records one level deep: relation field \xe2\x86\x92 fields "
+     "(v2) or a style (v1). Singular relations become one-element arrays.",
      "relation={\"program_organization_id\":[\"name\",\"city\"]}"},
-    {"filter", 3, "Advanced filter: groups (and, or, not-and, not-or) of [field, operator, "
-                  "operand] conditions, or the basic forms; cross-class with [relation, "
-                  "\"filter\", group]. Unknown fields or operators are error 103.",
+    {"filter", 3,
+     "Advanced filter: groups (and, or, not-and, not-or) of [field, operator, "
+     "operand] conditions, or the basic forms; cross-class with [relation, "
+     "\"filter\", group]. Unknown fields or operators are error 103.",
      "filter={\"group_type\":\"and\",\"conditions\":[[\"state\",\"eq\",\"granted\"],"
      "[\"amount_requested\",\"gte\",10000]]}"},
-    {"query", 3, "Full-text search over the class's text fields: whole words, the last one as "
-                 "a prefix, all words required, case- and accent-insensitive.",
+    {"query", 3,
+     "Full-text search over the class's text fields: whole words, the last one as "
+     "a prefix, all words required, case- and accent-insensitive.",
      "query=water sanitation"},
     {"sort", 3, "One [field, direction] pair or a list of them; ties always break on id.",
      "sort=[[\"amount_requested\",\"desc\"],[\"id\",\"asc\"]]"},
     {"sort_attribute, sort_order", 3, "The same as one sort pair.",
      "sort_attribute=updated_at&sort_order=desc"},
-    {"page, current_page", 3, "Page number, from 1. A page past the end is empty with the true "
-                              "totals.",
+    {"page, current_page", 3,
+     "Page number, from 1. A page past the end is empty with the true "
+     "totals.",
      "page=2"},
     {"per_page", 3, "Records per page: default 25, at most 500 (larger values are clamped).",
      "per_page=100"},
     {"all", 3, "Accepted for compatibility; grantd lists from the database, with no index lag.",
      "all=1"},
-    {"deleted", 3, "include or only: list soft-deleted records too, or only them (not for "
-                   "grantees).",
+    {"deleted", 3,
+     "include or only: list soft-deleted records too, or only them (not for "
+     "grantees).",
      "deleted=include"},
-    {"group, aggregation", 3, "Group by fields (or relation.field of a singular relation) and "
-                              "aggregate with sum, count, avg, min or max; output keys "
-                              "<field>_<fn>.",
+    {"group, aggregation", 3,
+     "Group by fields (or relation.field of a singular relation) and "
+     "aggregate with sum, count, avg, min or max; output keys "
+     "<field>_<fn>.",
      "group=[\"program_id\"]&aggregation={\"amount_requested\":\"sum\",\"id\":\"count\"}"},
-    {"data", 3, "On create and update: JSON object of field \xe2\x86\x92 value; \"\" clears a "
-                "field; state moves the record along its workflow.",
+    {"data", 3,
+     "On create and update: JSON object of field \xe2\x86\x92 value; \"\" clears a "
+     "field; state moves the record along its workflow.",
      "data={\"project_title\":\"Clean water\",\"state\":\"pending\"}"},
     {"priority_index", 3, "Accepted and ignored: writes are visible to the very next read.",
      "priority_index=true"},
-    {"error_status", 3, "Not a parameter: the site setting that makes v2 errors 100-104 answer "
-                        "with HTTP 4xx instead of Fluxx's 200.",
+    {"error_status", 3,
+     "Not a parameter: the site setting that makes v2 errors 100-104 answer "
+     "with HTTP 4xx instead of Fluxx's 200.",
      "grantd config set error_status http"},
 };
 
@@ -351,14 +363,16 @@ static void routes_table(struct buf *b, int v)
         {"PUT, PATCH", "/api/rest/{v}/{class}/{id}", "update", "write"},
         {"DELETE", "/api/rest/{v}/{class}/{id}", "soft delete; answers true", "write"},
         {"GET", "/api/rest/{v}/doc, /api/rest/{v}/{class}/doc", "these pages", "\xe2\x80\x93"},
-        {"GET", "/api/rest/v2/classes, /api/rest/v2/{class}/fields", "class and field lists "
-                                                                     "(JSON)",
+        {"GET", "/api/rest/v2/classes, /api/rest/v2/{class}/fields",
+         "class and field lists "
+         "(JSON)",
          "\xe2\x80\x93"},
         {"GET", "/api/rest/v2/openapi.json, /api/rest/v2/postman.json",
          "OpenAPI 3.1 and Postman v2.1 descriptions", "\xe2\x80\x93"},
         {"POST", "/oauth/token", "access token (client credentials)", "\xe2\x80\x93"},
-        {"POST", "/oauth/revoke, /oauth/introspect", "revoke or describe one of the caller's "
-                                                     "tokens",
+        {"POST", "/oauth/revoke, /oauth/introspect",
+         "revoke or describe one of the caller's "
+         "tokens",
          "\xe2\x80\x93"},
     };
     WH_LIT(b, "<div class=\"scroll\"><table><thead><tr><th>method</th><th>path</th><th>action"

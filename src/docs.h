@@ -6,8 +6,8 @@
 
 #include "registry.h"
 
-/* Fields the documentation shows, static then site-defined (the calling thread's snapshot:
- * the handler calls dyn_sync first). */
+/* Fields the documentation shows, static then site-defined (the calling thread's snapshot,
+ * which the pipeline syncs at the start of every request). */
 int docs_nfields(const struct class_def *k);
 const struct field *docs_field(const struct class_def *k, int i); /* NULL: skip (secret) */
 

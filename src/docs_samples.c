@@ -191,8 +191,8 @@ static int has_fulltext(const struct class_def *k)
 }
 
 /* The newest live record whose state has a way out, and where it may go. */
-static int64_t promote_target(sqlite3 *db, const struct class_def *k, int64_t exclude,
-                              char *from, size_t fromlen, const char **to)
+static int64_t promote_target(sqlite3 *db, const struct class_def *k, int64_t exclude, char *from,
+                              size_t fromlen, const char **to)
 {
     struct sql q;
     sqlite3_stmt *st = NULL;
@@ -237,9 +237,9 @@ static int64_t promote_target(sqlite3 *db, const struct class_def *k, int64_t ex
 /* Up to `max` plain fields to show in list samples (the v1 compact set, else columns). */
 static json_t *sample_cols(const struct class_def *k, int max)
 {
-    static const char *const prefer[] = {"name",  "project_title",    "title",
-                                         "first_name", "last_name", "state",
-                                         "amount_requested", "amount_due", NULL};
+    static const char *const prefer[] = {
+        "name",  "project_title",    "title",      "first_name", "last_name",
+        "state", "amount_requested", "amount_due", NULL};
     json_t *a = json_array();
     for (int i = 0; prefer[i] && (int)json_array_size(a) < max; i++) {
         const struct field *f = registry_field(k, prefer[i]);
@@ -275,9 +275,8 @@ static const struct field *label_field(const struct class_def *k)
     }
     for (int i = 0; i < k->nfields; i++) {
         const struct field *f = &k->fields[i];
-        if ((f->type == FT_STRING || f->type == FT_TEXT) && !f->enumvals &&
-            docs_writable(k, f) && !(f->flags & (FF_MASKED | FF_ADMINSET)) &&
-            (f->flags & FF_FULLTEXT))
+        if ((f->type == FT_STRING || f->type == FT_TEXT) && !f->enumvals && docs_writable(k, f) &&
+            !(f->flags & (FF_MASKED | FF_ADMINSET)) && (f->flags & FF_FULLTEXT))
             return f;
     }
     return NULL;
@@ -471,13 +470,12 @@ void samples_render(struct ctx *c, struct buf *page, const struct class_def *k, 
             json_t *any = json_array();
             for (int i = 0; i < 2 && k->wf->states[i]; i++)
                 json_array_append_new(any, json_pack("[sss]", "state", "eq", k->wf->states[i]));
-            json_array_append_new(conds, json_pack("{s:s,s:o}", "group_type", "or",
-                                                   "conditions", any));
+            json_array_append_new(conds,
+                                  json_pack("{s:s,s:o}", "group_type", "or", "conditions", any));
         }
         c_begin(&cmd, "POST", 0);
         c_url(&cmd, site, v, k, "list", 0);
-        c_json(&cmd, "filter",
-               json_pack("{s:s,s:o}", "group_type", "and", "conditions", conds));
+        c_json(&cmd, "filter", json_pack("{s:s,s:o}", "group_type", "and", "conditions", conds));
         c_fields(&cmd, k, v);
         samples_block(page, "filter", &cmd);
     }
@@ -505,8 +503,9 @@ void samples_render(struct ctx *c, struct buf *page, const struct class_def *k, 
             rel = f;
         }
         if (!rid) {
-            missing(page, "Fetch with a relation", "no record of this class refers to another "
-                                                   "record yet");
+            missing(page, "Fetch with a relation",
+                    "no record of this class refers to another "
+                    "record yet");
         } else {
             const struct class_def *t = docs_related(rel);
             cmd.len = 0;
@@ -534,8 +533,9 @@ void samples_render(struct ctx *c, struct buf *page, const struct class_def *k, 
             missing(page, "Create", why);
         } else {
             cmd.len = 0;
-            heading(page, "Create", "data holds the new record's fields; the answer is the "
-                                    "record.");
+            heading(page, "Create",
+                    "data holds the new record's fields; the answer is the "
+                    "record.");
             c_begin(&cmd, "POST", 0);
             c_url(&cmd, site, v, k, NULL, 0);
             c_json(&cmd, "data", d);
@@ -545,8 +545,9 @@ void samples_render(struct ctx *c, struct buf *page, const struct class_def *k, 
         }
         const struct field *l = label_field(k);
         if (!last || !l) {
-            missing(page, "Update", !last ? "this site has no record of this class yet"
-                                          : "this class has no plain text field to change");
+            missing(page, "Update",
+                    !last ? "this site has no record of this class yet"
+                          : "this class has no plain text field to change");
         } else {
             cmd.len = 0;
             heading(page, "Update", "Only the fields in data change.");
@@ -580,8 +581,9 @@ void samples_render(struct ctx *c, struct buf *page, const struct class_def *k, 
             missing(page, "Delete", "this site has no record of this class yet");
         } else {
             cmd.len = 0;
-            heading(page, "Delete", "A soft delete: the answer is true; the record leaves lists "
-                                    "and a fetch shows its deleted_at.");
+            heading(page, "Delete",
+                    "A soft delete: the answer is true; the record leaves lists "
+                    "and a fetch shows its deleted_at.");
             c_begin(&cmd, "DELETE", 0);
             c_url(&cmd, site, v, k, NULL, last);
             samples_block(page, "delete", &cmd);
@@ -602,8 +604,9 @@ void samples_render(struct ctx *c, struct buf *page, const struct class_def *k, 
         if (!g)
             g = registry_field(k, "created_by_id");
         cmd.len = 0;
-        heading(page, "Aggregation", "group and aggregation: one row per group, paged like a "
-                                     "list.");
+        heading(page, "Aggregation",
+                "group and aggregation: one row per group, paged like a "
+                "list.");
         json_t *agg = json_object();
         if (sum)
             json_object_set_new(agg, sum->name, json_string("sum"));

@@ -733,13 +733,16 @@ void filter_zone_free(struct filter_zone *z)
 
 struct filter_zone *filter_zone_parse(const unsigned char *buf, size_t len)
 {
-    const unsigned char *end = buf + len, *p = buf, *data, *types, *f, *nl;
+    const unsigned char *end, *p = buf, *data, *types, *f, *nl;
     struct filter_zone *z = NULL;
     struct tzif_head h;
     char footer[TZ_MAX_FOOTER];
     int tsize = 4;
 
-    if (!buf || tzif_head(p, end, 4, &h) < 0)
+    if (!buf)
+        goto bad;
+    end = buf + len;
+    if (tzif_head(p, end, 4, &h) < 0)
         goto bad;
     if (buf[4] >= '2') { /* skip the 32-bit block: the 64-bit one follows */
         p += 44 + h.block;
@@ -1011,9 +1014,7 @@ static int64_t day_start(const struct fctx *x, const struct field *f, int64_t da
 
 static void emit_col(struct fctx *x, const char *alias, const struct field *f)
 {
-    sql_append(x->q, alias);
-    sql_append(x->q, ".");
-    sql_ident(x->q, f->type == FT_REF_ALIAS ? f->via : f->name);
+    registry_sql_ref(x->q, alias, f); /* a column, or a computed field's expression */
 }
 
 static void emit_val(struct fctx *x, const struct field *f, const struct fval *v)

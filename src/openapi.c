@@ -63,9 +63,10 @@ static json_t *field_schema(const struct class_def *k, const struct field *f)
     case FT_STRING:
     case FT_TEXT:
         json_object_set_new(s, "type", json_string("string"));
-        json_object_set_new(s, "maxLength", json_integer(f->maxlen ? f->maxlen
-                                                         : f->type == FT_STRING ? 255
-                                                                                : 65535));
+        json_object_set_new(s, "maxLength",
+                            json_integer(f->maxlen              ? f->maxlen
+                                         : f->type == FT_STRING ? 255
+                                                                : 65535));
         break;
     case FT_REF_ALIAS:
     case FT_HAS_MANY:
@@ -132,9 +133,9 @@ static void add_errors(json_t *responses, int auth)
 
 static json_t *list_params(int with_all)
 {
-    static const char *const names[] = {"cols",     "relation", "filter", "query",     "sort",
-                                        "page",     "per_page", "all",    "deleted",   "group",
-                                        "aggregation", "all_core", "all_dynamic", NULL};
+    static const char *const names[] = {
+        "cols", "relation", "filter", "query",       "sort",     "page",        "per_page",
+        "all",  "deleted",  "group",  "aggregation", "all_core", "all_dynamic", NULL};
     json_t *a = json_array();
     for (int i = 0; names[i]; i++)
         if (with_all || i < 2)
@@ -153,24 +154,24 @@ static json_t *form_body(const char *desc, int write)
         json_object_set_new(props, "filter",
                             json_pack("{s:s,s:s}", "type", "string", "description",
                                       "JSON filter (advanced grammar)"));
-    json_object_set_new(props, "cols",
-                        json_pack("{s:s,s:s}", "type", "string", "description",
-                                  "JSON array of field names"));
+    json_object_set_new(
+        props, "cols",
+        json_pack("{s:s,s:s}", "type", "string", "description", "JSON array of field names"));
     json_t *jprops = json_object();
     json_object_set_new(jprops, write ? "data" : "filter", json_pack("{s:s}", "type", "object"));
-    json_object_set_new(jprops, "cols", json_pack("{s:s,s:{s:s}}", "type", "array", "items",
-                                                  "type", "string"));
+    json_object_set_new(jprops, "cols",
+                        json_pack("{s:s,s:{s:s}}", "type", "array", "items", "type", "string"));
     return json_pack("{s:s,s:b,s:{s:{s:{s:s,s:o}},s:{s:{s:s,s:o}}}}", "description", desc,
-                     "required", write, "content", "application/x-www-form-urlencoded",
-                     "schema", "type", "object", "properties", props, "application/json",
-                     "schema", "type", "object", "properties", jprops);
+                     "required", write, "content", "application/x-www-form-urlencoded", "schema",
+                     "type", "object", "properties", props, "application/json", "schema", "type",
+                     "object", "properties", jprops);
 }
 
 static json_t *op(const char *id, const char *summary, const char *tag, json_t *params,
                   json_t *responses)
 {
-    json_t *o = json_pack("{s:s,s:s,s:[s],s:o}", "operationId", id, "summary", summary, "tags",
-                          tag, "responses", responses);
+    json_t *o = json_pack("{s:s,s:s,s:[s],s:o}", "operationId", id, "summary", summary, "tags", tag,
+                          "responses", responses);
     if (params)
         json_object_set_new(o, "parameters", params);
     return o;
@@ -182,12 +183,11 @@ static void class_paths(json_t *paths, const struct class_def *k)
     int writable = !(k->flags & CF_READONLY);
     json_t *one = json_pack("{s:s,s:{s:o}}", "type", "object", "properties", k->name,
                             ref("schemas", k->name));
-    json_t *list = json_pack("{s:s,s:{s:{s:s,s:{s:{s:s,s:o}}},s:{s:s},s:{s:s},s:{s:s},s:{s:s}}}",
-                             "type", "object", "properties", "records", "type", "object",
-                             "properties", k->name, "type", "array", "items",
-                             ref("schemas", k->name), "total_pages", "type", "integer",
-                             "total_entries", "type", "integer", "current_page", "type",
-                             "integer", "per_page", "type", "integer");
+    json_t *list = json_pack(
+        "{s:s,s:{s:{s:s,s:{s:{s:s,s:o}}},s:{s:s},s:{s:s},s:{s:s},s:{s:s}}}", "type", "object",
+        "properties", "records", "type", "object", "properties", k->name, "type", "array", "items",
+        ref("schemas", k->name), "total_pages", "type", "integer", "total_entries", "type",
+        "integer", "current_page", "type", "integer", "per_page", "type", "integer");
 
     /* /api/rest/v2/{class} */
     json_t *item = json_object();
@@ -211,8 +211,8 @@ static void class_paths(json_t *paths, const struct class_def *k)
     r = ok_response("a page of records", json_deep_copy(list));
     add_errors(r, 1);
     snprintf(id, sizeof id, "list_get_%s", k->name);
-    json_object_set_new(item, "get", op(id, "List records (alternate path)", k->name,
-                                        list_params(1), r));
+    json_object_set_new(item, "get",
+                        op(id, "List records (alternate path)", k->name, list_params(1), r));
     r = ok_response("a page of records", json_deep_copy(list));
     add_errors(r, 1);
     snprintf(id, sizeof id, "list_post_%s", k->name);
@@ -260,14 +260,15 @@ static json_t *components(const char *site)
     json_object_set_new(
         schemas, "Error",
         json_pack("{s:s,s:{s:{s:s,s:{s:{s:s},s:{s:s},s:{s:s,s:{s:s,s:{s:{s:s},s:{s:s}}}}}}}}",
-                  "type", "object", "properties", "error", "type", "object", "properties",
-                  "code", "type", "integer", "message", "type", "string", "details", "type",
-                  "array", "items", "type", "object", "properties", "field", "type", "string",
-                  "problem", "type", "string"));
+                  "type", "object", "properties", "error", "type", "object", "properties", "code",
+                  "type", "integer", "message", "type", "string", "details", "type", "array",
+                  "items", "type", "object", "properties", "field", "type", "string", "problem",
+                  "type", "string"));
     static const char *const p[][3] = {
         {"cols", "JSON array of field names to return (v2); id always comes first.", "string"},
-        {"relation", "JSON object: relation field \xe2\x86\x92 array of fields of the related "
-                     "class.",
+        {"relation",
+         "JSON object: relation field \xe2\x86\x92 array of fields of the related "
+         "class.",
          "string"},
         {"filter", "JSON filter: groups of [field, operator, operand] conditions.", "string"},
         {"query", "Full-text search words.", "string"},
@@ -282,9 +283,9 @@ static json_t *components(const char *site)
         {"all_dynamic", "1: every site-defined field.", "string"},
     };
     for (size_t i = 0; i < sizeof p / sizeof p[0]; i++)
-        json_object_set_new(params, p[i][0],
-                            param(p[i][0], "query", p[i][1], json_pack("{s:s}", "type", p[i][2]),
-                                  0));
+        json_object_set_new(
+            params, p[i][0],
+            param(p[i][0], "query", p[i][1], json_pack("{s:s}", "type", p[i][2]), 0));
     json_object_set_new(params, "id",
                         param("id", "path", "The record's id.",
                               json_pack("{s:s,s:i}", "type", "integer", "minimum", 1), 1));
@@ -295,28 +296,27 @@ static json_t *components(const char *site)
         "s:{s:s,s:o}}}",
         "schemas", schemas, "parameters", params, "securitySchemes", "oauth2", "type", "oauth2",
         "description", "OAuth 2 client credentials (POST /oauth/token)", "flows",
-        "clientCredentials", "tokenUrl", url, "scopes", "responses", "Unauthorized",
-        "description", "missing, invalid, expired or revoked token", "content",
-        json_deep_copy(err), "Forbidden", "description", "the user's role or the client may not",
-        "content", json_deep_copy(err), "TooManyRequests", "description", "rate limit exceeded",
-        "content", json_deep_copy(err), "Unavailable", "description",
-        "site suspended or database busy", "content", err);
+        "clientCredentials", "tokenUrl", url, "scopes", "responses", "Unauthorized", "description",
+        "missing, invalid, expired or revoked token", "content", json_deep_copy(err), "Forbidden",
+        "description", "the user's role or the client may not", "content", json_deep_copy(err),
+        "TooManyRequests", "description", "rate limit exceeded", "content", json_deep_copy(err),
+        "Unavailable", "description", "site suspended or database busy", "content", err);
 }
 
 static void meta_paths(json_t *paths)
 {
     json_t *r;
     /* token endpoints: no bearer token */
-    json_t *form = json_pack(
-        "{s:b,s:{s:{s:{s:s,s:{s:{s:s,s:[s]},s:{s:s},s:{s:s}},s:[s]}}}}", "required", 1,
-        "content", "application/x-www-form-urlencoded", "schema", "type", "object", "properties",
-        "grant_type", "type", "string", "enum", "client_credentials", "client_id", "type",
-        "string", "client_secret", "type", "string", "required", "grant_type");
+    json_t *form = json_pack("{s:b,s:{s:{s:{s:s,s:{s:{s:s,s:[s]},s:{s:s},s:{s:s}},s:[s]}}}}",
+                             "required", 1, "content", "application/x-www-form-urlencoded",
+                             "schema", "type", "object", "properties", "grant_type", "type",
+                             "string", "enum", "client_credentials", "client_id", "type", "string",
+                             "client_secret", "type", "string", "required", "grant_type");
     r = ok_response("an access token",
                     json_pack("{s:s,s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s}}}", "type", "object",
-                              "properties", "access_token", "type", "string", "token_type",
-                              "type", "string", "expires_in", "type", "integer", "created_at",
-                              "type", "integer"));
+                              "properties", "access_token", "type", "string", "token_type", "type",
+                              "string", "expires_in", "type", "integer", "created_at", "type",
+                              "integer"));
     json_object_set_new(r, "400", json_pack("{s:s}", "description", "invalid_request"));
     json_object_set_new(r, "401", json_pack("{s:s}", "description", "invalid_client"));
     json_t *o = op("token", "Get an access token (client credentials)", "oauth", NULL, r);
@@ -332,12 +332,12 @@ static void meta_paths(json_t *paths)
         json_object_set_new(r, "401", json_pack("{s:s}", "description", "invalid_client"));
         o = op(other[i][1], other[i][2], "oauth", NULL, r);
         json_object_set_new(o, "security", json_array());
-        json_object_set_new(
-            o, "requestBody",
-            json_pack("{s:b,s:{s:{s:{s:s,s:{s:{s:s},s:{s:s},s:{s:s}}}}}}", "required", 1,
-                      "content", "application/x-www-form-urlencoded", "schema", "type", "object",
-                      "properties", "token", "type", "string", "client_id", "type", "string",
-                      "client_secret", "type", "string"));
+        json_object_set_new(o, "requestBody",
+                            json_pack("{s:b,s:{s:{s:{s:s,s:{s:{s:s},s:{s:s},s:{s:s}}}}}}",
+                                      "required", 1, "content", "application/x-www-form-urlencoded",
+                                      "schema", "type", "object", "properties", "token", "type",
+                                      "string", "client_id", "type", "string", "client_secret",
+                                      "type", "string"));
         json_object_set_new(paths, other[i][0], json_pack("{s:o}", "post", o));
     }
     r = json_pack("{s:{s:s,s:{s:{s:{s:s}}}}}", "200", "description", "ok", "content",
@@ -365,8 +365,7 @@ static void meta_paths(json_t *paths)
                        json_pack("{s:s,s:o}", "type", "string", "enum", names), 1);
     json_object_set_new(paths, "/api/rest/v2/{class}/fields",
                         json_pack("{s:[o],s:o}", "parameters", cp, "get",
-                                  op("fields", "The fields of one class (JSON)", "meta", NULL,
-                                     r)));
+                                  op("fields", "The fields of one class (JSON)", "meta", NULL, r)));
 }
 
 int openapi_json(struct ctx *c)
@@ -422,13 +421,13 @@ static json_t *pm_url(const char *path, const char *query_json_name, const char 
     json_t *u = json_pack("{s:[s],s:o}", "host", "{{baseUrl}}", "path", segs);
     if (query_json_name) {
         buf_addf(&raw, "?%s=%s", query_json_name, query_value);
-        json_object_set_new(u, "query", json_pack("[{s:s,s:s}]", "key", query_json_name, "value",
-                                                  query_value));
+        json_object_set_new(u, "query",
+                            json_pack("[{s:s,s:s}]", "key", query_json_name, "value", query_value));
     }
     if (id)
-        json_object_set_new(u, "variable",
-                            json_pack("[{s:s,s:s,s:s}]", "key", "id", "value", id, "description",
-                                      "a record id"));
+        json_object_set_new(
+            u, "variable",
+            json_pack("[{s:s,s:s,s:s}]", "key", "id", "value", id, "description", "a record id"));
     json_object_set_new(u, "raw", json_string(raw.s));
     buf_release(&raw);
     return u;
@@ -439,13 +438,12 @@ static json_t *pm_request(const char *name, const char *method, json_t *url, con
     json_t *req = json_pack("{s:s,s:[],s:o}", "method", method, "header", "url", url);
     if (body) {
         json_t *kv = json_array();
-        json_array_append_new(kv, json_pack("{s:s,s:s,s:s}", "key",
-                                            strcmp(method, "POST") == 0 && strstr(name, "List")
-                                                ? "filter"
-                                                : "data",
-                                            "value", body, "type", "text"));
-        json_object_set_new(req, "body", json_pack("{s:s,s:o}", "mode", "urlencoded",
-                                                   "urlencoded", kv));
+        json_array_append_new(
+            kv, json_pack("{s:s,s:s,s:s}", "key",
+                          strcmp(method, "POST") == 0 && strstr(name, "List") ? "filter" : "data",
+                          "value", body, "type", "text"));
+        json_object_set_new(req, "body",
+                            json_pack("{s:s,s:o}", "mode", "urlencoded", "urlencoded", kv));
     }
     return json_pack("{s:s,s:o}", "name", name, "request", req);
 }
@@ -478,12 +476,11 @@ int openapi_postman(struct ctx *c)
     json_t *tok = pm_request("Get a token", "POST", pm_url("/oauth/token", NULL, NULL, NULL), NULL);
     json_t *treq = json_object_get(tok, "request");
     json_object_set_new(treq, "auth", json_pack("{s:s}", "type", "noauth"));
-    json_object_set_new(
-        treq, "body",
-        json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}", "mode", "urlencoded", "urlencoded",
-                  "key", "grant_type", "value", "client_credentials", "key", "client_id",
-                  "value", "{{client_id}}", "key", "client_secret", "value",
-                  "{{client_secret}}"));
+    json_object_set_new(treq, "body",
+                        json_pack("{s:s,s:[{s:s,s:s},{s:s,s:s},{s:s,s:s}]}", "mode", "urlencoded",
+                                  "urlencoded", "key", "grant_type", "value", "client_credentials",
+                                  "key", "client_id", "value", "{{client_id}}", "key",
+                                  "client_secret", "value", "{{client_secret}}"));
     json_array_append_new(oauth, tok);
     json_array_append_new(folders, json_pack("{s:s,s:o}", "name", "OAuth", "item", oauth));
     for (int i = 0; i < registry_nclasses; i++) {
@@ -491,20 +488,20 @@ int openapi_postman(struct ctx *c)
         json_t *items = json_array();
         snprintf(idtxt, sizeof idtxt, "%lld", (long long)first_id(c->w->db, k));
         snprintf(path, sizeof path, "/api/rest/v2/%s", k->name);
-        json_array_append_new(items, pm_request("List", "GET",
-                                                pm_url(path, "per_page", "25", NULL), NULL));
+        json_array_append_new(
+            items, pm_request("List", "GET", pm_url(path, "per_page", "25", NULL), NULL));
         snprintf(path, sizeof path, "/api/rest/v2/%s/list", k->name);
-        json_array_append_new(items,
-                              pm_request("List (POST /list)", "POST", pm_url(path, NULL, NULL, NULL),
-                                         "{\"group_type\":\"and\",\"conditions\":[[\"id\",\"gt\","
-                                         "0]]}"));
+        json_array_append_new(
+            items, pm_request("List (POST /list)", "POST", pm_url(path, NULL, NULL, NULL),
+                              "{\"group_type\":\"and\",\"conditions\":[[\"id\",\"gt\","
+                              "0]]}"));
         snprintf(path, sizeof path, "/api/rest/v2/%s/:id", k->name);
         json_array_append_new(items,
                               pm_request("Fetch", "GET", pm_url(path, NULL, NULL, idtxt), NULL));
         if (!(k->flags & CF_READONLY)) {
             snprintf(path, sizeof path, "/api/rest/v2/%s", k->name);
-            json_array_append_new(items, pm_request("Create", "POST",
-                                                    pm_url(path, NULL, NULL, NULL), "{}"));
+            json_array_append_new(
+                items, pm_request("Create", "POST", pm_url(path, NULL, NULL, NULL), "{}"));
             snprintf(path, sizeof path, "/api/rest/v2/%s/:id", k->name);
             json_array_append_new(
                 items, pm_request("Update", "PUT", pm_url(path, NULL, NULL, idtxt), "{}"));
@@ -523,15 +520,15 @@ int openapi_postman(struct ctx *c)
         "value", "{{client_secret}}", "type", "string", "key", "client_authentication", "value",
         "body", "type", "string", "key", "addTokenTo", "value", "header", "type", "string", "key",
         "tokenName", "value", "grantd", "type", "string");
-    json_t *doc = json_pack(
-        "{s:{s:s,s:s,s:s},s:o,s:o,s:[{s:s,s:s,s:s},{s:s,s:s,s:s},{s:s,s:s,s:s}]}", "info", "name",
-        "grantd REST API v2", "description",
-        "Fluxx-compatible grants-management API. Set client_id and client_secret in the "
-        "collection variables; Postman fetches the token (client credentials).",
-        "schema", "https://schema.getpostman.com/json/collection/v2.1.0/collection.json", "item",
-        folders, "auth", auth, "variable", "key", "baseUrl", "value", site, "type", "string", "key",
-        "client_id", "value", "", "type", "string", "key", "client_secret", "value", "", "type",
-        "string");
+    json_t *doc =
+        json_pack("{s:{s:s,s:s,s:s},s:o,s:o,s:[{s:s,s:s,s:s},{s:s,s:s,s:s},{s:s,s:s,s:s}]}", "info",
+                  "name", "grantd REST API v2", "description",
+                  "Fluxx-compatible grants-management API. Set client_id and client_secret in the "
+                  "collection variables; Postman fetches the token (client credentials).",
+                  "schema", "https://schema.getpostman.com/json/collection/v2.1.0/collection.json",
+                  "item", folders, "auth", auth, "variable", "key", "baseUrl", "value", site,
+                  "type", "string", "key", "client_id", "value", "", "type", "string", "key",
+                  "client_secret", "value", "", "type", "string");
     char *s = json_dumps(doc, JSON_COMPACT);
     json_decref(doc);
     c->out.len = 0;

@@ -307,9 +307,11 @@ static int decide(struct ratelimit *rl, const struct ratelimit_key *key, int tie
         goto out;
     }
     tier_decide(&e->t[tier], s, limit, take, a);
-    if (take) {
-        if (s > e->touched)
-            e->touched = s;
+    if (take && s > e->touched) {
+        /* The list stays ordered by `touched` (give or take the milliseconds by which two
+         * threads read the clock apart), so the tail is always the key idle longest;
+         * relinking once per key and second is enough. */
+        e->touched = s;
         lru_unlink(st, e);
         lru_push_front(st, e);
     }

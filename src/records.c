@@ -152,6 +152,14 @@ static int plan_col(struct plan *p, const char *colname)
     return p->ncols++;
 }
 
+/* A field's value in the select list: its column or its computed expression. */
+static int plan_ref(struct plan *p, const struct field *f)
+{
+    sql_append(&p->cols, ", ");
+    registry_sql_ref(&p->cols, "t", f);
+    return p->ncols++;
+}
+
 static void plan_free(struct plan *p)
 {
     for (int i = 0; i < p->n; i++) {
@@ -215,7 +223,7 @@ static void plan_field(struct plan *p, const struct field *f, const char *key)
         o->col = plan_col(p, f->via);
     } else {
         o->kind = K_COL;
-        o->col = plan_col(p, f->name);
+        o->col = plan_ref(p, f);
     }
 }
 
@@ -686,8 +694,7 @@ static int parse_sort(struct ctx *c, const struct class_def *k, struct sql *orde
                           dir);
                 break;
             }
-            sql_append(order, "t.");
-            sql_ident(order, f->type == FT_REF_ALIAS ? f->via : f->name);
+            registry_sql_ref(order, "t", f);
             sql_append(order, desc ? " DESC, " : " ASC, ");
         }
         json_decref(items);
@@ -806,8 +813,8 @@ struct aggcol {
 
 static int groupable(const struct field *f)
 {
-    return f->type == FT_INT || f->type == FT_STRING || f->type == FT_BOOL || f->type == FT_DATE ||
-           f->type == FT_REF;
+    return !f->expr && (f->type == FT_INT || f->type == FT_STRING || f->type == FT_BOOL ||
+                        f->type == FT_DATE || f->type == FT_REF);
 }
 
 static int numeric(const struct field *f)

@@ -2,6 +2,7 @@
  * linear over small arrays; the hot path caches the results per request. */
 #include "registry.h"
 #include "dynattr.h"
+#include "sql.h"
 
 #include <pthread.h>
 #include <stdint.h>
@@ -72,7 +73,27 @@ const struct field *registry_field(const struct class_def *c, const char *name)
 
 int registry_has_column(const struct field *f)
 {
-    return f->type != FT_REF_ALIAS && f->type != FT_HAS_MANY && f->type != FT_MULTI;
+    return f->type != FT_REF_ALIAS && f->type != FT_HAS_MANY && f->type != FT_MULTI && !f->expr;
+}
+
+void registry_sql_ref(struct sql *q, const char *alias, const struct field *f)
+{
+    if (!f->expr) {
+        sql_append(q, alias);
+        sql_append(q, ".");
+        sql_ident(q, f->type == FT_REF_ALIAS ? f->via : f->name);
+        return;
+    }
+    for (const char *p = f->expr; *p; p++) {
+        const char *d = strchr(p, '$');
+        if (!d) {
+            sql_append(q, p);
+            break;
+        }
+        sql_appendn(q, p, (size_t)(d - p));
+        sql_append(q, alias);
+        p = d;
+    }
 }
 
 int registry_is_state(const struct class_def *c, const char *s)

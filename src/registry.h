@@ -49,6 +49,7 @@ struct field {
     int maxlen;           /* FT_STRING/FT_TEXT: max characters (0: 255 string, 65535 text) */
     const char *enumvals; /* allowed values "a|b|c" or NULL */
     const char *desc;     /* one sentence for the documentation */
+    const char *expr;     /* computed (read-only) fields: SQL expression, `$` = table alias */
 };
 
 struct transition {
@@ -98,8 +99,12 @@ const struct class_def *registry_class(const char *name, size_t len);
 /* Static fields first, then the calling thread's site-defined fields (dynattr.h). */
 const struct field *registry_field(const struct class_def *c, const char *name);
 const struct field *registry_static_field(const struct class_def *c, const char *name);
-/* The column that stores a field, or NULL for fields without one (aliases, has_many). */
+/* Does the field have a column of its own (not an alias, has-many, multi or computed)? */
 int registry_has_column(const struct field *f);
+/* Append the SQL that reads field f of table alias `alias` (its column, its alias's column,
+ * or its computed expression with `$` replaced by the alias). */
+struct sql;
+void registry_sql_ref(struct sql *q, const char *alias, const struct field *f);
 /* Workflow helpers: is `s` a state; may a record move from `from` to `to`. */
 int registry_is_state(const struct class_def *c, const char *s);
 int registry_transition_ok(const struct class_def *c, const char *from, const char *to);

@@ -24,8 +24,8 @@ int session_create(sqlite3 *db, int64_t user_id, char token[65], int64_t *expire
     auth_random_hex(token);
     auth_sha256(token, 64, h);
     *expires_at = now + SESSION_LIFETIME;
-    if (sqlite3_prepare_v2(db, "DELETE FROM grantd_session WHERE expires_at <= ?", -1, &st,
-                           NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(db, "DELETE FROM grantd_session WHERE expires_at <= ?", -1, &st, NULL) ==
+        SQLITE_OK) {
         sqlite3_bind_int64(st, 1, now);
         sqlite3_step(st);
     }

@@ -116,7 +116,7 @@ static void client_addr(struct ctx *c, struct ratelimit_addr *out)
         return;
     ssize_t hi = -1;
     while (n < 8 && (hi = h2o_find_header_by_str(&c->req->headers, H2O_STRLIT("x-forwarded-for"),
-                                                  hi)) != -1) {
+                                                 hi)) != -1) {
         vals[n] = c->req->headers.entries[hi].value.base;
         lens[n] = c->req->headers.entries[hi].value.len;
         n++;
@@ -243,8 +243,8 @@ void web_site_url(struct ctx *c, char *out, size_t outlen)
     }
     sqlite3_finalize(st);
     if (!out[0] && host_ok(c->req->authority.base, c->req->authority.len))
-        snprintf(out, outlen, "%s://%.*s", is_tls(c) ? "https" : "http",
-                 (int)c->req->authority.len, c->req->authority.base);
+        snprintf(out, outlen, "%s://%.*s", is_tls(c) ? "https" : "http", (int)c->req->authority.len,
+                 c->req->authority.base);
     if (!out[0]) {
         db_setting_get(c->w->db, "site_url", out, outlen);
         if (!url_ok(out))
@@ -267,8 +267,9 @@ static int role_in(const char *role, enum web_need need)
 static int unauthorized(struct ctx *c, const char *desc)
 {
     char h[200];
-    snprintf(h, sizeof h, "Bearer realm=\"grantd\", error=\"invalid_token\", "
-                          "error_description=\"%s\"",
+    snprintf(h, sizeof h,
+             "Bearer realm=\"grantd\", error=\"invalid_token\", "
+             "error_description=\"%s\"",
              desc);
     ctx_header(c, "www-authenticate", h);
     return ctx_error(c, ERR_UNAUTHORIZED, NULL, "%s", desc);
@@ -350,12 +351,11 @@ int web_auth(struct ctx *c, enum web_need need, int html, struct web_user *u)
     }
     if (!role_in(u->role, need)) {
         char why[300];
-        snprintf(why, sizeof why, "%s %s is '%s'. %s", u->session ? "Your role" : "The role of "
-                                                                              "this token's owner",
-                 u->session ? "here" : "", u->role,
-                 need == WEB_DOCS ? "The API documentation is open to admin, super_user and "
-                                    "developer users."
-                                  : "Only admin and super_user users manage OAuth applications.");
+        snprintf(why, sizeof why, "%s is '%s'. %s",
+                 u->session ? "Your role here" : "The role of this token's owner", u->role,
+                 need == WEB_DOCS
+                     ? "The API documentation is open to admin, super_user and developer users."
+                     : "Only admin and super_user users manage OAuth applications.");
         if (!html)
             return ctx_error(c, ERR_FORBIDDEN, NULL, "%s", why), -1;
         return web_fail(c, 403, "Not allowed", why, u), -1;
@@ -555,8 +555,9 @@ int web_login(struct ctx *c)
         char ra[16];
         snprintf(ra, sizeof ra, "%d", retry);
         ctx_header(c, "retry-after", ra);
-        login_page(c, 429, "Too many failed sign-ins from your address. Wait a minute and try "
-                           "again.",
+        login_page(c, 429,
+                   "Too many failed sign-ins from your address. Wait a minute and try "
+                   "again.",
                    login, next);
         return 0;
     }

@@ -104,8 +104,8 @@ static void app_link(struct buf *b, const struct app *a, const char *action)
     }
 }
 
-static void create_form(struct buf *b, const struct web_user *u, const char *name,
-                        const char *uri, int read_only)
+static void create_form(struct buf *b, const struct web_user *u, const char *name, const char *uri,
+                        int read_only)
 {
     WH_LIT(b, "<div class=\"card\"><h2 id=\"new\">New application</h2><form method=\"post\" "
               "action=\"/oauth/applications\">");
@@ -407,8 +407,7 @@ int web_apps_rotate(struct ctx *c)
                         "A revoked application cannot get a new secret; create a new one.", &u);
     if (auth_client_rotate(c->w->db, a.client_id, secret, err, sizeof err) != 0) {
         ctx_header(c, "retry-after", "1");
-        return web_fail(c, 503, "Try again", "The database is busy; the secret is unchanged.",
-                        &u);
+        return web_fail(c, 503, "Try again", "The database is busy; the secret is unchanged.", &u);
     }
     secret_page(c, &u, "New secret", a.client_id, secret, a.name);
     sodium_memzero(secret, sizeof secret);

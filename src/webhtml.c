@@ -118,7 +118,7 @@ void wh_time(struct buf *b, int64_t t)
 
 /* Readable on a phone: one column, tables and code scroll sideways inside their box. */
 #define STYLE                                                                                      \
-    ":root{--fg:#1d2330;--muted:#5b6474;--line:#d9dde5;--bg:#fff;--soft:#f4f6f9;--accent:#0b5fb"  \
+    ":root{--fg:#1d2330;--muted:#5b6474;--line:#d9dde5;--bg:#fff;--soft:#f4f6f9;--accent:#0b5fb"   \
     "a;--code:#0f1720;--codefg:#e6edf3;--bad:#a4161a;--ok:#1b6e3a}"                                \
     "*{box-sizing:border-box}"                                                                     \
     "body{margin:0;font:16px/1.5 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;"            \
@@ -139,7 +139,7 @@ void wh_time(struct buf *b, int64_t t)
     ".muted{color:var(--muted)}.small{font-size:.875rem}"                                          \
     "code{font:.9em/1.4 ui-monospace,'SFMono-Regular',Menlo,Consolas,monospace;background:var(--"  \
     "soft);padding:.05rem .25rem;border-radius:3px}"                                               \
-    ".sample{position:relative;margin:.3rem 0 1rem}"                                               \
+    ".sample{position:relative;margin:.3rem 0 1rem}.sample pre{padding-right:4.5rem}"              \
     "pre{margin:0;background:var(--code);color:var(--codefg);padding:.75rem 1rem;border-radius:"   \
     "6px;overflow-x:auto;white-space:pre-wrap;word-break:break-all}"                               \
     "pre code{background:none;padding:0;color:inherit}"                                            \
@@ -148,7 +148,7 @@ void wh_time(struct buf *b, int64_t t)
     ".scroll{overflow-x:auto;margin:.5rem 0 1rem}"                                                 \
     "table{border-collapse:collapse;width:100%;font-size:.925rem}"                                 \
     "th,td{border:1px solid var(--line);padding:.35rem .5rem;text-align:left;vertical-align:top}"  \
-    "th{background:var(--soft)}tr:nth-child(even) td{background:#fafbfc}"                         \
+    "th{background:var(--soft)}tr:nth-child(even) td{background:#fafbfc}"                          \
     "td.name{white-space:nowrap;font-family:ui-monospace,Menlo,Consolas,monospace;"                \
     "font-size:.875rem}"                                                                           \
     "form.search{display:flex;gap:.5rem;flex-wrap:wrap;margin:.5rem 0 1rem}"                       \
@@ -195,9 +195,9 @@ void wh_time(struct buf *b, int64_t t)
     "document.querySelectorAll('.sample').forEach(function(s){var p=s.querySelector('pre');"       \
     "if(!p)return;var b=document.createElement('button');b.type='button';b.className='copy';"      \
     "b.textContent='Copy';b.setAttribute('aria-label','Copy to clipboard');"                       \
-    "b.addEventListener('click',function(){copy(p.innerText.trim(),b)});s.appendChild(b)});"      \
+    "b.addEventListener('click',function(){copy(p.innerText.trim(),b)});s.appendChild(b)});"       \
     "document.querySelectorAll('input[data-filter]').forEach(function(i){"                         \
-    "var box=document.getElementById(i.getAttribute('data-filter'));if(!box)return;"              \
+    "var box=document.getElementById(i.getAttribute('data-filter'));if(!box)return;"               \
     "var items=box.querySelectorAll('[data-name]');var n=document.getElementById("                 \
     "i.getAttribute('data-count'));"                                                               \
     "function run(){var q=i.value.trim().toLowerCase(),shown=0;items.forEach(function(e){"         \
@@ -219,7 +219,8 @@ void wh_begin(struct buf *b, const struct wh_page *p)
     wh_int(b, v);
     WH_LIT(b, "/doc\">grantd API</a>");
     if (p->login) {
-        WH_LIT(b, "<a href=\"/api/rest/v2/doc\">v2 docs</a><a href=\"/api/rest/v1/doc\">v1 docs</a>");
+        WH_LIT(b,
+               "<a href=\"/api/rest/v2/doc\">v2 docs</a><a href=\"/api/rest/v1/doc\">v1 docs</a>");
         if (p->can_manage)
             WH_LIT(b, "<a href=\"/oauth/applications\">OAuth applications</a>");
         WH_LIT(b, "<span class=\"who\">");

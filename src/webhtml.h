@@ -26,13 +26,13 @@ void wh_time(struct buf *b, int64_t unix_seconds);
 
 /* What the frame shows around a page's content. */
 struct wh_page {
-    const char *title;   /* page title (escaped) */
-    const char *nonce;   /* CSP nonce of the inline style and script */
-    const char *login;   /* signed-in user or NULL */
-    const char *role;    /* that user's role */
-    const char *csrf;    /* CSRF token for the sign-out form (sessions only) */
-    int can_manage;      /* show the OAuth applications link */
-    int version;         /* 1 or 2: which doc index the header links to */
+    const char *title; /* page title (escaped) */
+    const char *nonce; /* CSP nonce of the inline style and script */
+    const char *login; /* signed-in user or NULL */
+    const char *role;  /* that user's role */
+    const char *csrf;  /* CSRF token for the sign-out form (sessions only) */
+    int can_manage;    /* show the OAuth applications link */
+    int version;       /* 1 or 2: which doc index the header links to */
 };
 
 void wh_begin(struct buf *b, const struct wh_page *p);

@@ -520,6 +520,74 @@ def load(tsv):
     return rows
 
 
+# Computed members with a clear definition become registry SQL expressions: read-only,
+# rendered, filterable and sortable like columns. `$` stands for the queried table's alias.
+# Types are grantd's (exact decimals where the catalogue says double). Everything else the
+# catalogue lists as computed is documented as not supported.
+ORG_OF = '(SELECT o."name" FROM "organization" o WHERE o."id" = $."%s")'
+STATE_EN = ('(upper(substr($."state", 1, 1)) || replace(substr($."state", 2), \'_\', \' \'))')
+COMPUTED = {
+    "grant_request": [
+        ("program_org_name", "FT_STRING", ORG_OF % "program_organization_id",
+         "Name of the organization the request is for."),
+        ("fiscal_org_name", "FT_STRING", ORG_OF % "fiscal_organization_id",
+         "Name of the fiscal sponsor organization, when there is one."),
+        ("program_name", "FT_STRING",
+         '(SELECT p."name" FROM "program" p WHERE p."id" = $."program_id")',
+         "Name of the program the request belongs to."),
+        ("state_to_english", "FT_STRING", STATE_EN,
+         "The workflow state in words: underscores become spaces, first letter capital."),
+        ("amount_recommended_or_requested", "FT_DECIMAL",
+         '(coalesce($."amount_recommended", $."amount_requested"))',
+         "The recommended amount, or the requested amount while none is recommended."),
+        ("amount_paids", "FT_DECIMAL",
+         '(SELECT coalesce(sum(x."amount_paid"), 0) FROM "request_transaction" x WHERE '
+         'x."request_id" = $."id" AND x."deleted_at" IS NULL)',
+         "Total paid so far: the sum of amount_paid over the grant's live payments."),
+        ("amount_dues", "FT_DECIMAL",
+         '(SELECT coalesce(sum(x."amount_due"), 0) FROM "request_transaction" x WHERE '
+         'x."request_id" = $."id" AND x."deleted_at" IS NULL AND '
+         'coalesce(x."state", \'\') <> \'paid\')',
+         "Total still due: the sum of amount_due over the grant's live payments not yet paid."),
+        ("grant_ends_at", "FT_DATE",
+         '(CASE WHEN $."grant_begins_at" IS NULL OR $."duration_in_months" IS NULL THEN NULL '
+         'ELSE date($."grant_begins_at", \'unixepoch\', \'+\' || $."duration_in_months" || '
+         '\' months\', \'-1 day\') END)',
+         "Last day of the grant: the start date plus the duration in months, less one day."),
+    ],
+    "request_transaction": [
+        ("request_org_name", "FT_STRING",
+         '(SELECT o."name" FROM "grant_request" g JOIN "organization" o ON o."id" = '
+         'g."program_organization_id" WHERE g."id" = $."request_id")',
+         "Name of the organization of the grant this payment belongs to."),
+        ("request_grant_id", "FT_STRING",
+         '(SELECT g."base_request_id" FROM "grant_request" g WHERE g."id" = $."request_id")',
+         "The grant's request identifier (base_request_id)."),
+        ("state_to_english", "FT_STRING", STATE_EN,
+         "The workflow state in words: underscores become spaces, first letter capital."),
+    ],
+    "organization": [
+        ("state_to_english", "FT_STRING", STATE_EN,
+         "The workflow state in words: underscores become spaces, first letter capital."),
+    ],
+}
+
+
+def add_computed(out, computed):
+    for c, rows in COMPUTED.items():
+        have = {f.name for f in out[c]}
+        for name, ftype, expr, desc in rows:
+            assert name not in have, (c, name)
+            f = Field(name, ftype)
+            f.flags = {"FF_READONLY", "FF_GRANTEE_RO"}
+            f.scale = 4 if ftype == "FT_DECIMAL" else 0
+            f.expr = expr
+            f.desc = desc
+            out[c].append(f)
+        done = {r[0] for r in rows}
+        computed[c] = [x for x in computed.get(c, []) if x[0] not in done]
+
+
 class Field:
     def __init__(self, name, ftype):
         self.name = name
@@ -532,6 +600,7 @@ class Field:
         self.enum = None
         self.desc = None
         self.readonly = False
+        self.expr = None
 
 
 def build(rows):
@@ -1879,6 +1948,8 @@ def emit_c(out, camel, tsv_name):
             if f.enum:
                 parts.append(".enumvals = %s" % c_str(f.enum))
             parts.append(".desc = %s" % c_str(f.desc))
+            if getattr(f, "expr", None):
+                parts.append(".expr = %s" % c_str(f.expr))
             L.append("    {" + ", ".join(parts) + "},")
         L.append("};")
     for c in sorted(WORKFLOWS):
@@ -2108,6 +2179,7 @@ def main(argv):
     classes, computed, skipped = build(rows)
     out = finish(classes)
     add_descriptions(out)
+    add_computed(out, computed)
     order_transitions()
     check(out)
     camel = camel_of(rows)

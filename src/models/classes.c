@@ -1860,6 +1860,56 @@ static const struct field grant_request_fields[] = {
      .via = "grant_request_id",
      .desc = "Ids of the workflow events recorded for this grant request (matched on their "
              "grant_request_id column)."},
+    {.name = "program_org_name",
+     .type = FT_STRING,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .desc = "Name of the organization the request is for.",
+     .expr = "(SELECT o.\"name\" FROM \"organization\" o WHERE o.\"id\" = "
+             "$.\"program_organization_id\")"},
+    {.name = "fiscal_org_name",
+     .type = FT_STRING,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .desc = "Name of the fiscal sponsor organization, when there is one.",
+     .expr = "(SELECT o.\"name\" FROM \"organization\" o WHERE o.\"id\" = "
+             "$.\"fiscal_organization_id\")"},
+    {.name = "program_name",
+     .type = FT_STRING,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .desc = "Name of the program the request belongs to.",
+     .expr = "(SELECT p.\"name\" FROM \"program\" p WHERE p.\"id\" = $.\"program_id\")"},
+    {.name = "state_to_english",
+     .type = FT_STRING,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .desc = "The workflow state in words: underscores become spaces, first letter capital.",
+     .expr = "(upper(substr($.\"state\", 1, 1)) || replace(substr($.\"state\", 2), '_', ' '))"},
+    {.name = "amount_recommended_or_requested",
+     .type = FT_DECIMAL,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .scale = 4,
+     .desc = "The recommended amount, or the requested amount while none is recommended.",
+     .expr = "(coalesce($.\"amount_recommended\", $.\"amount_requested\"))"},
+    {.name = "amount_paids",
+     .type = FT_DECIMAL,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .scale = 4,
+     .desc = "Total paid so far: the sum of amount_paid over the grant's live payments.",
+     .expr = "(SELECT coalesce(sum(x.\"amount_paid\"), 0) FROM \"request_transaction\" x WHERE "
+             "x.\"request_id\" = $.\"id\" AND x.\"deleted_at\" IS NULL)"},
+    {.name = "amount_dues",
+     .type = FT_DECIMAL,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .scale = 4,
+     .desc = "Total still due: the sum of amount_due over the grant's live payments not yet paid.",
+     .expr = "(SELECT coalesce(sum(x.\"amount_due\"), 0) FROM \"request_transaction\" x WHERE "
+             "x.\"request_id\" = $.\"id\" AND x.\"deleted_at\" IS NULL AND coalesce(x.\"state\", "
+             "'') <> 'paid')"},
+    {.name = "grant_ends_at",
+     .type = FT_DATE,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .desc = "Last day of the grant: the start date plus the duration in months, less one day.",
+     .expr = "(CASE WHEN $.\"grant_begins_at\" IS NULL OR $.\"duration_in_months\" IS NULL THEN "
+             "NULL ELSE date($.\"grant_begins_at\", 'unixepoch', '+' || $.\"duration_in_months\" "
+             "|| ' months', '-1 day') END)"},
 };
 
 static const struct field initiative_fields[] = {
@@ -3282,6 +3332,11 @@ static const struct field organization_fields[] = {
      .via = "organization_id",
      .desc = "Ids of the workflow events recorded for this organization (matched on their "
              "organization_id column)."},
+    {.name = "state_to_english",
+     .type = FT_STRING,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .desc = "The workflow state in words: underscores become spaces, first letter capital.",
+     .expr = "(upper(substr($.\"state\", 1, 1)) || replace(substr($.\"state\", 2), '_', ' '))"},
 };
 
 static const struct field program_fields[] = {
@@ -4500,6 +4555,23 @@ static const struct field request_transaction_fields[] = {
      .via = "request_transaction_id",
      .desc = "Ids of the workflow events recorded for this payment (matched on their "
              "request_transaction_id column)."},
+    {.name = "request_org_name",
+     .type = FT_STRING,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .desc = "Name of the organization of the grant this payment belongs to.",
+     .expr = "(SELECT o.\"name\" FROM \"grant_request\" g JOIN \"organization\" o ON o.\"id\" = "
+             "g.\"program_organization_id\" WHERE g.\"id\" = $.\"request_id\")"},
+    {.name = "request_grant_id",
+     .type = FT_STRING,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .desc = "The grant's request identifier (base_request_id).",
+     .expr = "(SELECT g.\"base_request_id\" FROM \"grant_request\" g WHERE g.\"id\" = "
+             "$.\"request_id\")"},
+    {.name = "state_to_english",
+     .type = FT_STRING,
+     .flags = FF_READONLY | FF_GRANTEE_RO,
+     .desc = "The workflow state in words: underscores become spaces, first letter capital.",
+     .expr = "(upper(substr($.\"state\", 1, 1)) || replace(substr($.\"state\", 2), '_', ' '))"},
 };
 
 static const struct field request_transaction_funding_source_fields[] = {

@@ -242,3 +242,40 @@ def test_multi_value_renderings(site):
                      [{"id": other["id"], "desc": "Europe", "val": "Europe"}]]
     r = site.api("GET", "v2/grant_request", params={"filter": json.dumps([name, "eq", "West"])})
     assert_error(r, 103)
+
+
+# ---------------------------------------------------------------- computed fields
+
+
+def test_computed_fields_render_filter_and_sort(site):
+    rows = site.q("SELECT g.id, o.name AS org, (SELECT coalesce(sum(x.amount_paid), 0) FROM "
+                  "request_transaction x WHERE x.request_id = g.id AND x.deleted_at IS NULL) "
+                  "AS paid FROM grant_request g LEFT JOIN organization o ON o.id = "
+                  "g.program_organization_id WHERE g.deleted_at IS NULL ORDER BY g.id LIMIT 40")
+    recs = {r["id"]: r for r in site.list(
+        "grant_request", per_page=40, cols=["program_org_name", "amount_paids",
+                                            "state_to_english", "state"])
+        ["records"]["grant_request"]}
+    for r in rows:
+        rec = recs[r["id"]]
+        assert rec.get("program_org_name") == r["org"]
+        assert Decimal(str(rec["amount_paids"])) == Decimal(r["paid"]) / 10000
+        st = rec["state"]
+        assert rec["state_to_english"] == (st[0].upper() + st[1:]).replace("_", " ")
+    org = rows[0]["org"]
+    flt = json.dumps(["program_org_name", "eq", org])
+    expect = [r["id"] for r in site.q(
+        "SELECT g.id FROM grant_request g JOIN organization o ON o.id = "
+        "g.program_organization_id WHERE g.deleted_at IS NULL AND o.name = ? ORDER BY g.id", org)]
+    assert site.list_ids("grant_request", filter=flt) == expect
+    top = site.list("grant_request", sort=["amount_paids", "desc"], per_page=3,
+                    cols=["amount_paids"])["records"]["grant_request"]
+    vals = [Decimal(str(r["amount_paids"])) for r in top]
+    assert vals == sorted(vals, reverse=True)
+    best = site.q("SELECT max(s) AS m FROM (SELECT sum(amount_paid) AS s FROM "
+                  "request_transaction WHERE deleted_at IS NULL GROUP BY request_id)")[0]["m"]
+    assert vals[0] == Decimal(best) / 10000
+    # computed fields are read-only: a write names them in X-Ignored-Fields
+    gid = rows[0]["id"]
+    r = site.write("PUT", "grant_request", gid, {"program_org_name": "x"})
+    assert "program_org_name" in r.headers.get("X-Ignored-Fields", "")

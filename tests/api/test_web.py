@@ -322,6 +322,7 @@ def test_pages_carry_security_headers(srv):
 def test_site_status_gates_the_docs(make_server):
     s = make_server("webstatus", grants=5)
     b = signed_in(s, "developer")
+    s.token("developer"), s.token("admin")  # tokens issued before the suspension
 
     def set_status(v):
         H.run_cli(["config", "--db", s.db_path, "set", "site_status", v])

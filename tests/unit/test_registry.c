@@ -103,11 +103,14 @@ static void check_field(const struct class_def *c, const struct field *f)
     } else {
         CHECK(f->target == NULL && f->via == NULL);
     }
-    CHECK(registry_has_column(f) == (f->type != FT_REF_ALIAS && f->type != FT_HAS_MANY));
+    CHECK(registry_has_column(f) ==
+          (f->type != FT_REF_ALIAS && f->type != FT_HAS_MANY && f->expr == NULL));
+    if (f->expr) /* computed: read-only, and `$` stands for the table alias */
+        CHECK((f->flags & FF_READONLY) && strchr(f->expr, '$') != NULL);
 
     /* Styles: a column is in compact or detail (secrets in neither); relations without a
-     * column only in full. */
-    if (f->type == FT_REF_ALIAS || f->type == FT_HAS_MANY)
+     * column and computed fields only in full. */
+    if (f->type == FT_REF_ALIAS || f->type == FT_HAS_MANY || f->expr)
         CHECK(!(f->flags & (FF_COMPACT | FF_DETAIL)));
     else if (f->flags & FF_SECRET)
         CHECK(!(f->flags & (FF_COMPACT | FF_DETAIL | FF_FULLTEXT)));

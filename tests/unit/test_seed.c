@@ -46,7 +46,15 @@ static const char *const schema[] = {
     "CREATE TABLE request_report (" STD ", request_id INTEGER, report_type TEXT, "
     "due_at INTEGER, state TEXT)",
     "CREATE TABLE workflow_event (" STD ", workflowable_type TEXT, workflowable_id INTEGER, "
-    "old_state TEXT, new_state TEXT)",
+    "old_state TEXT, new_state TEXT, grant_request_id INTEGER)",
+    /* indexes are dropped for the load and rebuilt; a trigger keeps firing per row */
+    "CREATE INDEX grant_request__state ON grant_request(state)",
+    "CREATE INDEX grant_request__partial ON grant_request(fiscal_organization_id) "
+    "WHERE fiscal_organization_id IS NOT NULL",
+    "CREATE INDEX request_transaction__request_id ON request_transaction(request_id)",
+    "CREATE TABLE summary_words (id INTEGER PRIMARY KEY, body TEXT)",
+    "CREATE TRIGGER grant_request__ai AFTER INSERT ON grant_request BEGIN "
+    "INSERT INTO summary_words(id, body) VALUES (new.id, new.project_summary); END",
     "CREATE TABLE note (" STD ", notable_type TEXT, notable_id INTEGER, note TEXT)",
 };
 
@@ -80,6 +88,20 @@ static long long q1(sqlite3 *db, const char *sql)
         v = sqlite3_column_int64(st, 0);
     sqlite3_finalize(st);
     return v;
+}
+
+/* The first column of the first row as text (static buffer). */
+static const char *qs(sqlite3 *db, const char *sql)
+{
+    static char out[256];
+    sqlite3_stmt *st = NULL;
+
+    out[0] = '\0';
+    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
+        sqlite3_column_text(st, 0))
+        snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(st, 0));
+    sqlite3_finalize(st);
+    return out;
 }
 
 /* FNV-1a over every value of the tables, in id order. */
@@ -204,11 +226,26 @@ static void test_counts(void)
     /* one workflow event per record with a state, none with an old state */
     CHECK(q1(db, "SELECT count(*) FROM workflow_event WHERE workflowable_type = "
                  "'GrantRequest'") == 1000);
-    CHECK(q1(db, "SELECT count(*) FROM workflow_event e JOIN request_transaction t ON "
-                 "e.workflowable_type = 'RequestTransaction' AND e.workflowable_id = t.id "
-                 "AND e.new_state = t.state") == 2 * granted);
+    CHECK(q1(db, "SELECT count(*) FROM workflow_event e JOIN grant_request g ON "
+                 "e.workflowable_type = 'GrantRequest' AND e.workflowable_id = g.id AND "
+                 "e.new_state = g.state AND e.grant_request_id = g.id") == 1000);
+    CHECK(q1(db, "SELECT count(*) FROM workflow_event WHERE workflowable_type = "
+                 "'Organization'") == q1(db, "SELECT count(*) FROM organization"));
+    CHECK(q1(db, "SELECT count(*) FROM workflow_event WHERE workflowable_type = 'User'") ==
+          q1(db, "SELECT count(*) FROM \"user\""));
     CHECK(q1(db, "SELECT count(*) FROM workflow_event WHERE old_state IS NOT NULL") == 0);
     CHECK(q1(db, "SELECT count(*) FROM note") >= 3);
+    /* the schema is as it was: indexes back (same SQL), trigger fired for every row */
+    CHECK(q1(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name IN "
+                 "('grant_request__state', 'grant_request__partial', "
+                 "'request_transaction__request_id')") == 3);
+    CHECK(q1(db, "SELECT count(*) FROM sqlite_master WHERE name = 'grant_request__partial' "
+                 "AND sql LIKE '%WHERE fiscal_organization_id IS NOT NULL'") == 1);
+    CHECK(q1(db, "SELECT count(*) FROM grant_request INDEXED BY grant_request__state WHERE "
+                 "state = 'new'") >= 1);
+    CHECK_STR(qs(db, "PRAGMA integrity_check"), "ok");
+    CHECK(q1(db, "SELECT count(*) FROM summary_words s JOIN grant_request g ON g.id = s.id "
+                 "AND g.project_summary = s.body") == 1000);
     CHECK(q1(db, "SELECT count(*) FROM note n WHERE notable_type = 'GrantRequest' AND NOT "
                  "EXISTS (SELECT 1 FROM grant_request g WHERE g.id = n.notable_id)") == 0);
     CHECK(q1(db, "SELECT count(*) FROM grant_request WHERE created_by_id IS NULL") == 0);
@@ -261,6 +298,26 @@ static void test_small(void)
     sqlite3_close(db);
 }
 
+/* A failure half-way leaves nothing behind: no rows, and the dropped indexes are back. */
+static void test_rollback(void)
+{
+    sqlite3 *db = open_db();
+    char err[256] = "";
+
+    CHECK(sqlite3_exec(db,
+                       "CREATE TRIGGER boom AFTER INSERT ON request_report WHEN new.id = 300 "
+                       "BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                       NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(seed(db, 1000, 42, err, sizeof(err)) < 0);
+    CHECK(strstr(err, "boom") != NULL);
+    CHECK(q1(db, "SELECT count(*) FROM grant_request") == 0);
+    CHECK(q1(db, "SELECT count(*) FROM \"user\"") == 0);
+    CHECK(q1(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE "
+                 "'grant_request__%'") == 2);
+    CHECK(sqlite3_get_autocommit(db) == 1);
+    sqlite3_close(db);
+}
+
 static void test_no_schema(void)
 {
     sqlite3 *db = NULL;
@@ -277,6 +334,7 @@ int main(void)
     test_counts();
     test_determinism();
     test_small();
+    test_rollback();
     test_no_schema();
     return unit_done();
 }
