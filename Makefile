@@ -1,6 +1,7 @@
 # grantd build. Plain make over pkg-config; Debian packages only.
 #   make demo   - install missing packages (as root), build, seed demo.db, serve on :8080
-#   make check  - install test packages, build, run unit + API tests, then again under ASan
+#   make check  - install test packages, build, run unit tests, the API and browser suites,
+#                 everything again under ASan+UBSan, and a short fuzz run of the filter compiler
 PKGS      := libh2o-evloop sqlite3 jansson libsodium openssl
 DEB_BUILD := libh2o-evloop-dev libssl-dev libsqlite3-dev libjansson-dev libsodium-dev \
              libunistring-dev pkg-config gcc make
@@ -67,6 +68,7 @@ check: deps-test
 	@$(MAKE) --no-print-directory fmt-check
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory asan
+	@sh tests/fuzz/run.sh
 	@$(MAKE) --no-print-directory api
 	@$(MAKE) --no-print-directory browser
 
@@ -86,4 +88,4 @@ bench: deps
 	@sh bench/run.sh
 
 clean:
-	rm -rf build build-asan
+	rm -rf build build-asan build-fuzz build-bench

@@ -59,6 +59,11 @@ sqlite3 *db_open(const char *path, int create, char *err, size_t errlen)
 
 void db_close(sqlite3 *db)
 {
+    /* Statements cached per thread (auth, dynattr, filter settings) would keep the
+     * connection alive as a zombie; the connection is going away, so finalize them all. */
+    sqlite3_stmt *st;
+    while ((st = sqlite3_next_stmt(db, NULL)) != NULL)
+        sqlite3_finalize(st);
     sqlite3_close_v2(db);
 }
 

@@ -114,7 +114,7 @@ struct org {
 struct seed {
     sqlite3 *db;
     uint64_t rng;
-    int64_t now; /* midnight UTC of `today`: nothing seeded is later */
+    int64_t now; /* midnight UTC of `today`: no past event (received, paid...) is later */
     char *err;
     size_t errlen;
     struct tbl t[T_COUNT];
@@ -1003,8 +1003,10 @@ static int add_note(struct seed *s, int ti, int64_t id, int64_t when, int64_t au
 /* ---------------------------------------------------------------- sections */
 
 /* A person row (first user: no creator yet). Returns the id through *id. */
-static int add_user(struct seed *s, int64_t org_id, const struct city *cy, int64_t when,
-                    int64_t *id, char *email, size_t emaillen)
+/* A person: staff when org_id is 0, else a grantee contact whose affiliation row will
+ * have id uo_id. */
+static int add_user(struct seed *s, int64_t org_id, int64_t uo_id, const struct city *cy,
+                    int64_t when, int64_t *id, char *email, size_t emaillen)
 {
     struct tbl *t = &s->t[T_USER];
     const char *first = PICK(s, first_names), *last = PICK(s, last_names);
@@ -1026,7 +1028,9 @@ static int add_user(struct seed *s, int64_t org_id, const struct city *cy, int64
     tb_text(t, "state", "active");
     tb_int(t, "active", 1);
     tb_text(t, "work_phone", phone);
+    tb_ref(t, "organization_id", org_id);
     tb_ref(t, "primary_organization_id", org_id);
+    tb_ref(t, "primary_user_organization_id", uo_id);
     tb_ref(t, "geo_country_id", cy ? cy->country_id : 0);
     tb_ref(t, "geo_state_id", cy ? cy->state_id : 0);
     if (grantee)
@@ -1050,7 +1054,7 @@ static int seed_staff(struct seed *s, long n)
 
         /* staff 0 administers grants; the others are assigned to programs in turn */
         s->nstaff = k + 1;
-        if (add_user(s, 0, NULL, s->base_time, &id, email, sizeof(email)) < 0)
+        if (add_user(s, 0, 0, NULL, s->base_time, &id, email, sizeof(email)) < 0)
             return -1;
         s->staff[k] = id;
         if (k == 0)
@@ -1217,6 +1221,12 @@ static void org_name(struct seed *s, const struct city *cy, char *name, size_t n
     acr[n] = '\0';
 }
 
+/* The id the next user_organization row will get (0 without that table). */
+static int64_t uo_next(const struct seed *s)
+{
+    return s->t[T_USER_ORG].present ? s->t[T_USER_ORG].next_id : 0;
+}
+
 static int seed_orgs(struct seed *s, long n)
 {
     struct tbl *to = &s->t[T_ORG], *tu = &s->t[T_USER_ORG];
@@ -1267,6 +1277,9 @@ static int seed_orgs(struct seed *s, long n)
         else
             tb_null(to, "tax_id");
         tb_text(to, "state", state);
+        /* ids are explicit, so the first contact's ids are known before its rows exist */
+        tb_ref(to, "primary_user_id", s->t[T_USER].next_id);
+        tb_ref(to, "primary_user_organization_id", uo_next(s));
         tb_stamp(s, to, when, when);
         if (tb_insert(s, to) < 0 || add_event(s, T_ORG, id, state, when) < 0)
             return -1;
@@ -1274,7 +1287,7 @@ static int seed_orgs(struct seed *s, long n)
             char email[160];
             int64_t uid;
 
-            if (add_user(s, id, cy, when, &uid, email, sizeof(email)) < 0)
+            if (add_user(s, id, uo_next(s), cy, when, &uid, email, sizeof(email)) < 0)
                 return -1;
             if (c == 0)
                 s->orgs[i].contact = uid;
@@ -1670,18 +1683,18 @@ int seed_run(sqlite3 *db, const struct seed_opts *o, char *err, size_t errlen)
         seterr(&s, "the database has no schema (run grantd init first)");
         goto out;
     }
-    if (has_rows(&s, "grant_request") || has_rows(&s, "organization")) {
-        seterr(&s, "the database already holds organizations or grant requests; "
-                   "seed a fresh database");
-        goto out;
-    }
-    /* a large page cache keeps index maintenance in memory at a million rows */
+    /* a 256 MB page cache keeps most of a large load, and the index sorts, in memory */
     sqlite3_exec(db, "PRAGMA cache_size = -262144", NULL, NULL, NULL);
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
         seterr(&s, "begin: %s", sqlite3_errmsg(db));
         goto out;
     }
     in_tx = 1;
+    if (has_rows(&s, "grant_request") || has_rows(&s, "organization")) {
+        seterr(&s, "the database already holds organizations or grant requests; "
+                   "seed a fresh database");
+        goto out;
+    }
     if (first_ids(&s) < 0)
         goto out;
     s.norgs = 3 + n / 4;

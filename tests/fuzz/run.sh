@@ -10,6 +10,7 @@ set -eu
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 OUT=${FUZZ_BUILD:-build-fuzz}
+case "$OUT" in /*) ;; *) OUT="$ROOT/$OUT" ;; esac
 SECONDS_TO_RUN=${FUZZ_SECONDS:-30}
 JOBS=${FUZZ_JOBS:-1}
 CC=${FUZZ_CC:-clang}
@@ -70,7 +71,7 @@ set +e
 (cd "$OUT" && ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1} \
     UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1} \
     ./fuzz_filter -max_total_time="$SECONDS_TO_RUN" -timeout=10 -rss_limit_mb=2048 \
-    -max_len=4096 -dict="$ROOT/tests/fuzz/filter.dict" -artifact_prefix="$ROOT/$OUT/" \
+    -max_len=4096 -dict="$ROOT/tests/fuzz/filter.dict" -artifact_prefix="$OUT/" \
     -print_final_stats=1 $PAR corpus "$ROOT/tests/fuzz/corpus" seeds) > "$OUT/fuzz.log" 2>&1
 rc=$?
 set -e
@@ -79,7 +80,7 @@ grep -E '^(stat::number_of_executed_units|stat::peak_rss_mb|Done [0-9]+ runs)' \
     "$OUT/fuzz.log" | tail -3 || true
 if [ $rc -ne 0 ]; then
     tail -60 "$OUT/fuzz.log"
-    echo "fuzz: FAILED (exit $rc); log in $ROOT/$OUT/fuzz.log, input in $ROOT/$OUT/crash-*"
+    echo "fuzz: FAILED (exit $rc); log in $OUT/fuzz.log, input in $OUT/crash-*"
     exit 1
 fi
 echo "fuzz: ok, corpus $(ls "$OUT/corpus" | wc -l) inputs"

@@ -20,6 +20,7 @@
 static const char *const schema[] = {
     "CREATE TABLE \"user\" (" STD ", first_name TEXT, last_name TEXT, email TEXT, "
     "login TEXT UNIQUE, role TEXT, state TEXT, primary_organization_id INTEGER, "
+    "primary_user_organization_id INTEGER, "
     "work_phone TEXT, password_hash TEXT)",
     "CREATE TABLE geo_country (" STD ", name TEXT, iso2 TEXT, iso3 TEXT)",
     "CREATE TABLE geo_state (" STD ", name TEXT, abbreviation TEXT, geo_country_id INTEGER)",
@@ -31,7 +32,8 @@ static const char *const schema[] = {
     "end_at INTEGER, state TEXT)",
     "CREATE TABLE organization (" STD ", name TEXT, acronym TEXT, street_address TEXT, "
     "street_address2 TEXT, city TEXT, postal_code TEXT, geo_state_id INTEGER, "
-    "geo_country_id INTEGER, phone TEXT, url TEXT, state TEXT)",
+    "geo_country_id INTEGER, phone TEXT, url TEXT, state TEXT, primary_user_id INTEGER, "
+    "primary_user_organization_id INTEGER)",
     "CREATE TABLE user_organization (" STD ", user_id INTEGER, organization_id INTEGER, "
     "title TEXT)",
     "CREATE TABLE grant_request (" STD ", base_request_id TEXT, state TEXT, granted INTEGER, "
@@ -218,6 +220,16 @@ static void test_counts(void)
           q1(db, "SELECT count(*) FROM user_organization"));
     CHECK(q1(db, "SELECT count(*) FROM organization o WHERE NOT EXISTS (SELECT 1 FROM "
                  "user_organization u WHERE u.organization_id = o.id)") == 0);
+    /* the primary contact's links point at the right rows */
+    CHECK(q1(db,
+             "SELECT count(*) FROM organization o JOIN \"user\" u ON u.id = "
+             "o.primary_user_id JOIN user_organization uo ON uo.id = "
+             "o.primary_user_organization_id AND uo.id = u.primary_user_organization_id AND "
+             "uo.user_id = u.id AND uo.organization_id = o.id AND "
+             "u.primary_organization_id = o.id") == q1(db, "SELECT count(*) FROM organization"));
+    CHECK(q1(db, "SELECT count(*) FROM \"user\" u JOIN user_organization uo ON uo.id = "
+                 "u.primary_user_organization_id AND uo.user_id = u.id") ==
+          q1(db, "SELECT count(*) FROM user_organization"));
     CHECK(q1(db, "SELECT count(*) FROM \"user\" WHERE state != 'active' OR email NOT LIKE "
                  "'%@%.example.org' OR password_hash IS NOT NULL") == 0);
     CHECK(q1(db, "SELECT count(*) FROM grant_request g JOIN \"user\" u ON u.id = "
