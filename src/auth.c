@@ -111,6 +111,15 @@ static int64_t read_auth_gen(sqlite3 *db)
     return g;
 }
 
+void auth_release_thread(void)
+{
+    sqlite3_finalize(st_dv);
+    sqlite3_finalize(st_gen);
+    st_dv = st_gen = NULL;
+    sync_db = NULL;
+    last_dv = -1;
+}
+
 void auth_sync(sqlite3 *db)
 {
     if (sync_db != db)

@@ -43,6 +43,8 @@ int auth_token_revoke(sqlite3 *db, int64_t client_pk, const char *token, size_t 
 /* Forget cached tokens when another connection changed grantd's auth state. Call once per
  * request on the worker's connection; cheap (PRAGMA data_version). */
 void auth_sync(sqlite3 *db);
+/* Finalize the calling thread's statements (before its connection closes). */
+void auth_release_thread(void);
 /* Bump the shared auth generation (inside the caller's transaction when there is one). */
 int auth_bump_generation(sqlite3 *db);
 /* Delete expired tokens; returns how many. */

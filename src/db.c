@@ -59,11 +59,9 @@ sqlite3 *db_open(const char *path, int create, char *err, size_t errlen)
 
 void db_close(sqlite3 *db)
 {
-    /* Statements cached per thread (auth, dynattr, filter settings) would keep the
-     * connection alive as a zombie; the connection is going away, so finalize them all. */
-    sqlite3_stmt *st;
-    while ((st = sqlite3_next_stmt(db, NULL)) != NULL)
-        sqlite3_finalize(st);
+    /* sqlite3_close_v2 keeps a connection with unfinalized statements alive as a zombie:
+     * owners finalize theirs first (stmt cache, auth_release_thread, dyn_release_thread).
+     * Statements of virtual tables (FTS5) are theirs to finalize, never ours. */
     sqlite3_close_v2(db);
 }
 

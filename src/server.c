@@ -109,6 +109,7 @@ static void *run_loop(void *arg)
     log_buffering(0);
     durable_worker_release(&t->w);
     dyn_release_thread();
+    auth_release_thread();
     /* No h2o_context_dispose: it asserts while kept-alive connections still hold timers,
      * and the process exits right after; tests/lsan.supp names what h2o keeps. */
     return NULL;
