@@ -532,6 +532,7 @@ static int h_revoke(struct ctx *c)
     const char *t = params_str(c->params, "token");
     if (!t)
         return oauth_error(c, 400, "invalid_request", "The token parameter is missing.");
+    c->durable = 1; /* a revocation must survive a power loss once answered */
     if (auth_token_revoke(c->w->db, p.client_pk, t, strlen(t)) != 0)
         return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
     buf_adds(&c->out, "{}");
@@ -587,12 +588,6 @@ void api_release(void)
     ratelimit_free(rl_clients);
     ratelimit_free(rl_addrs);
     rl_clients = rl_addrs = NULL;
-}
-
-/* The limiters' clock: the request's start (monotonic), read once per request. */
-static int64_t now_ms(const struct ctx *c)
-{
-    return c->started / 1000;
 }
 
 /* The caller's address: the peer, or behind a trusted proxy the last X-Forwarded-For hop
@@ -651,14 +646,14 @@ static int rate_address(struct ctx *c, const struct route *r)
     if (!rl_addrs || (!(r->flags & R_ADDR) && (r->flags & R_NO_AUTH)) || client_address(c, &k))
         return 0;
     if (r->flags & R_ADDR) {
-        ratelimit_take(rl_addrs, &k, RATELIMIT_ADDR_OAUTH, RATELIMIT_ADDR_OAUTH_LIMIT, now_ms(c),
-                       &a);
+        ratelimit_take(rl_addrs, &k, RATELIMIT_ADDR_OAUTH, RATELIMIT_ADDR_OAUTH_LIMIT,
+                       RATELIMIT_CLOCK, &a);
         if (!a.admitted)
             return refuse(c, &a, "token", "calls to /oauth/ from one address"), -1;
         return 0;
     }
     ratelimit_peek(rl_addrs, &k, RATELIMIT_ADDR_BAD_TOKEN, RATELIMIT_ADDR_BAD_TOKEN_LIMIT,
-                   now_ms(c), &a);
+                   RATELIMIT_CLOCK, &a);
     if (!a.admitted)
         return refuse(c, &a, "bad_token", "missing or invalid tokens from one address"), -1;
     return 0;
@@ -672,7 +667,7 @@ static void rate_bad_token(struct ctx *c)
     if (!rl_addrs || c->status != 401 || client_address(c, &k) != 0)
         return;
     ratelimit_take(rl_addrs, &k, RATELIMIT_ADDR_BAD_TOKEN, RATELIMIT_ADDR_BAD_TOKEN_LIMIT,
-                   now_ms(c), &a);
+                   RATELIMIT_CLOCK, &a);
 }
 
 /* Decimal digits of v at p; returns how many (at most 10). */
@@ -735,7 +730,7 @@ static int rate_client(struct ctx *c, const struct route *r)
     if (!rl_clients || tier < 0)
         return 0;
     ratelimit_key_client(&k, c->p.client_pk);
-    ratelimit_take(rl_clients, &k, tier, c->w->site.rate_limit[tier], now_ms(c), &a);
+    ratelimit_take(rl_clients, &k, tier, c->w->site.rate_limit[tier], RATELIMIT_CLOCK, &a);
     ratelimit_headers(c, tier_names[tier], &a);
     if (a.admitted)
         return 0;

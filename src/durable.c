@@ -6,6 +6,7 @@
  * changes). kill -9 of grantd loses nothing either way: written pages live in the OS. */
 #include "durable.h"
 #include "api.h"
+#include "db.h"
 #include "log.h"
 #include "util.h"
 
@@ -44,6 +45,9 @@ static struct parked *pending_head, **pending_tail = &pending_head;
 static char wal_path[4096];
 static int wal_fd = -1;
 static ino_t wal_ino;
+static sqlite3 *ckpt_db; /* the flusher's own connection, for checkpoints */
+
+#define CHECKPOINT_BYTES (4 << 20) /* checkpoint once the WAL holds this much */
 
 static int wal_open(void)
 {
@@ -57,6 +61,17 @@ static int wal_open(void)
     wal_fd = open(wal_path, O_RDONLY | O_CLOEXEC);
     wal_ino = st.st_ino;
     return wal_fd >= 0 ? 0 : -1;
+}
+
+/* Worker connections never checkpoint (wal_autocheckpoint=0: a checkpoint copies pages
+ * and flushes the database file, which must not run on an event loop). The flusher does
+ * it here, PASSIVE (it never waits for readers or the writer), when the WAL has grown. */
+static void maybe_checkpoint(void)
+{
+    struct stat st;
+    if (!ckpt_db || fstat(wal_fd, &st) != 0 || st.st_size < CHECKPOINT_BYTES)
+        return;
+    sqlite3_wal_checkpoint_v2(ckpt_db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
 static void *flush_loop(void *arg)
@@ -76,6 +91,8 @@ static void *flush_loop(void *arg)
         int ok = wal_open() == 0 && fdatasync(wal_fd) == 0;
         if (!ok)
             fprintf(stderr, "grantd: flushing the WAL failed: %s\n", strerror(errno));
+        else
+            maybe_checkpoint();
         while (batch) {
             struct parked *p = batch;
             batch = p->next;
@@ -95,6 +112,9 @@ int durable_start(const char *db_path, char *err, size_t errlen)
         snprintf(err, errlen, "cannot open the write-ahead log %s", wal_path);
         return -1;
     }
+    ckpt_db = db_open(db_path, 0, err, errlen);
+    if (!ckpt_db)
+        return -1;
     stopping = 0;
     if (pthread_create(&flusher, NULL, flush_loop, NULL) != 0) {
         snprintf(err, errlen, "cannot start the flusher thread");
@@ -117,6 +137,8 @@ void durable_stop(void)
     if (wal_fd >= 0)
         close(wal_fd);
     wal_fd = -1;
+    db_close(ckpt_db);
+    ckpt_db = NULL;
 }
 
 static void on_dispose(void *p)
@@ -160,7 +182,10 @@ int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue)
     d->queue = queue;
     h2o_multithread_register_receiver(queue, &d->receiver, on_flushed);
     w->durable = d;
-    return sqlite3_exec(w->db, "PRAGMA synchronous=NORMAL", NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+    return sqlite3_exec(w->db, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0", NULL, NULL,
+                        NULL) == SQLITE_OK
+               ? 0
+               : -1;
 }
 
 void durable_worker_release(struct worker *w)

@@ -281,7 +281,7 @@ void ratelimit_free(struct ratelimit *rl)
 static int decide(struct ratelimit *rl, const struct ratelimit_key *key, int tier, uint32_t limit,
                   int64_t now_ms, int take, struct ratelimit_answer *a)
 {
-    int64_t s = now_ms >= 0 ? now_ms / 1000 : -((999 - now_ms) / 1000);
+    int64_t s;
     uint64_t h;
     struct stripe *st;
     struct entry *e;
@@ -293,6 +293,10 @@ static int decide(struct ratelimit *rl, const struct ratelimit_key *key, int tie
     h = key_hash(rl, key);
     st = stripe_of(rl, h);
     pthread_mutex_lock(&st->lock);
+    /* Read under the lock, the clock follows the order of decisions (docs/ratelimit.md). */
+    if (now_ms == RATELIMIT_CLOCK)
+        now_ms = now_usec() / 1000;
+    s = now_ms >= 0 ? now_ms / 1000 : -((999 - now_ms) / 1000);
     evict_idle(rl, st, s, EVICT_PER_CALL);
     e = entry_find(rl, st, h, key);
     if (!e && !take) {
@@ -308,9 +312,9 @@ static int decide(struct ratelimit *rl, const struct ratelimit_key *key, int tie
     }
     tier_decide(&e->t[tier], s, limit, take, a);
     if (take && s > e->touched) {
-        /* The list stays ordered by `touched` (give or take the milliseconds by which two
-         * threads read the clock apart), so the tail is always the key idle longest;
-         * relinking once per key and second is enough. */
+        /* The list stays ordered by `touched` (with RATELIMIT_CLOCK exactly; with a clock
+         * read outside, give or take how far apart the callers read it), so the tail is
+         * the key idle longest; relinking once per key and second is enough. */
         e->touched = s;
         lru_unlink(st, e);
         lru_push_front(st, e);

@@ -29,6 +29,8 @@ enum ratelimit_addr_tier {
 #define RATELIMIT_MAX_CLIENTS (1u << 18)
 #define RATELIMIT_MAX_ADDRS (1u << 14)
 
+#define RATELIMIT_CLOCK INT64_MIN
+
 struct ratelimit;
 
 struct ratelimit_key {
@@ -48,6 +50,8 @@ struct ratelimit_answer {
 struct ratelimit *ratelimit_new(size_t max_keys, int strict);
 void ratelimit_free(struct ratelimit *rl);
 /* Count one request of `tier` for `key` at monotonic time now_ms if the window has room.
+ * now_ms = RATELIMIT_CLOCK: the limiter reads the monotonic clock itself, under the lock
+ * that orders the decisions (the server's choice; tests pass their own clock).
  * Thread-safe; O(RATELIMIT_BUCKETS) at most. 0, or -1 on a bad tier (a then refused). */
 int ratelimit_take(struct ratelimit *rl, const struct ratelimit_key *key, int tier, uint32_t limit,
                    int64_t now_ms, struct ratelimit_answer *a);

@@ -262,6 +262,7 @@ int web_apps_create(struct ctx *c)
         return 0;
     }
     sqlite3 *db = c->w->db;
+    c->durable = 1; /* the answer waits until the new client is on stable storage */
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto busy;
     if (auth_client_add(db, name, u.user_id, ro, id, secret, err, sizeof err) != 0)
@@ -386,6 +387,7 @@ int web_apps_revoke(struct ctx *c)
     if (web_auth(c, WEB_MANAGE, 1, &u) != 0 || web_check_csrf(c, &u) != 0 ||
         app_from_path(c, &u, &a) != 0)
         return 0;
+    c->durable = 1; /* a revocation must survive a power loss once answered */
     if (!a.revoked_at && auth_client_revoke(c->w->db, a.client_id, err, sizeof err) != 0) {
         ctx_header(c, "retry-after", "1");
         return web_fail(c, 503, "Try again", "The database is busy; nothing was revoked.", &u);
@@ -405,6 +407,7 @@ int web_apps_rotate(struct ctx *c)
     if (a.revoked_at)
         return web_fail(c, 409, "Application revoked",
                         "A revoked application cannot get a new secret; create a new one.", &u);
+    c->durable = 1;
     if (auth_client_rotate(c->w->db, a.client_id, secret, err, sizeof err) != 0) {
         ctx_header(c, "retry-after", "1");
         return web_fail(c, 503, "Try again", "The database is busy; the secret is unchanged.", &u);
@@ -425,6 +428,7 @@ int web_apps_read_only(struct ctx *c)
         return 0;
     int ro = params_flag(c->params, "read_only");
     sqlite3 *db = c->w->db;
+    c->durable = 1;
     if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
         goto out;
     if (sqlite3_prepare_v2(db, "UPDATE grantd_client SET read_only = ? WHERE id = ?", -1, &st,

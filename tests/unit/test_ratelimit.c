@@ -308,6 +308,47 @@ static void *racer(void *arg)
     return NULL;
 }
 
+static void *racer_clock(void *arg)
+{
+    struct race *r = arg;
+    struct ratelimit_key k = client(r->pk);
+    struct ratelimit_answer a;
+    for (int i = 0; i < r->tries; i++) {
+        ratelimit_take(r->rl, &k, 2, 500, RATELIMIT_CLOCK, &a);
+        r->got += a.admitted;
+    }
+    return NULL;
+}
+
+/* The server's way: the limiter reads the monotonic clock itself, under the lock. */
+static void test_real_clock(void)
+{
+    struct ratelimit *rl = ratelimit_new(1024, 1);
+    struct ratelimit_key k = client(77);
+    struct ratelimit_answer a;
+    int ok = 1;
+    for (uint32_t i = 1; i <= 5; i++) {
+        ratelimit_take(rl, &k, 0, 5, RATELIMIT_CLOCK, &a);
+        ok &= a.admitted && a.remaining == 5 - i && a.reset >= 60 && a.reset <= 61;
+    }
+    CHECK(ok);
+    ratelimit_take(rl, &k, 0, 5, RATELIMIT_CLOCK, &a);
+    CHECK(!a.admitted && a.remaining == 0 && a.reset >= 1 && a.reset <= 61);
+    pthread_t th[8];
+    struct race r[8];
+    int total = 0;
+    for (int i = 0; i < 8; i++) {
+        r[i] = (struct race){rl, 78, 2000, 0};
+        pthread_create(&th[i], NULL, racer_clock, &r[i]);
+    }
+    for (int i = 0; i < 8; i++) {
+        pthread_join(th[i], NULL);
+        total += r[i].got;
+    }
+    CHECK(total == 500);
+    ratelimit_free(rl);
+}
+
 /* Eight threads, four clients, far more tries than budget: exactly the limit each. */
 static void test_threads(void)
 {
@@ -500,6 +541,7 @@ int main(void)
     test_peek();
     test_eviction();
     test_threads();
+    test_real_clock();
     test_addresses();
     test_cidrs();
     test_forwarded();
