@@ -19,7 +19,7 @@ cat <<MSG
 
   Paste this to list grant requests:
 
-  TOKEN=\$(curl -s -d grant_type=client_credentials -d client_id=$id -d client_secret=$secret http://$listen/oauth/token | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/'); curl -s -H "Authorization: Bearer \$TOKEN" 'http://$listen/api/rest/v2/grant_request?cols=["project_summary","amount_requested","state"]&per_page=3'
+  TOKEN=\$(curl -s -d grant_type=client_credentials -d client_id=$id -d client_secret=$secret http://$listen/oauth/token | sed 's/.*"access_token":"\([0-9a-f]*\)".*/\1/'); curl -s -g -H "Authorization: Bearer \$TOKEN" 'http://$listen/api/rest/v2/grant_request?cols=["project_summary","amount_requested","state"]&per_page=3'
 
 MSG
 exec "$bin" serve --db "$db" --listen "$listen"
