@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,7 @@ static int wal_fd = -1;
 static ino_t wal_ino;
 static sqlite3 *ckpt_db; /* the flusher's own connection, for checkpoints */
 
-#define CHECKPOINT_BYTES (4 << 20) /* checkpoint once the WAL holds this much */
+#define CHECKPOINT_PAGES 1000 /* checkpoint once the WAL holds this many frames */
 
 static int wal_open(void)
 {
@@ -66,11 +67,23 @@ static int wal_open(void)
 /* Worker connections never checkpoint (wal_autocheckpoint=0: a checkpoint copies pages
  * and flushes the database file, which must not run on an event loop). The flusher does
  * it here, PASSIVE (it never waits for readers or the writer), when the WAL has grown. */
+static _Atomic int wal_pages; /* frames in the WAL after the latest commit (wal hook) */
+
+static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
+{
+    (void)arg;
+    (void)db;
+    (void)name;
+    atomic_store(&wal_pages, pages);
+    return SQLITE_OK;
+}
+
 static void maybe_checkpoint(void)
 {
-    struct stat st;
-    if (!ckpt_db || fstat(wal_fd, &st) != 0 || st.st_size < CHECKPOINT_BYTES)
+    /* The WAL file never shrinks, so its size says nothing: the frame count does. */
+    if (!ckpt_db || atomic_load(&wal_pages) < CHECKPOINT_PAGES)
         return;
+    atomic_store(&wal_pages, 0);
     sqlite3_wal_checkpoint_v2(ckpt_db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 }
 
@@ -91,14 +104,14 @@ static void *flush_loop(void *arg)
         int ok = wal_open() == 0 && fdatasync(wal_fd) == 0;
         if (!ok)
             fprintf(stderr, "grantd: flushing the WAL failed: %s\n", strerror(errno));
-        else
-            maybe_checkpoint();
         while (batch) {
             struct parked *p = batch;
             batch = p->next;
             p->failed = !ok;
             h2o_multithread_send_message(p->to, &p->msg);
         }
+        if (ok)
+            maybe_checkpoint(); /* after the answers are on their way */
         pthread_mutex_lock(&lock);
     }
     pthread_mutex_unlock(&lock);
@@ -182,10 +195,12 @@ int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue)
     d->queue = queue;
     h2o_multithread_register_receiver(queue, &d->receiver, on_flushed);
     w->durable = d;
-    return sqlite3_exec(w->db, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0", NULL, NULL,
-                        NULL) == SQLITE_OK
-               ? 0
-               : -1;
+    int rc = sqlite3_exec(w->db,
+                          "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; "
+                          "PRAGMA journal_size_limit=67108864",
+                          NULL, NULL, NULL);
+    sqlite3_wal_hook(w->db, on_wal_commit, NULL); /* replaces the automatic checkpoint */
+    return rc == SQLITE_OK ? 0 : -1;
 }
 
 void durable_worker_release(struct worker *w)
