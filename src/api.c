@@ -756,7 +756,7 @@ static void set_request_id(struct ctx *c)
              (unsigned long long)(++c->w->req_counter ^ ((uint64_t)now_usec() << 20)));
 }
 
-static int unauthorized(struct ctx *c, const char *desc)
+int ctx_unauthorized(struct ctx *c, const char *desc)
 {
     char h[200];
     snprintf(h, sizeof h,
@@ -771,10 +771,10 @@ static int authenticate(struct ctx *c)
 {
     ssize_t hi = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
     if (hi == -1)
-        return unauthorized(c, "The access token is missing"), -1;
+        return ctx_unauthorized(c, "The access token is missing"), -1;
     h2o_iovec_t v = c->req->headers.entries[hi].value;
     if (v.len < 8 || strncasecmp(v.base, "Bearer ", 7) != 0)
-        return unauthorized(c, "The access token is invalid"), -1;
+        return ctx_unauthorized(c, "The access token is invalid"), -1;
     const char *t = v.base + 7;
     size_t tl = v.len - 7;
     while (tl && *t == ' ')
@@ -786,13 +786,13 @@ static int authenticate(struct ctx *c)
         c->authed = 1;
         return 0;
     case -2:
-        return unauthorized(c, "The access token expired"), -1;
+        return ctx_unauthorized(c, "The access token expired"), -1;
     case -3:
-        return unauthorized(c, "The access token was revoked"), -1;
+        return ctx_unauthorized(c, "The access token was revoked"), -1;
     case -4:
         return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry"), -1;
     default:
-        return unauthorized(c, "The access token is invalid"), -1;
+        return ctx_unauthorized(c, "The access token is invalid"), -1;
     }
 }
 

@@ -322,7 +322,7 @@ int auth_token_issue(sqlite3 *db, const struct principal *p, int64_t lifetime, c
     return rc;
 }
 
-static int is_hex64(const char *t, size_t len)
+int auth_is_hex64(const char *t, size_t len)
 {
     if (len != 64)
         return 0;
@@ -335,7 +335,7 @@ static int is_hex64(const char *t, size_t len)
 int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principal *p)
 {
     unsigned char h[32];
-    if (!is_hex64(token, len))
+    if (!auth_is_hex64(token, len))
         return -1;
     auth_sha256(token, len, h);
     int64_t now = now_unix();
@@ -385,7 +385,7 @@ int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principa
 int auth_token_revoke(sqlite3 *db, int64_t client_pk, const char *token, size_t len)
 {
     unsigned char h[32];
-    if (!is_hex64(token, len))
+    if (!auth_is_hex64(token, len))
         return 0;
     auth_sha256(token, len, h);
     sqlite3_stmt *st = NULL;

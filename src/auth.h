@@ -22,6 +22,8 @@ struct principal {
 int auth_init(void);                /* libsodium; once per process */
 void auth_random_hex(char out[65]); /* 256 random bits as 64 lowercase hex */
 void auth_sha256(const void *p, size_t n, unsigned char out[32]);
+/* Is t exactly 64 lowercase hex digits (the shape of our tokens and secrets)? */
+int auth_is_hex64(const char *t, size_t len);
 
 /* Clients. client_id/secret outputs are 64 hex + NUL; the secret is never stored. */
 int auth_client_add(sqlite3 *db, const char *name, int64_t owner_id, int read_only,

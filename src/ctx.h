@@ -38,6 +38,8 @@ void ctx_send(struct ctx *c, int status, const char *ctype);
 int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 void ctx_ignore(struct ctx *c, const char *name);
+/* 401 with WWW-Authenticate (error="invalid_token") and the error envelope. */
+int ctx_unauthorized(struct ctx *c, const char *desc);
 void ctx_header(struct ctx *c, const char *name, const char *value);
 
 /* Role helpers. */

@@ -47,23 +47,13 @@ out:
     return rc;
 }
 
-static int is_hex64(const char *t, size_t len)
-{
-    if (len != 64)
-        return 0;
-    for (size_t i = 0; i < len; i++)
-        if (!((t[i] >= '0' && t[i] <= '9') || (t[i] >= 'a' && t[i] <= 'f')))
-            return 0;
-    return 1;
-}
-
 int session_lookup(sqlite3 *db, const char *token, size_t len, struct session_user *u)
 {
     unsigned char h[32];
     sqlite3_stmt *st = NULL;
     int rc = -1;
     memset(u, 0, sizeof *u);
-    if (!is_hex64(token, len))
+    if (!auth_is_hex64(token, len))
         return -1;
     auth_sha256(token, len, h);
     if (sqlite3_prepare_v2(db,
@@ -95,7 +85,7 @@ int session_destroy(sqlite3 *db, const char *token, size_t len)
     unsigned char h[32];
     sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (!is_hex64(token, len))
+    if (!auth_is_hex64(token, len))
         return 0;
     auth_sha256(token, len, h);
     if (sqlite3_prepare_v2(db, "DELETE FROM grantd_session WHERE hash = ?", -1, &st, NULL) !=

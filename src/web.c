@@ -264,21 +264,10 @@ static int role_in(const char *role, enum web_need need)
     return need == WEB_DOCS && strcmp(role, "developer") == 0;
 }
 
-static int unauthorized(struct ctx *c, const char *desc)
-{
-    char h[200];
-    snprintf(h, sizeof h,
-             "Bearer realm=\"grantd\", error=\"invalid_token\", "
-             "error_description=\"%s\"",
-             desc);
-    ctx_header(c, "www-authenticate", h);
-    return ctx_error(c, ERR_UNAUTHORIZED, NULL, "%s", desc);
-}
-
 static int bearer(struct ctx *c, h2o_iovec_t v, struct web_user *u)
 {
     if (v.len < 8 || strncasecmp(v.base, "Bearer ", 7) != 0)
-        return unauthorized(c, "The access token is invalid"), -1;
+        return ctx_unauthorized(c, "The access token is invalid"), -1;
     const char *t = v.base + 7;
     size_t tl = v.len - 7;
     while (tl && *t == ' ')
@@ -288,13 +277,13 @@ static int bearer(struct ctx *c, h2o_iovec_t v, struct web_user *u)
     case 0:
         break;
     case -2:
-        return unauthorized(c, "The access token expired"), -1;
+        return ctx_unauthorized(c, "The access token expired"), -1;
     case -3:
-        return unauthorized(c, "The access token was revoked"), -1;
+        return ctx_unauthorized(c, "The access token was revoked"), -1;
     case -4:
         return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry"), -1;
     default:
-        return unauthorized(c, "The access token is invalid"), -1;
+        return ctx_unauthorized(c, "The access token is invalid"), -1;
     }
     c->authed = 1;
     u->user_id = c->p.user_id;
@@ -307,8 +296,8 @@ static int bearer(struct ctx *c, h2o_iovec_t v, struct web_user *u)
 static int signed_out(struct ctx *c, int html)
 {
     if (!html)
-        return unauthorized(c, "Sign in, or send a bearer token of a developer, super_user or "
-                               "admin"),
+        return ctx_unauthorized(c, "Sign in, or send a bearer token of a developer, super_user or "
+                                   "admin"),
                -1;
     struct buf loc;
     size_t plen = c->req->query_at != SIZE_MAX ? c->req->query_at : c->req->path.len;
