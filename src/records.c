@@ -3,6 +3,7 @@
  * omitted), with relation expansion one level deep. Values are rendered from the stored
  * exact representation (value.h), never through a binary float. */
 #include "records.h"
+#include "countcache.h"
 #include "dynattr.h"
 #include "db.h"
 #include "filter.h"
@@ -707,7 +708,15 @@ static int parse_sort(struct ctx *c, const struct class_def *k, struct sql *orde
 /* `query`: the input split on non-alphanumeric characters (bytes >= 0x80 belong to
  * words), each word a quoted FTS5 phrase, the last one a prefix, all AND-ed. User text
  * never reaches FTS5 as syntax: every word is quoted and the whole match is bound. */
-static int fulltext_clause(struct ctx *c, const struct class_def *k, struct sql *w)
+/* What a list's WHERE holds beyond the deleted_at test, for the counting shortcuts. */
+struct listw {
+    int filtered;   /* a filter, the grantee scope or a deleted= option */
+    struct sql fts; /* with a query on live records: the count of the FTS match alone */
+    int fts_words;
+};
+
+static int fulltext_clause(struct ctx *c, const struct class_def *k, const char *del, struct sql *w,
+                           struct listw *lw)
 {
     const char *in = params_str(c->params, "query");
     struct buf m;
@@ -737,17 +746,31 @@ static int fulltext_clause(struct ctx *c, const struct class_def *k, struct sql 
         if (!*rest || words == 32)
             buf_addc(&m, '*'); /* the last word matches as a prefix */
     }
+    /* Live and soft-deleted records have separate indexes (db.c): deleted=only searches
+     * the second, deleted=include both. */
+    static const char *const ends[2] = {"", "_deleted"};
+    int from = del && strcmp(del, "only") == 0, to = del ? 1 : 0;
     if (words) {
-        sql_appendf(w, " AND t.\"id\" IN (SELECT rowid FROM \"%s__fts\" WHERE \"%s__fts\" MATCH ",
-                    k->name, k->name);
-        sql_bind_text(w, m.s, m.len);
+        sql_append(w, " AND t.\"id\" IN (");
+        for (int i = from; i <= to; i++) {
+            sql_appendf(w, "%sSELECT rowid FROM \"%s__fts%s\" WHERE \"%s__fts%s\" MATCH ",
+                        i > from ? " UNION ALL " : "", k->name, ends[i], k->name, ends[i]);
+            sql_bind_text(w, m.s, m.len);
+        }
         sql_append(w, ")");
+        if (!del) {
+            sql_appendf(&lw->fts, "SELECT count(*) FROM \"%s__fts\" WHERE \"%s__fts\" MATCH ",
+                        k->name, k->name);
+            sql_bind_text(&lw->fts, m.s, m.len);
+            lw->fts_words = words;
+        }
     }
     buf_release(&m);
     return 0;
 }
 
-static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w, int is_list)
+static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w, int is_list,
+                        struct listw *lw)
 {
     char err[512];
     const char *del = is_list ? params_str(c->params, "deleted") : NULL;
@@ -763,15 +786,18 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
         sql_append(w, "t.\"deleted_at\" IS NOT NULL");
     else
         sql_append(w, "1");
+    size_t before = w->len;
     records_scope(c, k, "t", w);
     if (!is_list)
         return 0;
-    if (fulltext_clause(c, k, w) != 0)
+    lw->filtered = del || w->len != before;
+    if (fulltext_clause(c, k, del, w, lw) != 0)
         return -1;
     json_t *f = params_json(c->params, "filter", err, sizeof err);
     if (!f && err[0])
         return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
     if (f) {
+        lw->filtered = 1;
         struct filter_env env = {.scope = records_scope, .scope_ctx = c};
         filter_env_site(c->w->db, &env);
         sql_append(w, " AND ");
@@ -987,7 +1013,11 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
         cols[ncols].join = -1;
         ncols++;
     }
-    if (where_clause(c, k, &w, 1) != 0)
+    struct listw lw = {0};
+    sql_init(&lw.fts);
+    int wrc = where_clause(c, k, &w, 1, &lw);
+    sql_release(&lw.fts);
+    if (wrc != 0)
         goto out;
     /* SELECT list and GROUP BY: group keys first, then aggregates (avg as sum, count). */
     for (int j = 0; j < ncols; j++) {
@@ -1099,15 +1129,64 @@ out:
     return rc;
 }
 
+/* total_entries of a list whose WHERE is w. An unfiltered list reads the live-row count
+ * the write transactions keep (db.c); a query alone on live records counts the FTS match
+ * without visiting the records; other counts are taken once per database state
+ * (countcache.h) and otherwise run the WHERE. q is scratch space. */
+static int list_count(struct ctx *c, const struct class_def *k, const struct sql *w,
+                      const struct listw *lw, struct sql *q, long long *total)
+{
+    int plain = w->nargs == 0 && strcmp(w->buf, "t.\"deleted_at\" IS NULL") == 0;
+    const struct sql *cq = q;
+    struct sql view;
+    sql_reset(q);
+    if (plain) {
+        sql_append(q, "SELECT live FROM grantd_count WHERE class = ");
+        sql_bind_text(q, k->name, strlen(k->name));
+    } else if (lw->fts_words && !lw->filtered) {
+        cq = &lw->fts;
+    } else {
+        sql_append(q, "SELECT count(*) FROM ");
+        sql_ident(q, k->name);
+        sql_append(q, " t WHERE ");
+        sql_appendn(q, w->buf, w->len);
+        view = *q; /* the count's text with the WHERE's values (borrowed, never released) */
+        view.args = w->args;
+        view.nargs = w->nargs;
+        cq = &view;
+    }
+    struct count_stamp stamp = {-1, -1};
+    if (!plain && c->read_tx) {
+        countcache_stamp(c->w->db, &stamp);
+        if (countcache_get(cq, &stamp, total))
+            return 0;
+    }
+    sqlite3_stmt *st = stmt_get(c->w, cq->buf, cq->len);
+    if (!st || sql_bind_all(st, cq) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+        if (st)
+            sqlite3_reset(st);
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        fprintf(stderr, "list count failed: %s\n", sqlite3_errmsg(c->w->db));
+        return -1;
+    }
+    *total = sqlite3_column_int64(st, 0);
+    sqlite3_reset(st);
+    if (!plain && c->read_tx)
+        countcache_put(cq, &stamp, *total);
+    return 0;
+}
+
 int records_list(struct ctx *c)
 {
     const struct class_def *k = c->cls;
     struct plan p;
     struct sql w, order, q;
     int rc = -1;
+    struct listw lw = {0};
     sql_init(&w);
     sql_init(&order);
     sql_init(&q);
+    sql_init(&lw.fts);
     memset(&p, 0, sizeof p);
     long long per = params_posint(c->params, "per_page", 25);
     long long page = params_posint(c->params, "page", -2);
@@ -1123,28 +1202,12 @@ int records_list(struct ctx *c)
         rc = records_aggregate(c, per, page);
         goto out;
     }
-    if (plan_build(c, &p, k) != 0 || where_clause(c, k, &w, 1) != 0 ||
+    if (plan_build(c, &p, k) != 0 || where_clause(c, k, &w, 1, &lw) != 0 ||
         parse_sort(c, k, &order) != 0)
         goto out;
-    sql_append(&q, "SELECT count(*) FROM ");
-    sql_ident(&q, k->name);
-    sql_append(&q, " t WHERE ");
-    sql_appendn(&q, w.buf, w.len);
-    /* The count and the page share the WHERE text and its values. An unfiltered list
-     * reads the live-row count the write transactions keep (db.c) instead of counting. */
-    int plain = w.nargs == 0 && strcmp(w.buf, "t.\"deleted_at\" IS NULL") == 0;
-    static const char live_sql[] = "SELECT live FROM grantd_count WHERE class = ?";
-    sqlite3_stmt *st =
-        plain ? stmt_get(c->w, live_sql, sizeof live_sql - 1) : stmt_get(c->w, q.buf, q.len);
-    if (st && plain)
-        sqlite3_bind_text(st, 1, k->name, -1, SQLITE_STATIC);
-    if (!st || (!plain && sql_bind_all(st, &w) != SQLITE_OK) || sqlite3_step(st) != SQLITE_ROW) {
-        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
-        fprintf(stderr, "list count failed: %s\n", sqlite3_errmsg(c->w->db));
+    long long total;
+    if (list_count(c, k, &w, &lw, &q, &total) != 0)
         goto out;
-    }
-    long long total = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
     sql_reset(&q);
     sql_append(&q, "SELECT ");
     sql_appendn(&q, p.cols.buf, p.cols.len);
@@ -1154,9 +1217,12 @@ int records_list(struct ctx *c)
     sql_appendn(&q, w.buf, w.len);
     sql_append(&q, " ORDER BY ");
     sql_appendn(&q, order.buf, order.len);
-    sql_appendf(&q, " LIMIT %lld OFFSET %lld", per, (page - 1) * per);
-    st = stmt_get(c->w, q.buf, q.len);
-    if (!st || sql_bind_all(st, &w) != SQLITE_OK) {
+    /* Paging values are bound, so every page of a listing shares one prepared statement. */
+    sql_append(&q, " LIMIT ? OFFSET ?");
+    sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
+    if (!st || sql_bind_all(st, &w) != SQLITE_OK ||
+        sqlite3_bind_int64(st, w.nargs + 1, per) != SQLITE_OK ||
+        sqlite3_bind_int64(st, w.nargs + 2, (page - 1) * per) != SQLITE_OK) {
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         fprintf(stderr, "list query failed: %s\n", sqlite3_errmsg(c->w->db));
         goto out;
@@ -1182,6 +1248,7 @@ out:
     sql_release(&w);
     sql_release(&order);
     sql_release(&q);
+    sql_release(&lw.fts);
     return rc;
 }
 

@@ -4,6 +4,7 @@
 #include "server.h"
 #include "api.h"
 #include "auth.h"
+#include "countcache.h"
 #include "db.h"
 #include "dynattr.h"
 #include "durable.h"
@@ -110,6 +111,7 @@ static void *run_loop(void *arg)
     durable_worker_release(&t->w);
     dyn_release_thread();
     auth_release_thread();
+    countcache_release_thread();
     /* No h2o_context_dispose: it asserts while kept-alive connections still hold timers,
      * and the process exits right after; tests/lsan.supp names what h2o keeps. */
     return NULL;

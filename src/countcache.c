@@ -1,0 +1,122 @@
+/* Exact per-thread cache of list counts: see countcache.h. */
+#include "countcache.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+enum { SLOTS = 256, MAX_KEY = 4096 };
+
+struct slot {
+    char *key;
+    size_t len;
+    struct count_stamp stamp;
+    long long n;
+};
+
+static __thread struct slot slots[SLOTS];
+static __thread sqlite3_stmt *st_version;
+static __thread sqlite3 *st_db;
+
+int countcache_stamp(sqlite3 *db, struct count_stamp *out)
+{
+    out->version = out->changes = -1;
+    if (st_version && st_db != db) {
+        sqlite3_finalize(st_version);
+        st_version = NULL;
+    }
+    if (!st_version) {
+        if (sqlite3_prepare_v3(db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
+                               &st_version, NULL) != SQLITE_OK)
+            return -1;
+        st_db = db;
+    }
+    if (sqlite3_step(st_version) == SQLITE_ROW)
+        out->version = sqlite3_column_int64(st_version, 0);
+    sqlite3_reset(st_version);
+    out->changes = sqlite3_total_changes64(db);
+    return out->version < 0 ? -1 : 0;
+}
+
+/* The key: SQL text, then each value as a type byte and its bytes. */
+static size_t make_key(const struct sql *q, char *k, size_t cap)
+{
+    size_t n = 0;
+#define PUT(p, l)                                                                                  \
+    do {                                                                                           \
+        if (n + (l) > cap)                                                                         \
+            return 0;                                                                              \
+        memcpy(k + n, (p), (l));                                                                   \
+        n += (l);                                                                                  \
+    } while (0)
+    PUT(q->buf, q->len + 1);
+    for (int i = 0; i < q->nargs; i++) {
+        const struct sqlv *a = &q->args[i];
+        char t = (char)a->t;
+        PUT(&t, 1);
+        if (a->t == SQLV_INT || a->t == SQLV_TEXT)
+            PUT(&a->i, sizeof a->i);
+        if (a->t == SQLV_REAL)
+            PUT(&a->d, sizeof a->d);
+        if (a->t == SQLV_TEXT)
+            PUT(a->s, (size_t)a->i);
+    }
+#undef PUT
+    return n;
+}
+
+static uint64_t hash(const char *k, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
+    return h;
+}
+
+static int same_stamp(const struct count_stamp *a, const struct count_stamp *b)
+{
+    return a->version == b->version && a->changes == b->changes;
+}
+
+int countcache_get(const struct sql *q, const struct count_stamp *s, long long *out)
+{
+    char k[MAX_KEY];
+    size_t n = s->version < 0 ? 0 : make_key(q, k, sizeof k);
+    if (!n)
+        return 0;
+    struct slot *e = &slots[hash(k, n) % SLOTS];
+    if (!e->key || e->len != n || !same_stamp(&e->stamp, s) || memcmp(e->key, k, n) != 0)
+        return 0;
+    *out = e->n;
+    return 1;
+}
+
+void countcache_put(const struct sql *q, const struct count_stamp *s, long long v)
+{
+    char k[MAX_KEY];
+    size_t n = s->version < 0 ? 0 : make_key(q, k, sizeof k);
+    if (!n)
+        return;
+    struct slot *e = &slots[hash(k, n) % SLOTS];
+    if (e->len != n) {
+        free(e->key);
+        e->key = xmalloc(n);
+        e->len = n;
+    }
+    memcpy(e->key, k, n);
+    e->stamp = *s;
+    e->n = v;
+}
+
+void countcache_release_thread(void)
+{
+    for (int i = 0; i < SLOTS; i++) {
+        free(slots[i].key);
+        slots[i].key = NULL;
+        slots[i].len = 0;
+    }
+    sqlite3_finalize(st_version);
+    st_version = NULL;
+    st_db = NULL;
+}
