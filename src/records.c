@@ -1129,6 +1129,8 @@ out:
     return rc;
 }
 
+enum { FEW_MATCHES = 200 }; /* a filtered page sorts its matches up to this many */
+
 /* total_entries of a list whose WHERE is w. An unfiltered list reads the live-row count
  * the write transactions keep (db.c); a query alone on live records counts the FTS match
  * without visiting the records; other counts are taken once per database state
@@ -1216,10 +1218,26 @@ int records_list(struct ctx *c)
     sql_append(&q, " t WHERE ");
     sql_appendn(&q, w.buf, w.len);
     sql_append(&q, " ORDER BY ");
+    /* Without statistics the planner answers `ORDER BY id LIMIT 25` under a filter by
+     * walking the table in id order whenever no index gives id order, which reads the
+     * whole table when few rows match (an incremental sync's `updated_at > last run`).
+     * The count is known by now: a page of few matches sorts them instead (`+` keeps
+     * the id order from steering the plan), and a page past the end is not read. */
+    if (w.nargs && total <= FEW_MATCHES && strcmp(order.buf, "t.\"id\" ASC") == 0)
+        sql_append(&q, "+");
     sql_appendn(&q, order.buf, order.len);
     /* Paging values are bound, so every page of a listing shares one prepared statement. */
     sql_append(&q, " LIMIT ? OFFSET ?");
-    sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
+    int past_end = (page - 1) * per >= total;
+    sqlite3_stmt *st = past_end ? NULL : stmt_get(c->w, q.buf, q.len);
+    if (past_end) {
+        buf_adds(&c->out, "{\"records\":{");
+        jw_key(&c->out, k->name);
+        buf_addc(&c->out, '[');
+        send_list_tail(c, total, page, per);
+        rc = 0;
+        goto out;
+    }
     if (!st || sql_bind_all(st, &w) != SQLITE_OK ||
         sqlite3_bind_int64(st, w.nargs + 1, per) != SQLITE_OK ||
         sqlite3_bind_int64(st, w.nargs + 2, (page - 1) * per) != SQLITE_OK) {

@@ -191,3 +191,28 @@ def test_upgrade_moves_deleted_records_out_of_the_live_index(tmp_path):
                    g["id"])[0]["n"] == 0
     finally:
         s.stop()
+
+
+def test_incremental_sync_pages_few_recent_changes_in_id_order(site):
+    """`updated_at` after the last run: few matches, sorted by id, exact totals; a page
+    past the end is empty with the true totals."""
+    ids = [r["id"] for r in site.q("SELECT id FROM grant_request WHERE deleted_at IS NULL "
+                                   "ORDER BY id LIMIT 3")]
+    mark = site.q("SELECT max(updated_at) AS m FROM grant_request")[0]["m"]
+    time.sleep(1.1)
+    for rid in reversed(ids):
+        site.update("grant_request", rid, {"amount_requested": "4242"})
+    since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(mark + 1))
+    f = flt(["updated_at", "gte", since])
+    b = site.list("grant_request", filter=f, per_page=2)
+    assert b["total_entries"] == 3 and b["total_pages"] == 2
+    assert [r["id"] for r in b["records"]["grant_request"]] == ids[:2]
+    b = site.list("grant_request", filter=f, per_page=2, page=2)
+    assert [r["id"] for r in b["records"]["grant_request"]] == ids[2:]
+    b = site.list("grant_request", filter=f, per_page=2, page=3)
+    assert b["records"]["grant_request"] == [] and b["total_entries"] == 3
+    none = flt(["updated_at", "gt", time.strftime("%Y-%m-%dT%H:%M:%SZ",
+                                                   time.gmtime(time.time() + 86400))])
+    b = site.list("grant_request", filter=none)
+    assert b["records"]["grant_request"] == [] and b["total_entries"] == 0
+    assert b["total_pages"] == 1
