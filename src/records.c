@@ -360,35 +360,106 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
     return 0;
 }
 
+/* `cols` is nearly always a short JSON array of plain field names, asked for on every
+ * request: read that shape directly. -1 (use the JSON parser) for anything else: escapes,
+ * non-strings, long names, many names, or not a string parameter at all. */
+enum { FAST_NAMES = 64, FAST_NAME_LEN = 64 };
+struct names {
+    char name[FAST_NAMES][FAST_NAME_LEN];
+};
+
+static int simple_names(json_t *v, struct names *out)
+{
+    if (!v || !json_is_string(v))
+        return -1;
+    const char *s = json_string_value(v), *e = s + json_string_length(v);
+    int n = 0;
+#define SKIP_WS()                                                                                  \
+    while (s < e && (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r'))                         \
+    s++
+    SKIP_WS();
+    if (s == e || *s++ != '[')
+        return -1;
+    SKIP_WS();
+    if (s < e && *s == ']') {
+        s++;
+        SKIP_WS();
+        return s == e ? 0 : -1;
+    }
+    for (;;) {
+        if (s == e || *s++ != '"' || n == FAST_NAMES)
+            return -1;
+        size_t len = 0;
+        while (s < e && *s != '"') {
+            unsigned char ch = (unsigned char)*s;
+            if (ch == '\\' || ch < 0x20 || ch >= 0x80 || len + 1 >= FAST_NAME_LEN)
+                return -1;
+            out->name[n][len++] = *s++;
+        }
+        if (s == e)
+            return -1;
+        s++;
+        out->name[n++][len] = 0;
+        SKIP_WS();
+        if (s < e && *s == ',') {
+            s++;
+            SKIP_WS();
+            continue;
+        }
+        if (s < e && *s == ']') {
+            s++;
+            SKIP_WS();
+            return s == e ? n : -1;
+        }
+        return -1;
+    }
+#undef SKIP_WS
+}
+
+/* One name of `cols`: its field, once, or noted as ignored. */
+static void plan_named(struct ctx *c, struct plan *p, const struct class_def *k, const char *n)
+{
+    const struct field *f = registry_field(k, n);
+    if (!f || !visible(f)) {
+        ctx_ignore(c, n);
+        return;
+    }
+    const char *key = c->version == 1 ? v1_key(c, f) : f->name;
+    if (strcmp(n, "id") == 0 || has_key(p, key))
+        return;
+    plan_field(p, f, key);
+}
+
 /* Build the plan from cols / all_core / style / relation. 0, or -1 after answering 103. */
 static int plan_build(struct ctx *c, struct plan *p, const struct class_def *k)
 {
     char err[256];
     plan_init(p, k);
-    json_t *cols = params_json(c->params, "cols", err, sizeof err);
-    if (!cols && err[0])
-        return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
-    if (cols && !json_is_array(cols)) {
-        json_decref(cols);
-        return ctx_error(c, ERR_BAD_PARAM, NULL, "cols must be a JSON array of field names"), -1;
+    struct names fast;
+    json_t *cols = NULL;
+    int nfast = simple_names(json_object_get(c->params, "cols"), &fast);
+    if (nfast < 0) {
+        cols = params_json(c->params, "cols", err, sizeof err);
+        if (!cols && err[0])
+            return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+        if (cols && !json_is_array(cols)) {
+            json_decref(cols);
+            return ctx_error(c, ERR_BAD_PARAM, NULL, "cols must be a JSON array of field names"),
+                   -1;
+        }
     }
-    if (cols && json_array_size(cols) > 0) {
-        size_t i;
-        json_t *v;
-        json_array_foreach(cols, i, v)
-        {
-            const char *n = json_string_value(v);
-            if (!n)
-                continue;
-            const struct field *f = registry_field(k, n);
-            if (!f || !visible(f)) {
-                ctx_ignore(c, n);
-                continue;
+    if (nfast > 0 || (cols && json_array_size(cols) > 0)) {
+        if (nfast > 0) {
+            for (int i = 0; i < nfast; i++)
+                plan_named(c, p, k, fast.name[i]);
+        } else {
+            size_t i;
+            json_t *v;
+            json_array_foreach(cols, i, v)
+            {
+                if (json_is_string(v))
+                    plan_named(c, p, k, json_string_value(v));
             }
-            const char *key = c->version == 1 ? v1_key(c, f) : f->name;
-            if (strcmp(n, "id") == 0 || has_key(p, key))
-                continue;
-            plan_field(p, f, key);
         }
         if (params_flag(c->params, "all_core"))
             plan_preset(c, p, k, ~0u, 1);

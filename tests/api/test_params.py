@@ -186,6 +186,32 @@ def test_cols_unknown_names_ignored_and_listed(srv):
     assert ignored_fields(r) == []
 
 
+@pytest.mark.parametrize("raw", [
+    '["state","amount_requested"]',
+    ' [ "state" ,\n "amount_requested" ] ',
+    '["st\\u0061te","amount_requested"]',           # an escape: the JSON parser's path
+    '["state",7,"amount_requested",null]',            # non-strings are skipped
+    json.dumps(["state"] + ["nope%d" % i for i in range(70)] + ["amount_requested"]),
+])
+def test_cols_spellings_render_the_same(srv, raw):
+    row = _nonnull_grant(srv, ["state", "amount_requested"])
+    r = srv.api("GET", "v2/grant_request/%d" % row["id"], params={"cols": raw})
+    assert r.status_code == 200, r.text
+    assert list(jparse(r)["grant_request"]) == ["id", "state", "amount_requested"], raw
+
+
+@pytest.mark.parametrize("raw", ['["state",]', '["state"', '["state"]x', '"state"', "[state]",
+                                 '{"a":1}'])
+def test_cols_malformed_is_103_and_changes_nothing(srv, raw):
+    row = _nonnull_grant(srv, ["state"])
+    before = srv.q("SELECT * FROM grant_request WHERE id = ?", row["id"])
+    r = srv.api("GET", "v2/grant_request/%d" % row["id"], params={"cols": raw})
+    assert_error(r, 103)
+    r = srv.api("GET", "v2/grant_request", params={"cols": raw})
+    assert_error(r, 103)
+    assert srv.q("SELECT * FROM grant_request WHERE id = ?", row["id"]) == before
+
+
 def _expected_all_columns(srv, row):
     return {c for c, v in row.items() if v is not None}
 
