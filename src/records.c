@@ -27,8 +27,9 @@ struct outf {
     const struct class_def *target;
     struct outf *sub; /* K_REL: fields of the related class */
     int nsub;
-    struct sql relsql;  /* K_REL: statement for the related rows */
-    struct sql manysql; /* K_MANY: ids of the related rows */
+    struct sql relsql;   /* K_REL: statement for the related rows */
+    struct sql manysql;  /* K_MANY: ids of the related rows */
+    struct sql batchsql; /* K_REL to one record: the rows of a JSON array of ids */
 };
 
 struct plan {
@@ -142,6 +143,7 @@ static struct outf *plan_add(struct plan *p)
     memset(o, 0, sizeof *o);
     sql_init(&o->relsql);
     sql_init(&o->manysql);
+    sql_init(&o->batchsql);
     o->col = -1;
     return o;
 }
@@ -174,6 +176,7 @@ static void plan_free(struct plan *p)
         }
         sql_release(&o->relsql);
         sql_release(&o->manysql);
+        sql_release(&o->batchsql);
     }
     free(p->o);
     sql_release(&p->cols);
@@ -354,6 +357,14 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
     sql_append(&o->relsql, " t WHERE t.");
     sql_ident(&o->relsql, f->type == FT_HAS_MANY ? f->via : "id");
     sql_append(&o->relsql, " = ? AND t.\"deleted_at\" IS NULL ORDER BY t.\"id\"");
+    if (f->type != FT_HAS_MANY) {
+        sql_append(&o->batchsql, "SELECT ");
+        sql_append(&o->batchsql, sp.cols.buf);
+        sql_append(&o->batchsql, " FROM ");
+        sql_ident(&o->batchsql, t->name);
+        sql_append(&o->batchsql, " t WHERE t.\"id\" IN (SELECT value FROM json_each(?)) AND "
+                                 "t.\"deleted_at\" IS NULL");
+    }
     o->sub = sp.o;
     o->nsub = sp.n;
     sql_release(&sp.cols);
@@ -643,6 +654,115 @@ static void render_mav(struct ctx *c, const struct outf *o, int64_t id, struct b
     buf_addc(b, ']');
 }
 
+/* A list page expands a relation to one record (`relation={"program_organization_id":
+ * [...]}`) with one query for the whole page instead of one per row: rendering leaves a
+ * gap where each expansion goes, batch_fill renders the related rows once and splices
+ * them in. Only the page's own fields are batched (not those of expanded records). */
+struct deferred {
+    size_t at; /* offset in the output of the gap */
+    int64_t key;
+    int field; /* index into top */
+};
+struct relbatch {
+    const struct outf *top;
+    int ntop;
+    struct deferred *d;
+    int n, cap;
+};
+static __thread struct relbatch *batch;
+
+static void batch_defer(struct relbatch *rb, size_t at, int64_t key, int field)
+{
+    if (rb->n == rb->cap) {
+        rb->cap = rb->cap ? rb->cap * 2 : 64;
+        rb->d = xrealloc(rb->d, sizeof *rb->d * (size_t)rb->cap);
+    }
+    rb->d[rb->n++] = (struct deferred){at, key, field};
+}
+
+static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_stmt *st,
+                          struct buf *b);
+
+struct frag {
+    int64_t key;
+    size_t off, len;
+};
+
+/* Render the deferred expansions and splice them into out. 0, or -1 (nothing sent). */
+static int batch_fill(struct ctx *c, struct relbatch *rb, struct buf *out)
+{
+    struct buf ids, frags, res;
+    struct frag *fr = xmalloc(sizeof *fr * (size_t)rb->n);
+    int nfr = 0, rc = 0;
+    int *first_frag = xmalloc(sizeof(int) * (size_t)(rb->ntop + 1));
+    buf_init(&ids);
+    buf_init(&frags);
+    buf_init(&res);
+    for (int f = 0; f < rb->ntop; f++) {
+        first_frag[f] = nfr;
+        const struct outf *o = &rb->top[f];
+        int any = 0;
+        ids.len = 0;
+        buf_addc(&ids, '[');
+        for (int i = 0; i < rb->n; i++)
+            if (rb->d[i].field == f) {
+                if (any++)
+                    buf_addc(&ids, ',');
+                jw_int(&ids, rb->d[i].key);
+            }
+        buf_addc(&ids, ']');
+        if (!any)
+            continue;
+        sqlite3_stmt *st = stmt_get(c->w, o->batchsql.buf, o->batchsql.len);
+        if (!st || sqlite3_bind_text(st, 1, ids.s, (int)ids.len, SQLITE_STATIC) != SQLITE_OK) {
+            rc = -1;
+            break;
+        }
+        int s;
+        while ((s = sqlite3_step(st)) == SQLITE_ROW && nfr < rb->n) {
+            fr[nfr].key = sqlite3_column_int64(st, 0);
+            fr[nfr].off = frags.len;
+            buf_addc(&frags, '[');
+            render_record(c, o->sub, o->nsub, st, &frags);
+            buf_addc(&frags, ']');
+            fr[nfr].len = frags.len - fr[nfr].off;
+            nfr++;
+        }
+        sqlite3_reset(st);
+        if (s != SQLITE_DONE && s != SQLITE_ROW) {
+            rc = -1;
+            break;
+        }
+    }
+    first_frag[rb->ntop] = nfr;
+    if (rc == 0) {
+        size_t prev = 0;
+        for (int i = 0; i < rb->n; i++) {
+            const struct deferred *d = &rb->d[i];
+            buf_add(&res, out->s + prev, d->at - prev);
+            prev = d->at;
+            const struct frag *hit = NULL;
+            for (int j = first_frag[d->field]; j < first_frag[d->field + 1] && !hit; j++)
+                if (fr[j].key == d->key)
+                    hit = &fr[j];
+            if (hit)
+                buf_add(&res, frags.s + hit->off, hit->len);
+            else
+                buf_adds(&res, "[]"); /* the related record is deleted */
+        }
+        buf_add(&res, out->s + prev, out->len - prev);
+        struct buf t = *out;
+        *out = res;
+        res = t;
+    }
+    free(fr);
+    free(first_frag);
+    buf_release(&ids);
+    buf_release(&frags);
+    buf_release(&res);
+    return rc;
+}
+
 /* Related rows as a JSON array: their ids (has-many members) or, with `expand`, each
  * row rendered with the relation's sub-plan. */
 static void render_related(struct ctx *c, const struct outf *o, const struct sql *q, int64_t key,
@@ -688,6 +808,9 @@ static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_st
                 render_related(c, &o[i], &o[i].relsql, id, 1, b);
             else if (sqlite3_column_type(st, o[i].col) == SQLITE_NULL)
                 buf_adds(b, "[]");
+            else if (batch && &o[i] >= batch->top && &o[i] < batch->top + batch->ntop)
+                batch_defer(batch, b->len, sqlite3_column_int64(st, o[i].col),
+                            (int)(&o[i] - batch->top));
             else
                 render_related(c, &o[i], &o[i].relsql, sqlite3_column_int64(st, o[i].col), 1, b);
             break;
@@ -1320,15 +1443,20 @@ int records_list(struct ctx *c)
     jw_key(&c->out, k->name);
     buf_addc(&c->out, '[');
     int first = 1, s;
+    struct relbatch rb = {.top = p.o, .ntop = p.n};
+    batch = &rb;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         jw_sep(&c->out, &first);
         render_record(c, p.o, p.n, st, &c->out);
     }
+    batch = NULL;
     sqlite3_reset(st);
-    if (s != SQLITE_DONE) {
+    if (s != SQLITE_DONE || (rb.n && batch_fill(c, &rb, &c->out) != 0)) {
+        free(rb.d);
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
+    free(rb.d);
     send_list_tail(c, total, page, per);
     rc = 0;
 out:

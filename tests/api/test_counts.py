@@ -216,3 +216,30 @@ def test_incremental_sync_pages_few_recent_changes_in_id_order(site):
     b = site.list("grant_request", filter=none)
     assert b["records"]["grant_request"] == [] and b["total_entries"] == 0
     assert b["total_pages"] == 1
+
+
+def test_list_relation_expansion_matches_fetch(site):
+    """A list page expands relations in one query per relation; each record must read as
+    its fetch does: shared targets, a missing key, a deleted target."""
+    t = site.grant_template()
+    org = site.create("organization", {"name": "Batch Org " + uuid.uuid4().hex[:6]})
+    mine = [site.create_grant(data={"program_organization_id": org["id"]})["id"]
+            for _ in range(3)]
+    site.delete("organization", org["id"])  # two of them now point at a deleted record
+    shared = site.create_grant(data={"program_organization_id": t["program_organization_id"]})
+    rel = {"program_organization_id": ["name", "city"], "program_id": ["name"]}
+    cols = ["state", "program_organization_id", "program_id"]
+    for per in (2, 25, 500):
+        b = site.list("grant_request", cols=cols, relation=rel, per_page=per,
+                      sort=["id", "desc"])
+        recs = b["records"]["grant_request"]
+        assert len(recs) == min(per, b["total_entries"])
+        for rec in recs:
+            assert rec == site.fetch("grant_request", rec["id"], cols=cols, relation=rel), rec
+    recs = site.list("grant_request", cols=cols, relation=rel,
+                     filter=json.dumps({"group_type": "or", "conditions": [
+                         ["id", "eq", i] for i in mine + [shared["id"]]]}))["records"]["grant_request"]
+    assert [r["id"] for r in recs] == mine + [shared["id"]]
+    for r in recs[:3]:
+        assert r["program_organization_id"] == []
+    assert recs[3]["program_organization_id"][0]["id"] == t["program_organization_id"]
