@@ -976,6 +976,8 @@ int api_handle(struct worker *w, h2o_req_t *req)
         ctx_send(&c, 405, "application/json; charset=utf-8");
         goto done;
     }
+    if (r->fn != records_create && r->fn != records_update && r->fn != records_delete)
+        durable_batch_end(w); /* nothing else runs inside a batch of record writes */
     if (r->flags & (R_INDEX | R_GET))
         c.read_tx = read_begin(w); /* one snapshot and one lock cycle for the whole read */
     dyn_sync(w->db);               /* the current site-defined fields */

@@ -36,6 +36,10 @@ struct parked {
 struct durable_worker {
     h2o_multithread_receiver_t receiver;
     h2o_multithread_queue_t *queue;
+    sqlite3 *db;
+    int open;                         /* a batch transaction is open on db */
+    int nreq;                         /* requests in it */
+    struct parked *held, **held_tail; /* their answers, until the batch commits */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -48,7 +52,10 @@ static int wal_fd = -1;
 static ino_t wal_ino;
 static sqlite3 *ckpt_db; /* the flusher's own connection, for checkpoints */
 
-#define CHECKPOINT_PAGES 1000 /* checkpoint once the WAL holds this many frames */
+#define CHECKPOINT_PAGES 1000
+#define BATCH_MAX                                                                                  \
+    64 /* requests in one batch transaction at most */ /* checkpoint once the WAL holds this many  \
+                                                          frames */
 
 static int wal_open(void)
 {
@@ -107,7 +114,7 @@ static void *flush_loop(void *arg)
         while (batch) {
             struct parked *p = batch;
             batch = p->next;
-            p->failed = !ok;
+            p->failed = p->failed || !ok;
             h2o_multithread_send_message(p->to, &p->msg);
         }
         if (ok)
@@ -193,6 +200,8 @@ int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue)
 {
     struct durable_worker *d = xcalloc(1, sizeof *d);
     d->queue = queue;
+    d->db = w->db;
+    d->held_tail = &d->held;
     h2o_multithread_register_receiver(queue, &d->receiver, on_flushed);
     w->durable = d;
     int rc = sqlite3_exec(w->db,
@@ -208,9 +217,85 @@ void durable_worker_release(struct worker *w)
     struct durable_worker *d = w->durable;
     if (!d)
         return;
+    durable_batch_end(w);
     h2o_multithread_unregister_receiver(d->queue, &d->receiver);
     free(d);
     w->durable = NULL;
+}
+
+/* Hand a list of parked answers to the flusher (failed ones are answered 500 by it). */
+static void enqueue(struct parked *first, struct parked **last_next, int failed)
+{
+    if (!first)
+        return;
+    for (struct parked *p = first; p; p = p->next)
+        p->failed = failed;
+    pthread_mutex_lock(&lock);
+    *pending_tail = first;
+    pending_tail = last_next;
+    pthread_cond_signal(&wake);
+    pthread_mutex_unlock(&lock);
+}
+
+static int exec(sqlite3 *db, const char *sql)
+{
+    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+int durable_batch_begin(struct worker *w)
+{
+    struct durable_worker *d = w->durable;
+    if (!d || !running)
+        return -1;
+    if (d->open && (d->nreq >= BATCH_MAX || sqlite3_get_autocommit(d->db)))
+        durable_batch_end(w); /* full, or the transaction is gone (an I/O error ends it) */
+    if (!d->open) {
+        if (exec(d->db, "BEGIN IMMEDIATE") != 0)
+            return -2;
+        d->open = 1;
+        d->nreq = 0;
+    }
+    if (exec(d->db, "SAVEPOINT grantd_request") != 0)
+        return -2;
+    d->nreq++;
+    return 0;
+}
+
+int durable_batch_open(struct worker *w)
+{
+    struct durable_worker *d = w->durable;
+    return d && d->open;
+}
+
+int durable_batch_release(struct worker *w)
+{
+    struct durable_worker *d = w->durable;
+    return exec(d->db, "RELEASE grantd_request");
+}
+
+void durable_batch_undo(struct worker *w)
+{
+    struct durable_worker *d = w->durable;
+    if (sqlite3_get_autocommit(d->db))
+        return; /* the whole transaction is gone; durable_batch_end fails the batch */
+    exec(d->db, "ROLLBACK TO grantd_request");
+    exec(d->db, "RELEASE grantd_request");
+}
+
+void durable_batch_end(struct worker *w)
+{
+    struct durable_worker *d = w->durable;
+    if (!d || !d->open)
+        return;
+    d->open = 0;
+    int ok = !sqlite3_get_autocommit(d->db) && exec(d->db, "COMMIT") == 0;
+    if (!ok && !sqlite3_get_autocommit(d->db))
+        exec(d->db, "ROLLBACK");
+    struct parked *first = d->held, **last = d->held_tail;
+    d->held = NULL;
+    d->held_tail = &d->held;
+    if (first)
+        enqueue(first, last, !ok);
 }
 
 int durable_park(struct worker *w, h2o_req_t *req, const char *body, size_t len,
@@ -227,10 +312,11 @@ int durable_park(struct worker *w, h2o_req_t *req, const char *body, size_t len,
     p->to = &d->receiver;
     p->slot = h2o_mem_alloc_shared(&req->pool, sizeof *p->slot, on_dispose);
     *p->slot = p;
-    pthread_mutex_lock(&lock);
-    *pending_tail = p;
-    pending_tail = &p->next;
-    pthread_cond_signal(&wake);
-    pthread_mutex_unlock(&lock);
+    if (d->open) { /* committed with the batch, then flushed */
+        *d->held_tail = p;
+        d->held_tail = &p->next;
+        return 0;
+    }
+    enqueue(p, &p->next, 0);
     return 0;
 }

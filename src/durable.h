@@ -24,4 +24,17 @@ void durable_worker_release(struct worker *w);
 int durable_park(struct worker *w, h2o_req_t *req, const char *body, size_t len,
                  const char *logline);
 
+/* Batches. Record writes that arrive in the same event-loop turn share one transaction:
+ * each runs inside a savepoint (its failure undoes it alone), its answer is parked, and
+ * durable_batch_end -- at the end of the turn, or before any request that is not a record
+ * write -- commits them all at once and hands the answers to the flusher. One commit then
+ * writes the pages those requests share (table, index and full-text leaves) once.
+ * durable_batch_begin: 0 inside a savepoint, -1 when group commit is off (use a plain
+ * transaction), -2 when the database is busy. */
+int durable_batch_begin(struct worker *w);
+int durable_batch_open(struct worker *w);
+int durable_batch_release(struct worker *w); /* the request succeeded: keep its savepoint */
+void durable_batch_undo(struct worker *w);   /* the request failed: undo its savepoint */
+void durable_batch_end(struct worker *w);    /* commit; a failed commit answers 500 to all */
+
 #endif

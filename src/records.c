@@ -1323,6 +1323,40 @@ out:
     return rc;
 }
 
+/* A page past the end is not read: the count says it is empty. */
+static int page_past(long long total, long long page, long long per)
+{
+    return (page - 1) * per >= total;
+}
+
+/* Render the rows of st (NULL: none) as a list page and send it. 0, or -1 after an error
+ * answer. */
+static int send_page(struct ctx *c, const struct class_def *k, const struct plan *p,
+                     sqlite3_stmt *st, long long total, long long page, long long per)
+{
+    buf_adds(&c->out, "{\"records\":{");
+    jw_key(&c->out, k->name);
+    buf_addc(&c->out, '[');
+    int first = 1, s = SQLITE_DONE;
+    struct relbatch rb = {.top = p->o, .ntop = p->n};
+    batch = &rb;
+    while (st && (s = sqlite3_step(st)) == SQLITE_ROW) {
+        jw_sep(&c->out, &first);
+        render_record(c, p->o, p->n, st, &c->out);
+    }
+    batch = NULL;
+    if (st)
+        sqlite3_reset(st);
+    int bad = s != SQLITE_DONE || (rb.n && batch_fill(c, &rb, &c->out) != 0);
+    free(rb.d);
+    if (bad) {
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        return -1;
+    }
+    send_list_tail(c, total, page, per);
+    return 0;
+}
+
 enum { FEW_MATCHES = 200 }; /* a filtered page sorts its matches up to this many */
 
 /* total_entries of a list whose WHERE is w. An unfiltered list reads the live-row count
@@ -1410,6 +1444,26 @@ int records_list(struct ctx *c)
     sql_append(&q, " FROM ");
     sql_ident(&q, k->name);
     sql_append(&q, " t WHERE ");
+    int fts_page = lw.fts_words && !lw.filtered && strcmp(order.buf, "t.\"id\" ASC") == 0;
+    if (fts_page) {
+        /* A query alone on live records, in id order: the live index holds live records
+         * only, and FTS5 yields its matches in rowid order, so it stops after the page
+         * instead of producing every match for a sort. */
+        sql_appendf(&q,
+                    "t.\"id\" IN (SELECT rowid FROM \"%s__fts\" WHERE \"%s__fts\" MATCH ? "
+                    "ORDER BY rowid LIMIT ? OFFSET ?) ORDER BY t.\"id\"",
+                    k->name, k->name);
+        sqlite3_stmt *fst = page_past(total, page, per) ? NULL : stmt_get(c->w, q.buf, q.len);
+        if (fst && (sql_bind_all(fst, &lw.fts) != SQLITE_OK ||
+                    sqlite3_bind_int64(fst, 2, per) != SQLITE_OK ||
+                    sqlite3_bind_int64(fst, 3, (page - 1) * per) != SQLITE_OK)) {
+            ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+            goto out;
+        }
+        rc = send_page(c, k, &p, fst, total, page, per);
+        goto out;
+    }
+    sqlite3_stmt *st = NULL;
     sql_appendn(&q, w.buf, w.len);
     sql_append(&q, " ORDER BY ");
     /* Without statistics the planner answers `ORDER BY id LIMIT 25` under a filter by
@@ -1422,43 +1476,17 @@ int records_list(struct ctx *c)
     sql_appendn(&q, order.buf, order.len);
     /* Paging values are bound, so every page of a listing shares one prepared statement. */
     sql_append(&q, " LIMIT ? OFFSET ?");
-    int past_end = (page - 1) * per >= total;
-    sqlite3_stmt *st = past_end ? NULL : stmt_get(c->w, q.buf, q.len);
-    if (past_end) {
-        buf_adds(&c->out, "{\"records\":{");
-        jw_key(&c->out, k->name);
-        buf_addc(&c->out, '[');
-        send_list_tail(c, total, page, per);
-        rc = 0;
-        goto out;
+    if (!page_past(total, page, per)) {
+        st = stmt_get(c->w, q.buf, q.len);
+        if (!st || sql_bind_all(st, &w) != SQLITE_OK ||
+            sqlite3_bind_int64(st, w.nargs + 1, per) != SQLITE_OK ||
+            sqlite3_bind_int64(st, w.nargs + 2, (page - 1) * per) != SQLITE_OK) {
+            ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+            fprintf(stderr, "list query failed: %s\n", sqlite3_errmsg(c->w->db));
+            goto out;
+        }
     }
-    if (!st || sql_bind_all(st, &w) != SQLITE_OK ||
-        sqlite3_bind_int64(st, w.nargs + 1, per) != SQLITE_OK ||
-        sqlite3_bind_int64(st, w.nargs + 2, (page - 1) * per) != SQLITE_OK) {
-        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
-        fprintf(stderr, "list query failed: %s\n", sqlite3_errmsg(c->w->db));
-        goto out;
-    }
-    buf_adds(&c->out, "{\"records\":{");
-    jw_key(&c->out, k->name);
-    buf_addc(&c->out, '[');
-    int first = 1, s;
-    struct relbatch rb = {.top = p.o, .ntop = p.n};
-    batch = &rb;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
-        jw_sep(&c->out, &first);
-        render_record(c, p.o, p.n, st, &c->out);
-    }
-    batch = NULL;
-    sqlite3_reset(st);
-    if (s != SQLITE_DONE || (rb.n && batch_fill(c, &rb, &c->out) != 0)) {
-        free(rb.d);
-        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
-        goto out;
-    }
-    free(rb.d);
-    send_list_tail(c, total, page, per);
-    rc = 0;
+    rc = send_page(c, k, &p, st, total, page, per);
 out:
     records_release_temp(c->w);
     plan_free(&p);

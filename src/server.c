@@ -98,15 +98,18 @@ static void *run_loop(void *arg)
     log_buffering(1);
     while (!atomic_load(&stopping)) {
         h2o_evloop_run(ctx.loop, 100);
-        log_flush(); /* one write per loop turn for the access log */
+        durable_batch_end(&t->w); /* the turn's record writes commit together */
+        log_flush();              /* one write per loop turn for the access log */
     }
     /* Stop accepting, then give requests in flight a moment to complete. Handlers are
      * synchronous, so a request that has been read is answered within one loop turn. */
     h2o_socket_read_stop(listener);
     h2o_socket_close(listener);
     int64_t until = now_usec() + 300000;
-    while (now_usec() < until)
+    while (now_usec() < until) {
         h2o_evloop_run(ctx.loop, 20);
+        durable_batch_end(&t->w);
+    }
     log_buffering(0);
     durable_worker_release(&t->w);
     dyn_release_thread();

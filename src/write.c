@@ -1,9 +1,11 @@
 /* The write side of the API: create, update (PUT and PATCH) and soft delete. Each write
  * validates every field first (all failures reported together, nothing written), then
- * runs in one IMMEDIATE transaction that also records workflow transitions; the commit is
- * flushed to stable storage (synchronous=FULL) before the answer is rendered. */
+ * runs in a savepoint of the worker's batch transaction that also records workflow
+ * transitions; its answer is sent once the batch's commit is on stable storage
+ * (durable.h). */
 #include "auth.h"
 #include "db.h"
+#include "durable.h"
 #include "dynattr.h"
 #include "jsonw.h"
 #include "params.h"
@@ -480,23 +482,30 @@ static int granted_state(const struct class_def *k, const char *state)
            (strcmp(state, "granted") == 0 || strcmp(state, "closed") == 0);
 }
 
+/* A write runs in a savepoint of the worker's batch transaction (durable.h), or in a
+ * transaction of its own when group commit is off. */
 static int begin(struct ctx *c)
 {
-    if (db_exec(c->w->db, "BEGIN IMMEDIATE", NULL, 0) != 0) {
-        ctx_error(c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");
-        return -1;
-    }
-    return 0;
+    int rc = durable_batch_begin(c->w);
+    if (rc == 0 || (rc == -1 && db_exec(c->w->db, "BEGIN IMMEDIATE", NULL, 0) == 0))
+        return 0;
+    ctx_error(c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");
+    return -1;
 }
 
 static void rollback(struct ctx *c)
 {
-    db_exec(c->w->db, "ROLLBACK", NULL, 0);
+    if (durable_batch_open(c->w))
+        durable_batch_undo(c->w);
+    else
+        db_exec(c->w->db, "ROLLBACK", NULL, 0);
 }
 
 static int commit(struct ctx *c)
 {
-    if (db_exec(c->w->db, "COMMIT", NULL, 0) != 0) {
+    int rc = durable_batch_open(c->w) ? durable_batch_release(c->w)
+                                      : db_exec(c->w->db, "COMMIT", NULL, 0);
+    if (rc != 0) {
         rollback(c);
         ctx_error(c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");
         return -1;

@@ -58,6 +58,57 @@ def test_acknowledged_writes_survive_kill_9(make_server):
         assert rec.get("project_summary") == text, (gid, rec, text)
 
 
+def test_batched_writes_fail_alone_and_survive_kill_9(make_server):
+    """Writes arriving together share one commit (src/durable.c): a write that fails inside
+    the batch is undone alone, the others are acknowledged and durable."""
+    s = make_server("batch", grants=20)
+    t = s.grant_template()
+    target = s.create_grant()
+    before = s.q("SELECT * FROM grant_request WHERE id = ?", target["id"])
+    rows_before = s.q("SELECT count(*) AS n FROM grant_request")[0]["n"]
+    acked, failed, errors = {}, [], []
+    lock = threading.Lock()
+
+    def worker(k):
+        try:
+            for i in range(12):
+                text = "b%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
+                r = s.write("POST", "grant_request", None,
+                            {"program_organization_id": t["program_organization_id"],
+                             "program_id": t["program_id"], "project_summary": text})
+                b = jparse(r)
+                if r.status_code == 200 and "error" not in b:
+                    with lock:
+                        acked[b["grant_request"]["id"]] = text
+                # fails inside its transaction: not a state of the workflow
+                r = s.write("PUT", "grant_request", target["id"],
+                            {"state": "no_such_state_%d" % k, "project_summary": "lost"})
+                b = jparse(r)
+                with lock:
+                    failed.append((b.get("error") or {}).get("code"))
+                r = s.api("DELETE", "v2/grant_request/987654321")
+                with lock:
+                    failed.append((jparse(r).get("error") or {}).get("code"))
+        except Exception as e:  # noqa: BLE001  (reported below)
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors
+    assert len(acked) == 96, len(acked)
+    assert set(failed) == {100, 102}, set(failed)  # validation, not found
+    s.kill()
+    s.start()
+    assert s.q("SELECT * FROM grant_request WHERE id = ?", target["id"]) == before
+    assert s.q("SELECT count(*) AS n FROM grant_request")[0]["n"] == rows_before + len(acked)
+    for gid, text in acked.items():
+        rec = s.fetch("grant_request", gid, cols=["project_summary"])
+        assert rec.get("project_summary") == text, (gid, rec, text)
+
+
 SYSCALL = re.compile(r"^(\d+)\s+(?:[\d:.]+\s+)?(.*)$")
 READ = re.compile(r"\b(read|recvfrom|recvmsg)\(|<\.\.\. (read|recvfrom|recvmsg) resumed>")
 WRITE = re.compile(r"^(write|writev|sendto|sendmsg)\(")
