@@ -243,3 +243,19 @@ def test_list_relation_expansion_matches_fetch(site):
     for r in recs[:3]:
         assert r["program_organization_id"] == []
     assert recs[3]["program_organization_id"][0]["id"] == t["program_organization_id"]
+
+
+def test_fulltext_alone_pages_in_id_order(site):
+    word = "pg" + uuid.uuid4().hex[:8]
+    made = [site.create_grant(data={"project_summary": "%s n%d" % (word, i)})["id"]
+            for i in range(7)]
+    site.delete("grant_request", made[3])
+    live = made[:3] + made[4:]
+    got = []
+    for page in (1, 2, 3, 4):
+        b = site.list("grant_request", query=word, per_page=2, page=page)
+        assert b["total_entries"] == 6 and b["total_pages"] == 3
+        got += [r["id"] for r in b["records"]["grant_request"]]
+    assert got == live
+    b = site.list("grant_request", query=word, per_page=2, page=2, sort=["id", "desc"])
+    assert [r["id"] for r in b["records"]["grant_request"]] == live[::-1][2:4]
