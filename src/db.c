@@ -371,6 +371,24 @@ static int migrate_fts(sqlite3 *db, const struct class_def *c, char *err, size_t
     return rc;
 }
 
+int db_optimize_fulltext(sqlite3 *db, char *err, size_t errlen)
+{
+    struct sql q;
+    sql_init(&q);
+    for (int i = 0; i < registry_nclasses; i++) {
+        const struct class_def *c = &registry_classes[i];
+        if (!db_has_fulltext(c))
+            continue;
+        sql_appendf(&q, "INSERT INTO \"%s__fts\"(\"%s__fts\") VALUES('optimize');", c->name,
+                    c->name);
+        sql_appendf(&q, "INSERT INTO \"%s__fts_deleted\"(\"%s__fts_deleted\") VALUES('optimize');",
+                    c->name, c->name);
+    }
+    int rc = db_exec(db, q.buf, err, errlen);
+    sql_release(&q);
+    return rc;
+}
+
 /* Live-row counts: an unfiltered list must not count every row per request, so triggers
  * keep grantd_count(class, live) in step inside each writing transaction. */
 /* Are the count triggers of c in place and its count recorded? */

@@ -23,6 +23,9 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen);
 /* Does the class have a full-text index ("<class>__fts")? */
 struct class_def;
 int db_has_fulltext(const struct class_def *c);
+/* Merge every full-text index into one segment (after bulk loads: `grantd optimize`, the
+ * end of `grantd seed`). Queries then read one segment per term instead of dozens. */
+int db_optimize_fulltext(sqlite3 *db, char *err, size_t errlen);
 /* Live (not deleted) records of a class, kept by triggers; 0 or -1. */
 int db_live_count(sqlite3 *db, const char *cls, long long *out);
 /* Run SQL without results; 0 or -1 (message into err when not NULL). */

@@ -412,6 +412,22 @@ static int cmd_client(int argc, char **argv)
     return rc;
 }
 
+static int cmd_optimize(int argc, char **argv)
+{
+    const char *path = opt_value(&argc, argv, "--db");
+    char err[256];
+    if (reject_extra(argc, argv, 0))
+        return usage_exit(2);
+    sqlite3 *db = open_existing(path ? path : db_path_default());
+    if (!db)
+        return 1;
+    int rc = db_optimize_fulltext(db, err, sizeof err);
+    if (rc != 0)
+        fprintf(stderr, "grantd optimize: %s\n", err);
+    db_close(db);
+    return rc == 0 ? 0 : 1;
+}
+
 static int cmd_backup(int argc, char **argv)
 {
     const char *path = opt_value(&argc, argv, "--db");
@@ -511,6 +527,9 @@ static const struct command commands[] = {
      "hash is kept."},
     {"backup", cmd_backup, "backup [--db F] --to FILE",
      "Write a consistent copy of the database while the server keeps serving."},
+    {"optimize", cmd_optimize, "optimize [--db F]",
+     "Merge the full-text indexes into one segment each, as after a bulk load (seed runs it).\n"
+     "Safe while the server runs: it waits for the write lock like any writer."},
     {"serve", cmd_serve,
      "serve [--db F] [--listen HOST:PORT] [--threads N] [--rate-limits on|off]\n"
      "             [--max-body BYTES] [--max-url BYTES] [--tls-cert F --tls-key F] "

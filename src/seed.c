@@ -5,6 +5,7 @@
  * users, no OAuth clients. Storage follows registry.h (decimals scaled by 10^4, datetimes
  * unix seconds, dates 'YYYY-MM-DD'). */
 #include "seed.h"
+#include "db.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -1715,6 +1716,11 @@ int seed_run(sqlite3 *db, const struct seed_opts *o, char *err, size_t errlen)
         goto out;
     }
     in_tx = 0;
+    char oerr[200];
+    if (db_optimize_fulltext(db, oerr, sizeof oerr) != 0) {
+        seterr(&s, "optimizing the full-text indexes: %s", oerr);
+        goto out;
+    }
     if (s.progress)
         fputc('\n', stderr);
     ret = 0;

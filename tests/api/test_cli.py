@@ -17,7 +17,7 @@ pytestmark = pytest.mark.cli
 
 SUBCOMMANDS = [["init"], ["config"], ["seed"], ["user"], ["user", "add"], ["client"],
                ["client", "add"], ["client", "list"], ["client", "revoke"],
-               ["client", "rotate-secret"], ["backup"], ["serve"]]
+               ["client", "rotate-secret"], ["backup"], ["optimize"], ["serve"]]
 
 
 @pytest.fixture
@@ -46,7 +46,7 @@ def test_top_level_help():
     p = run_cli(["--help"], check=False, timeout=30)
     out = p.stdout + p.stderr
     assert p.returncode == 0 and "usage" in out.lower(), out
-    for sub in ("init", "config", "seed", "user", "client", "backup", "serve"):
+    for sub in ("init", "config", "seed", "user", "client", "backup", "optimize", "serve"):
         assert sub in out, sub
 
 
@@ -167,6 +167,23 @@ def test_user_add_and_client_add(tmpdb):
     assert len(out.get("client_id", "")) >= 16 and len(out.get("client_secret", "")) >= 43, out
     p = run_cli(["client", "add", "app2", "--owner", "nobody", "--db", tmpdb], check=False)
     assert p.returncode != 0, "a client needs an existing owner"
+
+
+def test_optimize_while_serving_keeps_search_results(srv):
+    word = "op" + os.urandom(4).hex()
+    g = srv.create_grant(data={"project_summary": "orchard " + word})
+    before = srv.list("grant_request", query="orchard", per_page=500)
+    run_cli(["optimize", "--db", srv.db_path])
+    assert srv.list_ids("grant_request", query=word) == [g["id"]]
+    assert srv.list("grant_request", query="orchard", per_page=500) == before
+    c = sqlite3.connect(srv.db_path)
+    try:
+        assert c.execute("INSERT INTO grant_request__fts(grant_request__fts) "
+                         "VALUES('integrity-check')").rowcount in (-1, 0, 1)
+    finally:
+        c.close()
+    p = run_cli(["optimize", "--db", srv.db_path, "extra"], check=False)
+    assert p.returncode == 2
 
 
 def test_backup_while_serving(srv):
