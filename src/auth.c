@@ -88,49 +88,104 @@ static void cache_flush(void)
     atomic_fetch_add(&cache_gen, 1);
 }
 
-static __thread sqlite3 *sync_db;
-static __thread sqlite3_stmt *st_dv, *st_gen;
+/* Statements of the request path, prepared once per thread and connection (each worker
+ * thread has its own connection) with SQLITE_PREPARE_PERSISTENT, then reset and unbound
+ * after every use: no statement stays active between calls, so none holds a read
+ * transaction open, and no binding points at a caller's buffer once a call returned.
+ * sqlite3 re-prepares them by itself after a schema change. They belong to `stmt_db`;
+ * another connection on the same thread finalizes them first (db_close uses
+ * sqlite3_close_v2, so a connection closed before that stays valid until then), and
+ * auth_release_thread finalizes them before the worker's connection closes. */
+enum {
+    Q_DATA_VERSION,
+    Q_AUTH_GEN,
+    Q_PRINCIPAL,
+    Q_TOKEN_INSERT,
+    Q_TOKEN_LOOKUP,
+    Q_TOKEN_REVOKE,
+    Q_COUNT
+};
+
+static const char *const q_sql[Q_COUNT] = {
+    [Q_DATA_VERSION] = "PRAGMA data_version",
+    [Q_AUTH_GEN] = "SELECT value FROM grantd_meta WHERE key='auth_gen'",
+    [Q_PRINCIPAL] =
+        "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role, 'grantee'), c.read_only, "
+        "c.secret_hash, c.revoked_at, u.deleted_at, u.state FROM grantd_client c "
+        "LEFT JOIN \"user\" u ON u.id = c.owner_id WHERE c.client_id = ?",
+    [Q_TOKEN_INSERT] = "INSERT INTO grantd_token(hash, client, created_at, expires_at) "
+                       "VALUES(?,?,?,?)",
+    [Q_TOKEN_LOOKUP] = "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role,'grantee'), "
+                       "c.read_only, t.created_at, t.expires_at, t.revoked_at, c.revoked_at, "
+                       "u.deleted_at, u.state FROM grantd_token t JOIN grantd_client c ON "
+                       "c.id = t.client LEFT JOIN \"user\" u ON u.id = c.owner_id "
+                       "WHERE t.hash = ?",
+    [Q_TOKEN_REVOKE] = "UPDATE grantd_token SET revoked_at = strftime('%s','now') WHERE "
+                       "hash = ? AND client = ? AND revoked_at IS NULL",
+};
+
+static __thread sqlite3 *stmt_db;
+static __thread sqlite3_stmt *stmts[Q_COUNT];
 static __thread int64_t last_dv = -1;
+
+static void stmts_release(void)
+{
+    for (int i = 0; i < Q_COUNT; i++) {
+        sqlite3_finalize(stmts[i]);
+        stmts[i] = NULL;
+    }
+    stmt_db = NULL;
+    last_dv = -1;
+}
+
+/* The thread's statement q on db, ready to bind; NULL when it cannot be prepared.
+ * Hand it back with stmt_done. */
+static sqlite3_stmt *stmt_get(sqlite3 *db, int q)
+{
+    if (stmt_db != db) {
+        stmts_release();
+        stmt_db = db;
+    }
+    if (!stmts[q] && sqlite3_prepare_v3(db, q_sql[q], -1, SQLITE_PREPARE_PERSISTENT, &stmts[q],
+                                        NULL) != SQLITE_OK) {
+        sqlite3_finalize(stmts[q]);
+        stmts[q] = NULL;
+    }
+    return stmts[q];
+}
+
+static void stmt_done(sqlite3_stmt *st)
+{
+    sqlite3_reset(st);
+    sqlite3_clear_bindings(st);
+}
 
 static int64_t read_auth_gen(sqlite3 *db)
 {
     int64_t g = 0;
-    if (sync_db != db) {
-        sqlite3_finalize(st_dv);
-        sqlite3_finalize(st_gen);
-        st_dv = st_gen = NULL;
-        sync_db = db;
-        last_dv = -1;
-    }
-    if (!st_gen && sqlite3_prepare_v3(db, "SELECT value FROM grantd_meta WHERE key='auth_gen'", -1,
-                                      SQLITE_PREPARE_PERSISTENT, &st_gen, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt_get(db, Q_AUTH_GEN);
+    if (!st)
         return 0;
-    if (sqlite3_step(st_gen) == SQLITE_ROW)
-        g = sqlite3_column_int64(st_gen, 0);
-    sqlite3_reset(st_gen);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        g = sqlite3_column_int64(st, 0);
+    stmt_done(st);
     return g;
 }
 
 void auth_release_thread(void)
 {
-    sqlite3_finalize(st_dv);
-    sqlite3_finalize(st_gen);
-    st_dv = st_gen = NULL;
-    sync_db = NULL;
-    last_dv = -1;
+    stmts_release();
 }
 
 void auth_sync(sqlite3 *db)
 {
-    if (sync_db != db)
-        read_auth_gen(db); /* (re)binds the thread's statements */
-    if (!st_dv && sqlite3_prepare_v3(db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
-                                     &st_dv, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt_get(db, Q_DATA_VERSION); /* (re)binds the thread's statements */
+    if (!st)
         return;
     int64_t dv = -1;
-    if (sqlite3_step(st_dv) == SQLITE_ROW)
-        dv = sqlite3_column_int64(st_dv, 0);
-    sqlite3_reset(st_dv);
+    if (sqlite3_step(st) == SQLITE_ROW)
+        dv = sqlite3_column_int64(st, 0);
+    stmt_done(st);
     if (dv == last_dv)
         return;
     last_dv = dv;
@@ -240,11 +295,6 @@ int auth_client_revoke(sqlite3 *db, const char *client_id, char *err, size_t err
     return -1;
 }
 
-static const char *principal_sql =
-    "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role, 'grantee'), c.read_only, "
-    "c.secret_hash, c.revoked_at, u.deleted_at, u.state FROM grantd_client c "
-    "LEFT JOIN \"user\" u ON u.id = c.owner_id WHERE c.client_id = ?";
-
 static int owner_active(sqlite3_stmt *st)
 {
     if (sqlite3_column_type(st, 2) == SQLITE_NULL)
@@ -269,10 +319,10 @@ int auth_client_check(sqlite3 *db, const char *client_id, const char *secret, st
 {
     unsigned char h[32];
     unsigned char dummy[32] = {0};
-    sqlite3_stmt *st = NULL;
     int rc = -1;
     auth_sha256(secret, strlen(secret), h);
-    if (sqlite3_prepare_v2(db, principal_sql, -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt_get(db, Q_PRINCIPAL);
+    if (!st)
         return -2;
     sqlite3_bind_text(st, 1, client_id, -1, SQLITE_STATIC);
     int step = sqlite3_step(st);
@@ -288,7 +338,7 @@ int auth_client_check(sqlite3 *db, const char *client_id, const char *secret, st
     } else {
         rc = -2;
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     return rc;
 }
 
@@ -296,15 +346,12 @@ int auth_token_issue(sqlite3 *db, const struct principal *p, int64_t lifetime, c
                      int64_t *created_at)
 {
     unsigned char h[32];
-    sqlite3_stmt *st = NULL;
     int rc = -1;
     auth_random_hex(token);
     auth_sha256(token, 64, h);
     *created_at = now_unix();
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO grantd_token(hash, client, created_at, expires_at) "
-                           "VALUES(?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt_get(db, Q_TOKEN_INSERT);
+    if (!st)
         return -1;
     sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, p->client_pk);
@@ -312,7 +359,7 @@ int auth_token_issue(sqlite3 *db, const struct principal *p, int64_t lifetime, c
     sqlite3_bind_int64(st, 4, *created_at + lifetime);
     if (sqlite3_step(st) == SQLITE_DONE)
         rc = 0;
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (rc == 0) {
         struct principal q = *p;
         q.created_at = *created_at;
@@ -342,15 +389,9 @@ int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principa
     if (cache_get(h, p))
         return p->expires_at > now ? 0 : -2;
     uint64_t gen = atomic_load(&cache_gen);
-    sqlite3_stmt *st = NULL;
     int rc = -1;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role,'grantee'), "
-                           "c.read_only, t.created_at, t.expires_at, t.revoked_at, c.revoked_at, "
-                           "u.deleted_at, u.state FROM grantd_token t JOIN grantd_client c ON "
-                           "c.id = t.client LEFT JOIN \"user\" u ON u.id = c.owner_id "
-                           "WHERE t.hash = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt_get(db, Q_TOKEN_LOOKUP);
+    if (!st)
         return -4;
     sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
     int step = sqlite3_step(st);
@@ -376,7 +417,7 @@ int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principa
     } else if (step != SQLITE_DONE) {
         rc = -4;
     }
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (rc == 0)
         cache_put(h, p, gen);
     return rc;
@@ -388,17 +429,14 @@ int auth_token_revoke(sqlite3 *db, int64_t client_pk, const char *token, size_t 
     if (!auth_is_hex64(token, len))
         return 0;
     auth_sha256(token, len, h);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "UPDATE grantd_token SET revoked_at = strftime('%s','now') WHERE "
-                           "hash = ? AND client = ? AND revoked_at IS NULL",
-                           -1, &st, NULL) != SQLITE_OK)
+    sqlite3_stmt *st = stmt_get(db, Q_TOKEN_REVOKE);
+    if (!st)
         return -1;
     sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
     sqlite3_bind_int64(st, 2, client_pk);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
     int changed = sqlite3_changes(db);
-    sqlite3_finalize(st);
+    stmt_done(st);
     if (rc == 0 && changed > 0) {
         cache_drop(h);
         auth_bump_generation(db);

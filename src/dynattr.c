@@ -26,8 +26,11 @@ struct snapshot {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot *current;
 static __thread struct snapshot *mine;
+/* The thread's persistent statements (PRAGMA data_version, the schema_gen read) belong to
+ * mine_db; they are reset and unbound after each use and finalized by dyn_release_thread
+ * (or when the thread turns to another connection). */
 static __thread sqlite3 *mine_db;
-static __thread sqlite3_stmt *st_dv;
+static __thread sqlite3_stmt *st_dv, *st_gen;
 static __thread int64_t last_dv = -1;
 
 static const struct {
@@ -72,15 +75,38 @@ static void unref(struct snapshot *s)
         snap_free(s);
 }
 
+static void stmts_release(void)
+{
+    sqlite3_finalize(st_dv);
+    sqlite3_finalize(st_gen);
+    st_dv = st_gen = NULL;
+    mine_db = NULL;
+    last_dv = -1;
+}
+
+/* Point the thread's statements at db (finalizing those of another connection). */
+static void stmts_bind(sqlite3 *db)
+{
+    if (mine_db != db) {
+        stmts_release();
+        mine_db = db;
+    }
+}
+
 static int64_t read_gen(sqlite3 *db)
 {
-    sqlite3_stmt *st = NULL;
     int64_t g = 0;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM grantd_meta WHERE key = 'schema_gen'", -1, &st,
-                           NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW)
-        g = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    stmts_bind(db);
+    if (!st_gen && sqlite3_prepare_v3(db, "SELECT value FROM grantd_meta WHERE key = 'schema_gen'",
+                                      -1, SQLITE_PREPARE_PERSISTENT, &st_gen, NULL) != SQLITE_OK) {
+        sqlite3_finalize(st_gen);
+        st_gen = NULL;
+        return 0;
+    }
+    if (sqlite3_step(st_gen) == SQLITE_ROW)
+        g = sqlite3_column_int64(st_gen, 0);
+    sqlite3_reset(st_gen);
+    sqlite3_clear_bindings(st_gen);
     return g;
 }
 
@@ -132,12 +158,7 @@ int dyn_reload(sqlite3 *db)
 
 void dyn_sync(sqlite3 *db)
 {
-    if (mine_db != db) {
-        sqlite3_finalize(st_dv);
-        st_dv = NULL;
-        mine_db = db;
-        last_dv = -1;
-    }
+    stmts_bind(db);
     if (!st_dv && sqlite3_prepare_v3(db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
                                      &st_dv, NULL) != SQLITE_OK)
         return;
@@ -171,9 +192,7 @@ void dyn_release_thread(void)
 {
     unref(mine);
     mine = NULL;
-    sqlite3_finalize(st_dv);
-    st_dv = NULL;
-    mine_db = NULL;
+    stmts_release();
 }
 
 int dyn_fields(const struct class_def *c, const struct field **out)
