@@ -188,7 +188,10 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
     req->res.reason = reason(status);
     h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
                    strlen(ctype));
-    ctx_header(c, "x-request-id", c->reqid);
+    /* as ctx_header, less the token lookup: x-request-id is no h2o token */
+    h2o_iovec_t rid = h2o_strdup(&req->pool, c->reqid, strlen(c->reqid));
+    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
+                          rid.base, rid.len);
     if (c->ignored.len) {
         if (c->ignored.len > 4096) {
             /* cut at 4 KiB on a name boundary, then mark the cut */
@@ -202,11 +205,25 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
         ctx_header(c, "x-ignored-fields", c->ignored.s);
     }
     size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    /* "%.*s %.*s %d %zu %lldus client=%s id=%s\n" cut at 699 bytes, without snprintf */
     char line[700];
-    snprintf(line, sizeof line, "%.*s %.*s %d %zu %lldus client=%s id=%s\n", (int)req->method.len,
-             req->method.base, (int)(path_len > 512 ? 512 : path_len), req->path.base, status,
-             c->out.len, (long long)(now_usec() - c->started), c->authed ? c->p.client_id : "-",
-             c->reqid);
+    struct logb lb;
+    logb_init(&lb, line, sizeof line);
+    logb_addn(&lb, req->method.base, req->method.len);
+    logb_add(&lb, " ", 1);
+    logb_addn(&lb, req->path.base, path_len > 512 ? 512 : path_len);
+    logb_add(&lb, " ", 1);
+    logb_i64(&lb, status);
+    logb_add(&lb, " ", 1);
+    logb_u64(&lb, c->out.len);
+    logb_add(&lb, " ", 1);
+    logb_i64(&lb, now_usec() - c->started);
+    logb_add(&lb, "us client=", 10);
+    logb_adds(&lb, c->authed ? c->p.client_id : "-");
+    logb_add(&lb, " id=", 4);
+    logb_adds(&lb, c->reqid);
+    logb_add(&lb, "\n", 1);
+    size_t line_len = logb_end(&lb);
     if (c->durable && durable_park(c->w, req, c->out.s ? c->out.s : "", c->out.len, line) == 0)
         return; /* answered by the flusher's message once the commit is durable */
     int is_head = req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0;
@@ -217,7 +234,7 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
         req->res.content_length = c->out.len; /* the body is complete: no chunked encoding */
         h2o_send_inline(req, c->out.s ? c->out.s : "", c->out.len);
     }
-    log_line(line);
+    log_linen(line, line_len);
 }
 
 static int status_of(struct ctx *c, enum api_error e)

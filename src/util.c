@@ -75,19 +75,16 @@ void mem_append(char **s, size_t *len, size_t *cap, const void *p, size_t n)
     (*s)[*len] = 0;
 }
 
-void buf_add(struct buf *b, const void *p, size_t n)
+/* The same growth as mem_append: 256 bytes, then doubling. */
+void buf_grow(struct buf *b, size_t n)
 {
-    mem_append(&b->s, &b->len, &b->cap, p, n);
-}
-
-void buf_adds(struct buf *b, const char *s)
-{
-    buf_add(b, s, strlen(s));
-}
-
-void buf_addc(struct buf *b, char c)
-{
-    buf_add(b, &c, 1);
+    if (b->len + n + 1 <= b->cap)
+        return;
+    size_t c = b->cap ? b->cap : 256;
+    while (c < b->len + n + 1)
+        c *= 2;
+    b->s = xrealloc(b->s, c);
+    b->cap = c;
 }
 
 void buf_addf(struct buf *b, const char *fmt, ...)
@@ -109,6 +106,61 @@ void buf_addf(struct buf *b, const char *fmt, ...)
     va_end(ap);
     buf_add(b, big, (size_t)n);
     free(big);
+}
+
+static const char digits2[201] = "00010203040506070809"
+                                 "10111213141516171819"
+                                 "20212223242526272829"
+                                 "30313233343536373839"
+                                 "40414243444546474849"
+                                 "50515253545556575859"
+                                 "60616263646566676869"
+                                 "70717273747576777879"
+                                 "80818283848586878889"
+                                 "90919293949596979899";
+
+static unsigned count_digits(uint64_t v)
+{
+    unsigned n = 1;
+    for (;;) {
+        if (v < 10)
+            return n;
+        if (v < 100)
+            return n + 1;
+        if (v < 1000)
+            return n + 2;
+        if (v < 10000)
+            return n + 3;
+        v /= 10000;
+        n += 4;
+    }
+}
+
+/* The same text as printf's %llu, written right to left, two digits per division. */
+size_t fmt_u64(char *dst, uint64_t v)
+{
+    size_t n = count_digits(v);
+    char *p = dst + n;
+    while (v >= 100) {
+        unsigned r = (unsigned)(v % 100);
+        v /= 100;
+        p -= 2;
+        memcpy(p, digits2 + 2 * r, 2);
+    }
+    if (v >= 10)
+        memcpy(p - 2, digits2 + 2 * v, 2);
+    else
+        p[-1] = (char)('0' + v);
+    return n;
+}
+
+/* The same text as printf's %lld, INT64_MIN included. */
+size_t fmt_i64(char *dst, int64_t v)
+{
+    if (v >= 0)
+        return fmt_u64(dst, (uint64_t)v);
+    *dst = '-';
+    return 1 + fmt_u64(dst + 1, (uint64_t)0 - (uint64_t)v);
 }
 
 int64_t now_usec(void)

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
@@ -14,17 +15,45 @@ char *xstrndup(const char *s, size_t n);
 /* Append n bytes to a NUL-terminated growable array (s, len, cap). */
 void mem_append(char **s, size_t *len, size_t *cap, const void *p, size_t n);
 
-/* Growable byte buffer. */
+/* Growable byte buffer: s[len] is 0 after every append (s is NULL until the first). The
+ * appends are inline and only call buf_grow when the buffer is full: they run for every
+ * byte of every JSON answer. */
 struct buf {
     char *s;
     size_t len, cap;
 };
 void buf_init(struct buf *b);
 void buf_release(struct buf *b);
-void buf_add(struct buf *b, const void *p, size_t n);
-void buf_adds(struct buf *b, const char *s);
-void buf_addc(struct buf *b, char c);
+/* Make room for n more bytes and the terminating NUL (cap > len + n); may move s. */
+void buf_grow(struct buf *b, size_t n);
+static inline void buf_reserve(struct buf *b, size_t n)
+{
+    if (__builtin_expect(b->len + n >= b->cap, 0))
+        buf_grow(b, n);
+}
+static inline void buf_add(struct buf *b, const void *p, size_t n)
+{
+    buf_reserve(b, n);
+    memcpy(b->s + b->len, p, n);
+    b->len += n;
+    b->s[b->len] = 0;
+}
+static inline void buf_adds(struct buf *b, const char *s)
+{
+    buf_add(b, s, strlen(s));
+}
+static inline void buf_addc(struct buf *b, char c)
+{
+    buf_reserve(b, 1);
+    b->s[b->len++] = c;
+    b->s[b->len] = 0;
+}
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Decimal text of v without snprintf, no NUL: returns the length (at most 20). */
+#define FMT_INT_MAX 20
+size_t fmt_u64(char *dst, uint64_t v);
+size_t fmt_i64(char *dst, int64_t v);
 
 /* Monotonic and wall clocks. */
 int64_t now_usec(void);

@@ -4,7 +4,7 @@
  * libc time functions (timegm/gmtime depend on the platform and on TZ). */
 #include "value.h"
 
-#include <stdio.h>
+#include <string.h>
 
 #define MAX_SIG_DIGITS 15
 #define MAX_SCALE 18
@@ -168,37 +168,88 @@ int value_parse_decimal(const char *s, size_t n, int scale, int64_t *out)
     return 0;
 }
 
+/* "00".."99": formatting writes two digits per division (no snprintf anywhere here: these
+ * run for every decimal, date and datetime rendered). */
+static const char digits2[201] = "00010203040506070809"
+                                 "10111213141516171819"
+                                 "20212223242526272829"
+                                 "30313233343536373839"
+                                 "40414243444546474849"
+                                 "50515253545556575859"
+                                 "60616263646566676869"
+                                 "70717273747576777879"
+                                 "80818283848586878889"
+                                 "90919293949596979899";
+
+static void put2(char *p, unsigned n)
+{
+    memcpy(p, digits2 + 2 * n, 2);
+}
+
+static unsigned count_digits(uint64_t v)
+{
+    unsigned n = 1;
+    for (;;) {
+        if (v < 10)
+            return n;
+        if (v < 100)
+            return n + 1;
+        if (v < 1000)
+            return n + 2;
+        if (v < 10000)
+            return n + 3;
+        v /= 10000;
+        n += 4;
+    }
+}
+
+/* Written right to left straight into buf, two digits per division where it can. */
 size_t value_format_decimal(int64_t v, int scale, char *buf)
 {
-    char digits[24];
-    int nd = 0, len = 0;
     uint64_t mag = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    unsigned fs; /* digits after the point, trailing zeros dropped */
 
     if (scale < 0)
         scale = 0;
     if (scale > MAX_SCALE)
         scale = MAX_SCALE;
-    do {
-        digits[nd++] = (char)('0' + mag % 10);
+    fs = (unsigned)scale;
+    while (fs > 0 && mag % 10 == 0) {
         mag /= 10;
-    } while (mag);
-    while (nd <= scale)
-        digits[nd++] = '0'; /* so there is one digit before the point */
-    /* digits[] is little-endian; digits[scale-1..0] are the fraction. */
-    int lo = 0;
-    while (lo < scale && digits[lo] == '0')
-        lo++;
-    if (v < 0)
-        buf[len++] = '-';
-    for (int k = nd - 1; k >= scale; k--)
-        buf[len++] = digits[k];
-    if (lo < scale) {
-        buf[len++] = '.';
-        for (int k = scale - 1; k >= lo; k--)
-            buf[len++] = digits[k];
+        fs--;
     }
-    buf[len] = 0;
-    return (size_t)len;
+    unsigned nd = count_digits(mag);
+    /* at least one digit before the point: 0.0001 */
+    unsigned ndig = nd > fs ? nd : fs + 1;
+    size_t len = (v < 0) + ndig + (fs > 0);
+    char *p = buf + len;
+    *p = 0;
+    if (fs > 0) {
+        for (unsigned k = fs; k >= 2; k -= 2) {
+            p -= 2;
+            put2(p, (unsigned)(mag % 100));
+            mag /= 100;
+        }
+        if (fs & 1) {
+            *--p = (char)('0' + mag % 10);
+            mag /= 10;
+        }
+        *--p = '.';
+    }
+    while (mag >= 100) {
+        p -= 2;
+        put2(p, (unsigned)(mag % 100));
+        mag /= 100;
+    }
+    if (mag >= 10) {
+        p -= 2;
+        put2(p, (unsigned)mag);
+    } else {
+        *--p = (char)('0' + mag); /* also the 0 of 0.5 */
+    }
+    if (v < 0)
+        *--p = '-';
+    return len;
 }
 
 /* YYYY-MM-DD at s (exactly 10 bytes) into y/m/d, checked against the calendar. */
@@ -276,53 +327,63 @@ int value_parse_datetime(const char *s, size_t n, int64_t *out)
 #define MIN_DAYS (-719162)
 #define MAX_DAYS 2932896
 
-/* n as exactly `width` decimal digits (0 <= n < 10^width). */
-static void put_digits(char *p, int n, int width)
+/* value_civil_from_days for MIN_DAYS..MAX_DAYS only: everything is then non-negative and
+ * small, so the divisions are unsigned 32-bit ones. */
+static void civil_in_range(int64_t days, unsigned *y, unsigned *m, unsigned *d)
 {
-    for (int i = width - 1; i >= 0; i--) {
-        p[i] = (char)('0' + n % 10);
-        n /= 10;
-    }
+    uint32_t z = (uint32_t)(days + 719468);
+    uint32_t era = z / 146097;
+    uint32_t doe = z - era * 146097;
+    uint32_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    uint32_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    uint32_t mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = yoe + era * 400 + (*m <= 2);
+}
+
+/* YYYY-MM-DD of a day count already clamped to MIN_DAYS..MAX_DAYS (years 1..9999). */
+static void put_ymd(char *buf, int64_t days)
+{
+    unsigned y, m, d;
+    civil_in_range(days, &y, &m, &d);
+    put2(buf, y / 100);
+    put2(buf + 2, y % 100);
+    buf[4] = '-';
+    put2(buf + 5, m);
+    buf[7] = '-';
+    put2(buf + 8, d);
 }
 
 size_t value_format_days(int64_t days, char *buf)
 {
-    int y, m, d;
     if (days < MIN_DAYS)
         days = MIN_DAYS;
     if (days > MAX_DAYS)
         days = MAX_DAYS;
-    value_civil_from_days(days, &y, &m, &d);
-    /* by hand: this runs for every date rendered, and snprintf dominated list rendering */
-    put_digits(buf, y, 4);
-    buf[4] = '-';
-    put_digits(buf + 5, m, 2);
-    buf[7] = '-';
-    put_digits(buf + 8, d, 2);
+    put_ymd(buf, days);
     buf[10] = 0;
     return 10;
 }
 
 size_t value_format_datetime(int64_t unix_secs, char *buf)
 {
-    int64_t days, rem;
-    if (unix_secs < (int64_t)MIN_DAYS * SECS_PER_DAY)
-        unix_secs = (int64_t)MIN_DAYS * SECS_PER_DAY;
-    if (unix_secs > (int64_t)MAX_DAYS * SECS_PER_DAY + SECS_PER_DAY - 1)
-        unix_secs = (int64_t)MAX_DAYS * SECS_PER_DAY + SECS_PER_DAY - 1;
-    days = unix_secs / SECS_PER_DAY;
-    rem = unix_secs % SECS_PER_DAY;
-    if (rem < 0) {
-        rem += SECS_PER_DAY;
-        days--;
-    }
-    value_format_days(days, buf);
+    const int64_t lo = (int64_t)MIN_DAYS * SECS_PER_DAY;
+    const int64_t hi = (int64_t)MAX_DAYS * SECS_PER_DAY + SECS_PER_DAY - 1;
+    if (unix_secs < lo)
+        unix_secs = lo;
+    if (unix_secs > hi)
+        unix_secs = hi;
+    /* seconds since 0001-01-01T00:00:00Z: non-negative, so plain unsigned division */
+    uint64_t since = (uint64_t)(unix_secs - lo);
+    uint32_t rem = (uint32_t)(since % SECS_PER_DAY);
+    put_ymd(buf, MIN_DAYS + (int64_t)(since / SECS_PER_DAY));
     buf[10] = 'T';
-    put_digits(buf + 11, (int)(rem / 3600), 2);
+    put2(buf + 11, rem / 3600);
     buf[13] = ':';
-    put_digits(buf + 14, (int)(rem / 60 % 60), 2);
+    put2(buf + 14, rem / 60 % 60);
     buf[16] = ':';
-    put_digits(buf + 17, (int)(rem % 60), 2);
+    put2(buf + 17, rem % 60);
     buf[19] = 'Z';
     buf[20] = 0;
     return 20;
