@@ -486,7 +486,11 @@ static int granted_state(const struct class_def *k, const char *state)
  * transaction of its own when group commit is off. */
 static int begin(struct ctx *c)
 {
-    int rc = durable_batch_begin(c->w);
+    int rc = -1;
+    if (strcmp(c->cls->name, "model_attribute") == 0)
+        durable_batch_end(c->w); /* a field definition is published at its commit: alone */
+    else
+        rc = durable_batch_begin(c->w);
     if (rc == 0 || (rc == -1 && db_exec(c->w->db, "BEGIN IMMEDIATE", NULL, 0) == 0))
         return 0;
     ctx_error(c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");
