@@ -508,9 +508,19 @@ static int h_token(struct ctx *c)
         return oauth_error(c, 401, "invalid_client",
                            "Client authentication failed due to unknown client, no client "
                            "authentication included, or unsupported authentication method.");
+    /* The token row joins the loop turn's batch (durable.h): tokens issued together share
+     * one commit, and the answer waits for it like a record write's. */
     int64_t created;
-    if (auth_token_issue(c->w->db, &p, c->w->site.token_lifetime, token, &created) != 0)
+    int batched = durable_batch_begin(c->w);
+    if (batched == -2)
         return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
+    if (auth_token_issue(c->w->db, &p, c->w->site.token_lifetime, token, &created) != 0 ||
+        (batched == 0 && durable_batch_release(c->w) != 0)) {
+        if (batched == 0)
+            durable_batch_undo(c->w);
+        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
+    }
+    c->durable = batched == 0;
     c->p = p;
     c->authed = 1;
     buf_adds(&c->out, "{\"access_token\":\"");
@@ -993,8 +1003,9 @@ int api_handle(struct worker *w, h2o_req_t *req)
         ctx_send(&c, 405, "application/json; charset=utf-8");
         goto done;
     }
-    if (r->fn != records_create && r->fn != records_update && r->fn != records_delete)
-        durable_batch_end(w); /* nothing else runs inside a batch of record writes */
+    if (r->fn != records_create && r->fn != records_update && r->fn != records_delete &&
+        r->fn != h_token)
+        durable_batch_end(w); /* nothing else runs inside a batch of writes */
     if (r->flags & (R_INDEX | R_GET))
         c.read_tx = read_begin(w); /* one snapshot and one lock cycle for the whole read */
     dyn_sync(w->db);               /* the current site-defined fields */

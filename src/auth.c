@@ -197,6 +197,11 @@ void auth_sync(sqlite3 *db)
     }
 }
 
+void auth_cache_invalidate(void)
+{
+    cache_flush();
+}
+
 int auth_bump_generation(sqlite3 *db)
 {
     int rc = sqlite3_exec(db,

@@ -49,6 +49,9 @@ void auth_sync(sqlite3 *db);
 void auth_release_thread(void);
 /* Bump the shared auth generation (inside the caller's transaction when there is one). */
 int auth_bump_generation(sqlite3 *db);
+/* Drop every cached principal (after the commit of a bump: no thread may have cached a
+ * principal from before it under the new generation). */
+void auth_cache_invalidate(void);
 /* Delete expired tokens; returns how many. */
 int auth_purge_expired(sqlite3 *db);
 

@@ -208,6 +208,8 @@ static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size
         int deleted = strcmp(f->name, "deleted_at") == 0;
         int fk = f->type == FT_REF;
         int keyed = fk || strcmp(f->name, "state") == 0;
+        if (deleted) /* an earlier schema's index of every row's deleted_at */
+            sql_appendf(&q, "DROP INDEX IF EXISTS \"%s__deleted_at\";", c->name);
         if (keyed) /* earlier schemas' single-column indexes, superseded below */
             sql_appendf(&q,
                         "DROP INDEX IF EXISTS \"%s__%s\"; DROP INDEX IF EXISTS \"%s__%s_some\";",

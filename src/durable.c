@@ -40,6 +40,7 @@ struct durable_worker {
     int open;                         /* a batch transaction is open on db */
     int nreq;                         /* requests in it */
     struct parked *held, **held_tail; /* their answers, until the batch commits */
+    int inflight;                     /* parked answers not yet sent (loop thread only) */
 };
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -76,12 +77,20 @@ static int wal_open(void)
  * it here, PASSIVE (it never waits for readers or the writer), when the WAL has grown. */
 static _Atomic int wal_pages; /* frames in the WAL after the latest commit (wal hook) */
 
+static int ckpt_wanted; /* under lock: the WAL grew without a write to flush (tokens) */
+
 static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
 {
     (void)arg;
     (void)db;
     (void)name;
     atomic_store(&wal_pages, pages);
+    if (pages >= CHECKPOINT_PAGES) {
+        pthread_mutex_lock(&lock);
+        ckpt_wanted = 1;
+        pthread_cond_signal(&wake);
+        pthread_mutex_unlock(&lock);
+    }
     return SQLITE_OK;
 }
 
@@ -99,10 +108,18 @@ static void *flush_loop(void *arg)
     (void)arg;
     pthread_mutex_lock(&lock);
     for (;;) {
-        while (!pending_head && !stopping)
+        while (!pending_head && !stopping && !ckpt_wanted)
             pthread_cond_wait(&wake, &lock);
         if (!pending_head && stopping)
             break;
+        if (!pending_head) { /* only a checkpoint to run */
+            ckpt_wanted = 0;
+            pthread_mutex_unlock(&lock);
+            maybe_checkpoint();
+            pthread_mutex_lock(&lock);
+            continue;
+        }
+        ckpt_wanted = 0;
         /* Everything queued so far committed before it was queued: one flush covers it. */
         struct parked *batch = pending_head;
         pending_head = NULL;
@@ -170,12 +187,13 @@ static void on_dispose(void *p)
 
 static void on_flushed(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
 {
-    (void)r;
     while (!h2o_linklist_is_empty(messages)) {
         h2o_multithread_message_t *m =
             H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
         h2o_linklist_unlink(&m->link);
         struct parked *p = (struct parked *)m;
+        struct durable_worker *d = H2O_STRUCT_FROM_MEMBER(struct durable_worker, receiver, r);
+        d->inflight--;
         h2o_req_t *req = p->req;
         if (req) {
             *p->slot = NULL;
@@ -212,15 +230,28 @@ int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue)
     return rc == SQLITE_OK ? 0 : -1;
 }
 
+int durable_inflight(struct worker *w)
+{
+    struct durable_worker *d = w->durable;
+    return d ? d->inflight + (d->open ? 1 : 0) : 0;
+}
+
 void durable_worker_release(struct worker *w)
 {
     struct durable_worker *d = w->durable;
     if (!d)
         return;
     durable_batch_end(w);
+    w->durable = NULL;
+    if (d->inflight > 0) {
+        /* The flusher still holds answers addressed to this receiver (the loop stopped
+         * before they came back): leave it registered and allocated, the process is
+         * exiting; freeing it would let the flusher write into freed memory. */
+        fprintf(stderr, "grantd: worker exits with %d write answers unsent\n", d->inflight);
+        return;
+    }
     h2o_multithread_unregister_receiver(d->queue, &d->receiver);
     free(d);
-    w->durable = NULL;
 }
 
 /* Hand a list of parked answers to the flusher (failed ones are answered 500 by it). */
@@ -289,8 +320,9 @@ void durable_batch_end(struct worker *w)
         return;
     d->open = 0;
     int ok = !sqlite3_get_autocommit(d->db) && exec(d->db, "COMMIT") == 0;
-    if (!ok && !sqlite3_get_autocommit(d->db))
-        exec(d->db, "ROLLBACK");
+    if (!ok && !sqlite3_get_autocommit(d->db) && exec(d->db, "ROLLBACK") != 0)
+        fprintf(stderr, "grantd: a failed batch could not be rolled back: %s\n",
+                sqlite3_errmsg(d->db));
     struct parked *first = d->held, **last = d->held_tail;
     d->held = NULL;
     d->held_tail = &d->held;
@@ -312,6 +344,7 @@ int durable_park(struct worker *w, h2o_req_t *req, const char *body, size_t len,
     p->to = &d->receiver;
     p->slot = h2o_mem_alloc_shared(&req->pool, sizeof *p->slot, on_dispose);
     *p->slot = p;
+    d->inflight++;
     if (d->open) { /* committed with the batch, then flushed */
         *d->held_tail = p;
         d->held_tail = &p->next;

@@ -36,5 +36,7 @@ int durable_batch_open(struct worker *w);
 int durable_batch_release(struct worker *w); /* the request succeeded: keep its savepoint */
 void durable_batch_undo(struct worker *w);   /* the request failed: undo its savepoint */
 void durable_batch_end(struct worker *w);    /* commit; a failed commit answers 500 to all */
+/* Answers of this worker still waiting for a commit or a flush (0: nothing to wait for). */
+int durable_inflight(struct worker *w);
 
 #endif

@@ -105,10 +105,11 @@ static void *run_loop(void *arg)
      * synchronous, so a request that has been read is answered within one loop turn. */
     h2o_socket_read_stop(listener);
     h2o_socket_close(listener);
-    int64_t until = now_usec() + 300000;
-    while (now_usec() < until) {
+    int64_t until = now_usec() + 300000, limit = now_usec() + 5000000;
+    for (int64_t now = now_usec(); now < until || (durable_inflight(&t->w) > 0 && now < limit);
+         now = now_usec()) {
         h2o_evloop_run(ctx.loop, 20);
-        durable_batch_end(&t->w);
+        durable_batch_end(&t->w); /* and wait for the flusher to return every answer */
     }
     log_buffering(0);
     durable_worker_release(&t->w);

@@ -487,8 +487,10 @@ static int granted_state(const struct class_def *k, const char *state)
 static int begin(struct ctx *c)
 {
     int rc = -1;
-    if (strcmp(c->cls->name, "model_attribute") == 0)
-        durable_batch_end(c->w); /* a field definition is published at its commit: alone */
+    /* Field definitions are published to every thread, and user changes flush the token
+     * cache, right after their commit: these run alone, outside batches. */
+    if (strcmp(c->cls->name, "model_attribute") == 0 || strcmp(c->cls->name, "user") == 0)
+        durable_batch_end(c->w);
     else
         rc = durable_batch_begin(c->w);
     if (rc == 0 || (rc == -1 && db_exec(c->w->db, "BEGIN IMMEDIATE", NULL, 0) == 0))
@@ -692,6 +694,8 @@ static int write_record(struct ctx *c, int is_create)
     in_tx = 0;
     if (commit(c) != 0)
         goto out;
+    if (strcmp(k->name, "user") == 0)
+        auth_cache_invalidate(); /* nothing cached between the bump and the commit survives */
     if (strcmp(k->name, "model_attribute") == 0) {
         dyn_reload(c->w->db); /* publish the new field set, then use it */
         dyn_sync(c->w->db);
@@ -765,6 +769,8 @@ int records_delete(struct ctx *c)
     }
     if (commit(c) != 0)
         return 0;
+    if (strcmp(c->cls->name, "user") == 0)
+        auth_cache_invalidate();
     if (strcmp(c->cls->name, "model_attribute") == 0) {
         dyn_reload(c->w->db);
         dyn_sync(c->w->db);

@@ -1,10 +1,12 @@
 """Contract §10: the command line (help, init, config, backup, seed, serve signals, site
 status)."""
 
+import json
 import os
 import signal
 import sqlite3
 import tempfile
+import threading
 import time
 
 import pytest
@@ -220,6 +222,47 @@ def test_sigterm_exits_0(make_server):
     s = make_server("sigterm", grants=3)
     s.list("grant_request", per_page=1)
     assert s.stop(timeout=10) == 0
+
+
+@pytest.mark.slow
+def test_sigterm_under_write_load_answers_and_exits_0(make_server):
+    """Answers held for the flusher when SIGTERM arrives still go out (or the client is
+    gone); the process exits 0 and every acknowledged create is stored."""
+    for attempt in range(2):
+        s = make_server("sigtermw%d" % attempt, grants=5)
+        t = s.grant_template()
+        tok = s.token()
+        stop = threading.Event()
+        acked, lock = [], threading.Lock()
+
+        def load():
+            sess = requests.Session()
+            body = {"data": json.dumps({"program_organization_id": t["program_organization_id"],
+                                        "program_id": t["program_id"],
+                                        "project_summary": "sigterm load"})}
+            while not stop.is_set():
+                try:
+                    r = sess.post(s.url("v2/grant_request"), data=body, timeout=5,
+                                  headers={"Authorization": "Bearer " + tok})
+                except requests.RequestException:
+                    time.sleep(0.005)
+                    continue
+                if r.status_code == 200 and "grant_request" in r.text:
+                    with lock:
+                        acked.append(jparse(r)["grant_request"]["id"])
+
+        threads = [threading.Thread(target=load) for _ in range(16)]
+        for th in threads:
+            th.start()
+        time.sleep(0.8)
+        rc = s.stop(timeout=10)
+        stop.set()
+        for th in threads:
+            th.join()
+        assert rc == 0, s.log_text()[-2000:]
+        assert acked
+        stored = {r["id"] for r in s.q("SELECT id FROM grant_request")}
+        assert set(acked) <= stored
 
 
 @pytest.mark.slow
