@@ -53,12 +53,10 @@ static int wal_fd = -1;
 static ino_t wal_ino;
 static sqlite3 *ckpt_db; /* the flusher's own connection, for checkpoints */
 
-#define CHECKPOINT_PAGES                                                                           \
-    8000 /* checkpoint once the WAL holds this many frames (~32 MiB): one                          \
-          * copy of a page rewritten by many commits, e.g. an index leaf */
-#define BATCH_MAX                                                                                  \
-    64 /* requests in one batch transaction at most */ /* checkpoint once the WAL holds this many  \
-                                                          frames */
+/* Checkpoint once the WAL holds this many frames (~32 MiB): a page rewritten by many
+ * commits (a rightmost leaf, the token index) is copied to the database once. */
+#define CHECKPOINT_PAGES 8000
+#define BATCH_MAX 64 /* requests in one batch transaction at most */
 
 static int wal_open(void)
 {
