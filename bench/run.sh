@@ -793,7 +793,7 @@ pngname=$(basename "$png")
     echo "\"Kestrel cohort.\". The filter asks for \`state\` = granted (indexed), \`program_organization_id\`"
     echo "= that organization (indexed) and \`updated_at\` (indexed) within the dates those requests"
     echo "span, computed from the database (\`$range_big\` at $big, \`$range_small\` at $small);"
-    echo "\`program_id\` has no index in grantd's schema, so it is not used. The full-text query is"
+    echo "the index \`(program_organization_id, state, deleted_at)\` serves it. The full-text query is"
     echo "\`$query\` (two words, the last as a prefix)."
     echo
     echo "## Writes and durability"
