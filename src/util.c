@@ -108,18 +108,18 @@ void buf_addf(struct buf *b, const char *fmt, ...)
     free(big);
 }
 
-static const char digits2[201] = "00010203040506070809"
-                                 "10111213141516171819"
-                                 "20212223242526272829"
-                                 "30313233343536373839"
-                                 "40414243444546474849"
-                                 "50515253545556575859"
-                                 "60616263646566676869"
-                                 "70717273747576777879"
-                                 "80818283848586878889"
-                                 "90919293949596979899";
+const char fmt_digits2[201] = "00010203040506070809"
+                              "10111213141516171819"
+                              "20212223242526272829"
+                              "30313233343536373839"
+                              "40414243444546474849"
+                              "50515253545556575859"
+                              "60616263646566676869"
+                              "70717273747576777879"
+                              "80818283848586878889"
+                              "90919293949596979899";
 
-static unsigned count_digits(uint64_t v)
+unsigned fmt_count_digits(uint64_t v)
 {
     unsigned n = 1;
     for (;;) {
@@ -139,16 +139,16 @@ static unsigned count_digits(uint64_t v)
 /* The same text as printf's %llu, written right to left, two digits per division. */
 size_t fmt_u64(char *dst, uint64_t v)
 {
-    size_t n = count_digits(v);
+    size_t n = fmt_count_digits(v);
     char *p = dst + n;
     while (v >= 100) {
         unsigned r = (unsigned)(v % 100);
         v /= 100;
         p -= 2;
-        memcpy(p, digits2 + 2 * r, 2);
+        memcpy(p, fmt_digits2 + 2 * r, 2);
     }
     if (v >= 10)
-        memcpy(p - 2, digits2 + 2 * v, 2);
+        memcpy(p - 2, fmt_digits2 + 2 * v, 2);
     else
         p[-1] = (char)('0' + v);
     return n;

@@ -52,6 +52,9 @@ void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf,
 
 /* Decimal text of v without snprintf, no NUL: returns the length (at most 20). */
 #define FMT_INT_MAX 20
+/* "00" "01" ... "99": two digits of n at fmt_digits2 + 2 * n. */
+extern const char fmt_digits2[201];
+unsigned fmt_count_digits(uint64_t v); /* decimal digits of v (1 for 0) */
 size_t fmt_u64(char *dst, uint64_t v);
 size_t fmt_i64(char *dst, int64_t v);
 

@@ -3,6 +3,7 @@
  * (proleptic Gregorian, years 0001..9999), strict integers. No allocation, no locale, no
  * libc time functions (timegm/gmtime depend on the platform and on TZ). */
 #include "value.h"
+#include "util.h"
 
 #include <string.h>
 
@@ -170,37 +171,9 @@ int value_parse_decimal(const char *s, size_t n, int scale, int64_t *out)
 
 /* "00".."99": formatting writes two digits per division (no snprintf anywhere here: these
  * run for every decimal, date and datetime rendered). */
-static const char digits2[201] = "00010203040506070809"
-                                 "10111213141516171819"
-                                 "20212223242526272829"
-                                 "30313233343536373839"
-                                 "40414243444546474849"
-                                 "50515253545556575859"
-                                 "60616263646566676869"
-                                 "70717273747576777879"
-                                 "80818283848586878889"
-                                 "90919293949596979899";
-
 static void put2(char *p, unsigned n)
 {
-    memcpy(p, digits2 + 2 * n, 2);
-}
-
-static unsigned count_digits(uint64_t v)
-{
-    unsigned n = 1;
-    for (;;) {
-        if (v < 10)
-            return n;
-        if (v < 100)
-            return n + 1;
-        if (v < 1000)
-            return n + 2;
-        if (v < 10000)
-            return n + 3;
-        v /= 10000;
-        n += 4;
-    }
+    memcpy(p, fmt_digits2 + 2 * n, 2);
 }
 
 /* Written right to left straight into buf, two digits per division where it can. */
@@ -218,7 +191,7 @@ size_t value_format_decimal(int64_t v, int scale, char *buf)
         mag /= 10;
         fs--;
     }
-    unsigned nd = count_digits(mag);
+    unsigned nd = fmt_count_digits(mag);
     /* at least one digit before the point: 0.0001 */
     unsigned ndig = nd > fs ? nd : fs + 1;
     size_t len = (v < 0) + ndig + (fs > 0);
