@@ -618,18 +618,20 @@ void api_release(void)
 }
 
 /* The caller's address: the peer, or behind a trusted proxy the last X-Forwarded-For hop
- * outside its ranges (only the 8 rightmost header lines are read). */
-static int client_address(struct ctx *c, struct ratelimit_key *k)
+ * outside its ranges (only the 8 rightmost header lines are read: the ones the proxies
+ * wrote are at the right, a client can prepend as many as it likes). */
+int ctx_client_addr(struct ctx *c, struct ratelimit_addr *out)
 {
     struct sockaddr_storage ss;
-    struct ratelimit_addr peer, a;
+    struct ratelimit_addr peer;
     const char *vals[8];
     size_t lens[8], n = 0;
     memset(&ss, 0, sizeof ss);
+    memset(out, 0, sizeof *out);
     if (c->req->conn->callbacks->get_peername(c->req->conn, (struct sockaddr *)&ss) == 0 ||
         ratelimit_addr_from_sockaddr(&peer, (struct sockaddr *)&ss) != 0)
         return -1;
-    a = peer;
+    *out = peer;
     if (trusted_proxies.n > 0) {
         ssize_t i = -1;
         for (;;) {
@@ -644,8 +646,16 @@ static int client_address(struct ctx *c, struct ratelimit_key *k)
             vals[n] = c->req->headers.entries[i].value.base;
             lens[n++] = c->req->headers.entries[i].value.len;
         }
-        ratelimit_client_addr(&trusted_proxies, &peer, vals, lens, n, &a);
+        ratelimit_client_addr(&trusted_proxies, &peer, vals, lens, n, out);
     }
+    return 0;
+}
+
+static int client_address(struct ctx *c, struct ratelimit_key *k)
+{
+    struct ratelimit_addr a;
+    if (ctx_client_addr(c, &a) != 0)
+        return -1;
     ratelimit_key_addr(k, &a);
     return 0;
 }

@@ -40,6 +40,10 @@ int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt,
 void ctx_ignore(struct ctx *c, const char *name);
 /* 401 with WWW-Authenticate (error="invalid_token") and the error envelope. */
 int ctx_unauthorized(struct ctx *c, const char *desc);
+/* The caller's address (the peer, or behind a --trusted-proxy the X-Forwarded-For hop it
+ * vouches for); -1 and zeroes when the peer is unknown. */
+struct ratelimit_addr;
+int ctx_client_addr(struct ctx *c, struct ratelimit_addr *out);
 void ctx_header(struct ctx *c, const char *name, const char *value);
 
 /* Role helpers. */

@@ -97,33 +97,6 @@ static void set_cookie(struct ctx *c, const char *name, const char *value, const
     ctx_header(c, "set-cookie", h);
 }
 
-/* The client's address: the peer, or the last untrusted X-Forwarded-For hop when the
- * peer is a trusted proxy (serve --trusted-proxy). */
-static void client_addr(struct ctx *c, struct ratelimit_addr *out)
-{
-    struct sockaddr_storage ss;
-    struct ratelimit_addr peer;
-    struct ratelimit_cidrs trusted;
-    const char *vals[8];
-    size_t lens[8], n = 0;
-    memset(&peer, 0, sizeof peer);
-    memset(&ss, 0, sizeof ss);
-    if (c->req->conn->callbacks->get_peername(c->req->conn, (struct sockaddr *)&ss) == 0 ||
-        ratelimit_addr_from_sockaddr(&peer, (struct sockaddr *)&ss) != 0)
-        memset(&peer, 0, sizeof peer);
-    *out = peer;
-    if (!c->w->opts->trusted_proxy || ratelimit_cidrs_parse(&trusted, c->w->opts->trusted_proxy))
-        return;
-    ssize_t hi = -1;
-    while (n < 8 && (hi = h2o_find_header_by_str(&c->req->headers, H2O_STRLIT("x-forwarded-for"),
-                                                 hi)) != -1) {
-        vals[n] = c->req->headers.entries[hi].value.base;
-        lens[n] = c->req->headers.entries[hi].value.len;
-        n++;
-    }
-    ratelimit_client_addr(&trusted, &peer, vals, lens, n, out);
-}
-
 /* ---- answers ---- */
 
 static void page_headers(struct ctx *c, const char *nonce)
@@ -538,7 +511,7 @@ int web_login(struct ctx *c)
         login_page(c, 403, "The form expired (CSRF check). Please sign in again.", login, next);
         return 0;
     }
-    client_addr(c, &addr);
+    ctx_client_addr(c, &addr); /* zeroes when unknown: one shared bucket */
     retry = session_throttled(&addr);
     if (retry > 0) {
         char ra[16];

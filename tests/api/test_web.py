@@ -2,10 +2,12 @@
 site-status gating (§10), and /oauth/applications (same data as `grantd client`)."""
 
 import hashlib
+import http.client
 import json
 import re
 import sqlite3
 import time
+import urllib.parse
 
 import pytest
 import requests
@@ -368,6 +370,40 @@ def test_failed_sign_ins_are_throttled_per_address(make_server):
     assert "Too many failed sign-ins" in r.text and "grantd_session" not in b.cookies
     # Bearer-token traffic is not affected.
     assert s.api("GET", "/api/rest/v2/classes", role="developer").status_code == 200
+
+
+def _sign_in_behind_proxy(s, b, tok, forwarded, password):
+    """POST /login with one X-Forwarded-For header line per item of `forwarded`."""
+    body = urllib.parse.urlencode({"csrf_token": tok, "login": "t_admin",
+                                   "password": password})
+    conn = http.client.HTTPConnection(s.host, s.port, timeout=60)
+    try:
+        conn.putrequest("POST", "/login")
+        conn.putheader("Content-Type", "application/x-www-form-urlencoded")
+        conn.putheader("Content-Length", str(len(body)))
+        conn.putheader("Cookie", "; ".join("%s=%s" % (k, v) for k, v in b.cookies.items()))
+        for hop in forwarded:
+            conn.putheader("X-Forwarded-For", hop)
+        conn.endheaders(body.encode())
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_sign_in_throttle_believes_only_the_proxys_hops(make_server):
+    """Behind a trusted proxy the address is the rightmost untrusted X-Forwarded-For hop,
+    whatever number of header lines the client added on the left."""
+    s = make_server("webproxy", grants=2, serve_args=["--trusted-proxy", "127.0.0.0/8"])
+    b = new_browser()
+    tok = form_token(b.get(s.url("/login"), timeout=30).text)
+    codes = [_sign_in_behind_proxy(s, b, tok, ["10.9.%d.%d" % (i, j) for j in range(9)] +
+                                   ["203.0.113.5"], "wrong %d" % i) for i in range(20)]
+    assert codes == [401] * 20, codes
+    assert _sign_in_behind_proxy(s, b, tok, ["10.1.1.1"] * 12 + ["203.0.113.5"],
+                                 H.PASSWORD) == 429
+    # another client behind the same proxy keeps its own budget
+    assert _sign_in_behind_proxy(s, b, tok, ["10.1.1.1"] * 12 + ["203.0.113.6"],
+                                 "wrong") == 401
 
 
 # ---------------------------------------------------------------- /oauth/applications
