@@ -298,8 +298,9 @@ enum {
 #define R_INDEX 16u
 #define R_GET 32u
 #define R_WRITE 64u
-#define R_WEB 128u  /* its handler authenticates: session or bearer token (web.h) */
-#define R_HTML 256u /* answers with pages (web.h), also when the site is suspended */
+#define R_WEB 128u   /* its handler authenticates: session or bearer token (web.h) */
+#define R_HTML 256u  /* answers with pages (web.h), also when the site is suspended */
+#define R_BATCH 512u /* may run inside the loop turn's batch of writes (durable.h) */
 
 struct route {
     const char *pattern; /* segments; :v = v1|v2, :class, :id */
@@ -317,7 +318,7 @@ static int h_introspect(struct ctx *c);
 /* Order matters: literal segments before patterns (`list` before `:id`). */
 static const struct route routes[] = {
     {"/healthz", M_GET, h_health, R_NO_AUTH, "liveness: 200 ok once the database is open"},
-    {"/oauth/token", M_POST, h_token, R_NO_AUTH | R_ADDR,
+    {"/oauth/token", M_POST, h_token, R_NO_AUTH | R_ADDR | R_BATCH,
      "issue an access token (client credentials)"},
     {"/oauth/revoke", M_POST, h_revoke, R_NO_AUTH | R_ADDR, "revoke one of the caller's tokens"},
     {"/oauth/introspect", M_POST, h_introspect, R_NO_AUTH | R_ADDR,
@@ -341,11 +342,11 @@ static const struct route routes[] = {
     {"/api/rest/v2/:class/fields", M_GET, docs_fields_json, R_WEB, "a class's fields (JSON)"},
     {"/api/rest/:v/:class/list", M_GET | M_POST, records_list, R_CLASS | R_INDEX, "list records"},
     {"/api/rest/:v/:class", M_GET, records_list, R_CLASS | R_INDEX, "list records"},
-    {"/api/rest/:v/:class", M_POST, records_create, R_CLASS | R_WRITE, "create a record"},
+    {"/api/rest/:v/:class", M_POST, records_create, R_CLASS | R_WRITE | R_BATCH, "create a record"},
     {"/api/rest/:v/:class/:id", M_GET, records_fetch, R_CLASS | R_ID | R_GET, "fetch one record"},
-    {"/api/rest/:v/:class/:id", M_PUT | M_PATCH, records_update, R_CLASS | R_ID | R_WRITE,
+    {"/api/rest/:v/:class/:id", M_PUT | M_PATCH, records_update, R_CLASS | R_ID | R_WRITE | R_BATCH,
      "update a record"},
-    {"/api/rest/:v/:class/:id", M_DELETE, records_delete, R_CLASS | R_ID | R_WRITE,
+    {"/api/rest/:v/:class/:id", M_DELETE, records_delete, R_CLASS | R_ID | R_WRITE | R_BATCH,
      "soft-delete a record"},
 };
 
@@ -1013,8 +1014,7 @@ int api_handle(struct worker *w, h2o_req_t *req)
         ctx_send(&c, 405, "application/json; charset=utf-8");
         goto done;
     }
-    if (r->fn != records_create && r->fn != records_update && r->fn != records_delete &&
-        r->fn != h_token)
+    if (!(r->flags & R_BATCH))
         durable_batch_end(w); /* nothing else runs inside a batch of writes */
     if (r->flags & (R_INDEX | R_GET))
         c.read_tx = read_begin(w); /* one snapshot and one lock cycle for the whole read */

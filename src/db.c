@@ -199,7 +199,8 @@ static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size
         if (db_exec(db, q.buf, err, errlen) != 0)
             goto out;
     }
-    int has_state = registry_field(c, "state") && registry_has_column(registry_field(c, "state"));
+    const struct field *state = registry_field(c, "state");
+    int has_state = state && registry_has_column(state);
     for (int i = 0; i < c->nfields; i++) {
         const struct field *f = &c->fields[i];
         if (!registry_has_column(f) || !index_wanted(c, f))

@@ -268,11 +268,6 @@ static void enqueue(struct parked *first, struct parked **last_next, int failed)
     pthread_mutex_unlock(&lock);
 }
 
-static int exec(sqlite3 *db, const char *sql)
-{
-    return sqlite3_exec(db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
-}
-
 int durable_batch_begin(struct worker *w)
 {
     struct durable_worker *d = w->durable;
@@ -281,12 +276,12 @@ int durable_batch_begin(struct worker *w)
     if (d->open && (d->nreq >= BATCH_MAX || sqlite3_get_autocommit(d->db)))
         durable_batch_end(w); /* full, or the transaction is gone (an I/O error ends it) */
     if (!d->open) {
-        if (exec(d->db, "BEGIN IMMEDIATE") != 0)
+        if (db_exec(d->db, "BEGIN IMMEDIATE", NULL, 0) != 0)
             return -2;
         d->open = 1;
         d->nreq = 0;
     }
-    if (exec(d->db, "SAVEPOINT grantd_request") != 0)
+    if (db_exec(d->db, "SAVEPOINT grantd_request", NULL, 0) != 0)
         return -2;
     d->nreq++;
     return 0;
@@ -301,7 +296,7 @@ int durable_batch_open(struct worker *w)
 int durable_batch_release(struct worker *w)
 {
     struct durable_worker *d = w->durable;
-    return exec(d->db, "RELEASE grantd_request");
+    return db_exec(d->db, "RELEASE grantd_request", NULL, 0);
 }
 
 void durable_batch_undo(struct worker *w)
@@ -309,8 +304,8 @@ void durable_batch_undo(struct worker *w)
     struct durable_worker *d = w->durable;
     if (sqlite3_get_autocommit(d->db))
         return; /* the whole transaction is gone; durable_batch_end fails the batch */
-    exec(d->db, "ROLLBACK TO grantd_request");
-    exec(d->db, "RELEASE grantd_request");
+    db_exec(d->db, "ROLLBACK TO grantd_request", NULL, 0);
+    db_exec(d->db, "RELEASE grantd_request", NULL, 0);
 }
 
 void durable_batch_end(struct worker *w)
@@ -319,8 +314,8 @@ void durable_batch_end(struct worker *w)
     if (!d || !d->open)
         return;
     d->open = 0;
-    int ok = !sqlite3_get_autocommit(d->db) && exec(d->db, "COMMIT") == 0;
-    if (!ok && !sqlite3_get_autocommit(d->db) && exec(d->db, "ROLLBACK") != 0)
+    int ok = !sqlite3_get_autocommit(d->db) && db_exec(d->db, "COMMIT", NULL, 0) == 0;
+    if (!ok && !sqlite3_get_autocommit(d->db) && db_exec(d->db, "ROLLBACK", NULL, 0) != 0)
         fprintf(stderr, "grantd: a failed batch could not be rolled back: %s\n",
                 sqlite3_errmsg(d->db));
     struct parked *first = d->held, **last = d->held_tail;

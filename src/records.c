@@ -459,19 +459,16 @@ static int plan_build(struct ctx *c, struct plan *p, const struct class_def *k)
                    -1;
         }
     }
-    if (nfast > 0 || (cols && json_array_size(cols) > 0)) {
-        if (nfast > 0) {
-            for (int i = 0; i < nfast; i++)
-                plan_named(c, p, k, fast.name[i]);
-        } else {
-            size_t i;
-            json_t *v;
-            json_array_foreach(cols, i, v)
-            {
-                if (json_is_string(v))
-                    plan_named(c, p, k, json_string_value(v));
-            }
-        }
+    for (int i = 0; i < nfast; i++)
+        plan_named(c, p, k, fast.name[i]);
+    size_t i;
+    json_t *v;
+    json_array_foreach(cols, i, v)
+    {
+        if (json_is_string(v))
+            plan_named(c, p, k, json_string_value(v));
+    }
+    if (nfast > 0 || json_array_size(cols) > 0) {
         if (params_flag(c->params, "all_core"))
             plan_preset(c, p, k, ~0u, 1);
     } else if (c->version == 1) {
@@ -906,7 +903,6 @@ static int parse_sort(struct ctx *c, const struct class_def *k, struct sql *orde
 struct listw {
     int filtered;   /* a filter, the grantee scope or a deleted= option */
     struct sql fts; /* with a query on live records: the count of the FTS match alone */
-    int fts_words;
 };
 
 static int fulltext_clause(struct ctx *c, const struct class_def *k, const char *del, struct sql *w,
@@ -956,7 +952,6 @@ static int fulltext_clause(struct ctx *c, const struct class_def *k, const char 
             sql_appendf(&lw->fts, "SELECT count(*) FROM \"%s__fts\" WHERE \"%s__fts\" MATCH ",
                         k->name, k->name);
             sql_bind_text(&lw->fts, m.s, m.len);
-            lw->fts_words = words;
         }
     }
     buf_release(&m);
@@ -1373,7 +1368,7 @@ static int list_count(struct ctx *c, const struct class_def *k, const struct sql
     if (plain) {
         sql_append(q, "SELECT live FROM grantd_count WHERE class = ");
         sql_bind_text(q, k->name, strlen(k->name));
-    } else if (lw->fts_words && !lw->filtered) {
+    } else if (lw->fts.len && !lw->filtered) {
         cq = &lw->fts;
     } else {
         sql_append(q, "SELECT count(*) FROM ");
@@ -1444,8 +1439,9 @@ int records_list(struct ctx *c)
     sql_append(&q, " FROM ");
     sql_ident(&q, k->name);
     sql_append(&q, " t WHERE ");
-    int fts_page = lw.fts_words && !lw.filtered && strcmp(order.buf, "t.\"id\" ASC") == 0;
-    if (fts_page) {
+    int id_order = strcmp(order.buf, "t.\"id\" ASC") == 0;
+    const struct sql *args = &w; /* the page's values, then LIMIT and OFFSET */
+    if (lw.fts.len && !lw.filtered && id_order) {
         /* A query alone on live records, in id order: the live index holds live records
          * only, and FTS5 yields its matches in rowid order, so it stops after the page
          * instead of producing every match for a sort. */
@@ -1453,34 +1449,27 @@ int records_list(struct ctx *c)
                     "t.\"id\" IN (SELECT rowid FROM \"%s__fts\" WHERE \"%s__fts\" MATCH ? "
                     "ORDER BY rowid LIMIT ? OFFSET ?) ORDER BY t.\"id\"",
                     k->name, k->name);
-        sqlite3_stmt *fst = page_past(total, page, per) ? NULL : stmt_get(c->w, q.buf, q.len);
-        if (fst && (sql_bind_all(fst, &lw.fts) != SQLITE_OK ||
-                    sqlite3_bind_int64(fst, 2, per) != SQLITE_OK ||
-                    sqlite3_bind_int64(fst, 3, (page - 1) * per) != SQLITE_OK)) {
-            ctx_error(c, ERR_INTERNAL, NULL, "internal error");
-            goto out;
-        }
-        rc = send_page(c, k, &p, fst, total, page, per);
-        goto out;
+        args = &lw.fts;
+    } else {
+        sql_appendn(&q, w.buf, w.len);
+        sql_append(&q, " ORDER BY ");
+        /* Without statistics the planner answers `ORDER BY id LIMIT 25` under a filter by
+         * walking the table in id order whenever no index gives id order, which reads the
+         * whole table when few rows match (an incremental sync's `updated_at > last run`).
+         * The count is known by now: a page of few matches sorts them instead (`+` keeps
+         * the id order from steering the plan), and a page past the end is not read. */
+        if (w.nargs && total <= FEW_MATCHES && id_order)
+            sql_append(&q, "+");
+        sql_appendn(&q, order.buf, order.len);
+        /* Paging values are bound: every page of a listing shares one prepared statement. */
+        sql_append(&q, " LIMIT ? OFFSET ?");
     }
     sqlite3_stmt *st = NULL;
-    sql_appendn(&q, w.buf, w.len);
-    sql_append(&q, " ORDER BY ");
-    /* Without statistics the planner answers `ORDER BY id LIMIT 25` under a filter by
-     * walking the table in id order whenever no index gives id order, which reads the
-     * whole table when few rows match (an incremental sync's `updated_at > last run`).
-     * The count is known by now: a page of few matches sorts them instead (`+` keeps
-     * the id order from steering the plan), and a page past the end is not read. */
-    if (w.nargs && total <= FEW_MATCHES && strcmp(order.buf, "t.\"id\" ASC") == 0)
-        sql_append(&q, "+");
-    sql_appendn(&q, order.buf, order.len);
-    /* Paging values are bound, so every page of a listing shares one prepared statement. */
-    sql_append(&q, " LIMIT ? OFFSET ?");
     if (!page_past(total, page, per)) {
         st = stmt_get(c->w, q.buf, q.len);
-        if (!st || sql_bind_all(st, &w) != SQLITE_OK ||
-            sqlite3_bind_int64(st, w.nargs + 1, per) != SQLITE_OK ||
-            sqlite3_bind_int64(st, w.nargs + 2, (page - 1) * per) != SQLITE_OK) {
+        if (!st || sql_bind_all(st, args) != SQLITE_OK ||
+            sqlite3_bind_int64(st, args->nargs + 1, per) != SQLITE_OK ||
+            sqlite3_bind_int64(st, args->nargs + 2, (page - 1) * per) != SQLITE_OK) {
             ctx_error(c, ERR_INTERNAL, NULL, "internal error");
             fprintf(stderr, "list query failed: %s\n", sqlite3_errmsg(c->w->db));
             goto out;

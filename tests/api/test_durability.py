@@ -14,41 +14,51 @@ from grantd_harness import jparse
 pytestmark = [pytest.mark.durability, pytest.mark.slow]
 
 
+def run_workers(worker, n):
+    """worker(k) on n threads at once; the exceptions they raised, as strings."""
+    errors = []
+
+    def guarded(k):
+        try:
+            worker(k)
+        except Exception as e:  # noqa: BLE001  (returned to the test)
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=guarded, args=(k,)) for k in range(n)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    return errors
+
+
 def test_acknowledged_writes_survive_kill_9(make_server):
     s = make_server("kill9", grants=10)
     t = s.grant_template()
     acked = {}          # id -> expected project_summary
     lock = threading.Lock()
-    errors = []
 
     def worker(k):
-        try:
-            for i in range(10):
-                text = "w%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
-                r = s.write("POST", "grant_request", None,
-                            {"program_organization_id": t["program_organization_id"],
-                             "program_id": t["program_id"], "project_summary": text})
-                b = jparse(r)
-                if r.status_code != 200 or "error" in b:
-                    g = s.create_grant(data={"project_summary": text})
-                else:
-                    g = b["grant_request"]
-                with lock:
-                    acked[g["id"]] = text
-                if i % 2 == 0:
-                    text2 = text + "-upd"
-                    r = s.write("PUT", "grant_request", g["id"], {"project_summary": text2})
-                    if r.status_code == 200 and "error" not in jparse(r):
-                        with lock:
-                            acked[g["id"]] = text2
-        except Exception as e:  # noqa: BLE001  (reported below)
-            errors.append(repr(e))
+        for i in range(10):
+            text = "w%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
+            r = s.write("POST", "grant_request", None,
+                        {"program_organization_id": t["program_organization_id"],
+                         "program_id": t["program_id"], "project_summary": text})
+            b = jparse(r)
+            if r.status_code != 200 or "error" in b:
+                g = s.create_grant(data={"project_summary": text})
+            else:
+                g = b["grant_request"]
+            with lock:
+                acked[g["id"]] = text
+            if i % 2 == 0:
+                text2 = text + "-upd"
+                r = s.write("PUT", "grant_request", g["id"], {"project_summary": text2})
+                if r.status_code == 200 and "error" not in jparse(r):
+                    with lock:
+                        acked[g["id"]] = text2
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(5)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    errors = run_workers(worker, 5)
     assert not errors, errors
     assert len(acked) == 50
     s.kill()
@@ -66,37 +76,30 @@ def test_batched_writes_fail_alone_and_survive_kill_9(make_server):
     target = s.create_grant()
     before = s.q("SELECT * FROM grant_request WHERE id = ?", target["id"])
     rows_before = s.q("SELECT count(*) AS n FROM grant_request")[0]["n"]
-    acked, failed, errors = {}, [], []
+    acked, failed = {}, []
     lock = threading.Lock()
 
     def worker(k):
-        try:
-            for i in range(12):
-                text = "b%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
-                r = s.write("POST", "grant_request", None,
-                            {"program_organization_id": t["program_organization_id"],
-                             "program_id": t["program_id"], "project_summary": text})
-                b = jparse(r)
-                if r.status_code == 200 and "error" not in b:
-                    with lock:
-                        acked[b["grant_request"]["id"]] = text
-                # fails inside its transaction: not a state of the workflow
-                r = s.write("PUT", "grant_request", target["id"],
-                            {"state": "no_such_state_%d" % k, "project_summary": "lost"})
-                b = jparse(r)
+        for i in range(12):
+            text = "b%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
+            r = s.write("POST", "grant_request", None,
+                        {"program_organization_id": t["program_organization_id"],
+                         "program_id": t["program_id"], "project_summary": text})
+            b = jparse(r)
+            if r.status_code == 200 and "error" not in b:
                 with lock:
-                    failed.append((b.get("error") or {}).get("code"))
-                r = s.api("DELETE", "v2/grant_request/987654321")
-                with lock:
-                    failed.append((jparse(r).get("error") or {}).get("code"))
-        except Exception as e:  # noqa: BLE001  (reported below)
-            errors.append(repr(e))
+                    acked[b["grant_request"]["id"]] = text
+            # fails inside its transaction: not a state of the workflow
+            r = s.write("PUT", "grant_request", target["id"],
+                        {"state": "no_such_state_%d" % k, "project_summary": "lost"})
+            b = jparse(r)
+            with lock:
+                failed.append((b.get("error") or {}).get("code"))
+            r = s.api("DELETE", "v2/grant_request/987654321")
+            with lock:
+                failed.append((jparse(r).get("error") or {}).get("code"))
 
-    threads = [threading.Thread(target=worker, args=(k,)) for k in range(8)]
-    for th in threads:
-        th.start()
-    for th in threads:
-        th.join()
+    errors = run_workers(worker, 8)
     assert not errors, errors
     assert len(acked) == 96, len(acked)
     assert set(failed) == {100, 102}, set(failed)  # validation, not found
