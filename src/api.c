@@ -27,17 +27,24 @@ const struct error_def error_defs[ERR_COUNT] = {
 
 /* ---- prepared statement cache ---- */
 
-#define STMT_SLOTS 512
+/* Set-associative: a statement may live in any of STMT_WAYS slots of its set, and a miss
+ * replaces the least recently used idle one. (Direct-mapped, two statements of one write
+ * that shared a slot evicted each other on every request, re-preparing an INSERT and
+ * its triggers each time.) */
+#define STMT_SETS 128
+#define STMT_WAYS 4
 
 struct stmt_slot {
     char *sql;
     size_t len;
     uint64_t hash;
+    uint64_t used; /* the cache's clock at the last use */
     sqlite3_stmt *st;
 };
 
 struct stmt_cache {
-    struct stmt_slot slot[STMT_SLOTS];
+    struct stmt_slot slot[STMT_SETS * STMT_WAYS];
+    uint64_t clock;
 };
 
 static uint64_t fnv(const char *s, size_t n)
@@ -53,15 +60,29 @@ static uint64_t fnv(const char *s, size_t n)
 sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
 {
     uint64_t h = fnv(sql, len);
-    struct stmt_slot *s = &w->stmts->slot[h % STMT_SLOTS];
+    struct stmt_cache *sc = w->stmts;
+    struct stmt_slot *set = &sc->slot[(h % STMT_SETS) * STMT_WAYS], *victim = NULL;
     sqlite3_stmt *st = NULL;
-    int hit = s->st && s->hash == h && s->len == len && memcmp(s->sql, sql, len) == 0;
-    if (hit && !sqlite3_stmt_busy(s->st)) {
-        sqlite3_reset(s->st);
-        sqlite3_clear_bindings(s->st);
-        return s->st;
+    int hit = 0;
+    sc->clock++;
+    for (int i = 0; i < STMT_WAYS; i++) {
+        struct stmt_slot *s = &set[i];
+        if (s->st && s->hash == h && s->len == len && memcmp(s->sql, sql, len) == 0) {
+            if (sqlite3_stmt_busy(s->st)) {
+                hit = 1;
+                break;
+            }
+            s->used = sc->clock;
+            sqlite3_reset(s->st);
+            sqlite3_clear_bindings(s->st);
+            return s->st;
+        }
+        if (!s->st || sqlite3_stmt_busy(s->st))
+            victim = !s->st ? s : victim;
+        else if (!victim || (victim->st && s->used < victim->used))
+            victim = s;
     }
-    if (hit || (s->st && sqlite3_stmt_busy(s->st))) {
+    if (hit || !victim) { /* in use by an outer loop, or every way is */
         if (w->ntemp >= WORKER_TEMP_STMTS ||
             sqlite3_prepare_v2(w->db, sql, (int)len, &st, NULL) != SQLITE_OK)
             return NULL;
@@ -70,13 +91,19 @@ sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
     }
     if (sqlite3_prepare_v3(w->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
         return NULL;
-    sqlite3_finalize(s->st);
-    free(s->sql);
-    s->sql = xstrndup(sql, len);
-    s->len = len;
-    s->hash = h;
-    s->st = st;
+    sqlite3_finalize(victim->st);
+    free(victim->sql);
+    victim->sql = xstrndup(sql, len);
+    victim->len = len;
+    victim->hash = h;
+    victim->used = sc->clock;
+    victim->st = st;
     return st;
+}
+
+sqlite3_stmt *stmt_get_any(void *w, const char *sql, size_t len)
+{
+    return stmt_get(w, sql, len);
 }
 
 void stmt_release_temp(struct worker *w)
@@ -119,7 +146,7 @@ int worker_init(struct worker *w, int id, const struct server_opts *o, char *err
 void worker_release(struct worker *w)
 {
     if (w->stmts) {
-        for (int i = 0; i < STMT_SLOTS; i++) {
+        for (int i = 0; i < STMT_SETS * STMT_WAYS; i++) {
             sqlite3_finalize(w->stmts->slot[i].st);
             free(w->stmts->slot[i].sql);
         }

@@ -48,6 +48,8 @@ int api_handle(struct worker *w, h2o_req_t *req);
 
 /* Prepared statements cached per worker by SQL text (reset and cleared on return). */
 sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len);
+/* stmt_get for callbacks that take a void * (db_stmt_fn in db.h) */
+sqlite3_stmt *stmt_get_any(void *w, const char *sql, size_t len);
 void stmt_release_temp(struct worker *w);
 
 #endif

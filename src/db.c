@@ -118,6 +118,9 @@ static const char *internal_schema =
     "created_at INTEGER NOT NULL, expires_at INTEGER NOT NULL);"
     "CREATE INDEX IF NOT EXISTS grantd_session_expiry ON grantd_session(expires_at);"
     "CREATE TABLE IF NOT EXISTS grantd_count(class TEXT PRIMARY KEY, live INTEGER NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grantd_fts_defer(one INTEGER PRIMARY KEY);"
+    "CREATE TABLE IF NOT EXISTS grantd_fts_pending(class TEXT NOT NULL, id INTEGER NOT NULL, "
+    "fresh INTEGER NOT NULL, PRIMARY KEY(class, id)) WITHOUT ROWID;"
     "INSERT OR IGNORE INTO grantd_meta(key, value) VALUES('auth_gen', '1');";
 
 /* Columns already present in table `name` (empty when the table does not exist). */
@@ -254,7 +257,16 @@ out:
  * "<class>__fts_deleted" for soft-deleted ones. A search of live records (the usual one)
  * is then the FTS match alone, and its count needs no look-up of 1,000 table rows to
  * test deleted_at. Triggers keep both in step inside the writing transaction, so a write
- * is searchable by the very next request. */
+ * is searchable by the very next request.
+ *
+ * Deferred maintenance: FTS5 writes its pending entries to disk as a new segment at every
+ * savepoint, and a write batch opens one per request (and SQLite one per statement), so
+ * indexing each record as it is written costs a segment per request and index, and the
+ * merges that follow: half of a create's CPU. A writer that has called
+ * db_fulltext_defer() inside its transaction (a row in grantd_fts_defer, never committed)
+ * has its triggers note the record in grantd_fts_pending instead, and db_fulltext_sync()
+ * indexes every noted record with one statement per index before the COMMIT. Any other
+ * connection (the CLI, another process) indexes immediately, as before. */
 static int fts_each(struct sql *q, const struct class_def *c, const char *row, const char *sep)
 {
     int n = 0;
@@ -279,6 +291,23 @@ static void fts_body(struct sql *q, const struct class_def *c, const char *row)
 {
     if (fts_each(q, c, row, " || ' ' || ") == 0)
         sql_append(q, "''");
+}
+
+/* " AND (row.a <> '' OR row.b <> '' ...)": a record without any text has no entry (no
+ * query can match it; most workflow events have no comment). */
+static void fts_has_text(struct sql *q, const struct class_def *c, const char *row)
+{
+    int n = 0;
+    sql_append(q, " AND (");
+    for (int i = 0; i < c->nfields; i++) {
+        const struct field *f = &c->fields[i];
+        if (!(f->flags & FF_FULLTEXT) || (f->flags & FF_SECRET) || !registry_has_column(f))
+            continue;
+        sql_appendf(q, "%s%s.", n++ ? " OR " : "", row);
+        sql_ident(q, f->name);
+        sql_append(q, " <> ''");
+    }
+    sql_append(q, n ? ")" : "0)");
 }
 
 int db_has_fulltext(const struct class_def *c)
@@ -313,7 +342,9 @@ static void fts_insert(struct sql *q, const struct class_def *c, const char *row
         sql_ident(q, c->name);
         sql_append(q, " t");
     }
-    sql_appendf(q, " WHERE %s.\"deleted_at\" IS %s;", row, live ? "NULL" : "NOT NULL");
+    sql_appendf(q, " WHERE %s.\"deleted_at\" IS %s", row, live ? "NULL" : "NOT NULL");
+    fts_has_text(q, c, row);
+    sql_append(q, ";");
 }
 
 static int migrate_fts(sqlite3 *db, const struct class_def *c, char *err, size_t errlen)
@@ -338,9 +369,15 @@ static int migrate_fts(sqlite3 *db, const struct class_def *c, char *err, size_t
                 "CREATE VIRTUAL TABLE IF NOT EXISTS \"%s\" USING fts5(body, "
                 "tokenize = 'unicode61 remove_diacritics 2');",
                 live, del);
+    sql_appendf(&q,
+                "DROP TRIGGER IF EXISTS \"%s_aiq\"; DROP TRIGGER IF EXISTS \"%s_auq\";"
+                "DROP TRIGGER IF EXISTS \"%s_adq\";",
+                live, live, live);
+    static const char *const now = " WHEN NOT EXISTS (SELECT 1 FROM grantd_fts_defer)";
+    static const char *const later = " WHEN EXISTS (SELECT 1 FROM grantd_fts_defer)";
     sql_appendf(&q, "CREATE TRIGGER \"%s_ai\" AFTER INSERT ON ", live);
     sql_ident(&q, c->name);
-    sql_append(&q, " BEGIN ");
+    sql_appendf(&q, "%s BEGIN ", now);
     fts_insert(&q, c, "new", 1);
     fts_insert(&q, c, "new", 0);
     /* Only writes that touch a text column or deleted_at rewrite the entry: an amount
@@ -349,16 +386,33 @@ static int migrate_fts(sqlite3 *db, const struct class_def *c, char *err, size_t
     fts_each(&q, c, NULL, ", ");
     sql_append(&q, ", \"deleted_at\" ON ");
     sql_ident(&q, c->name);
-    sql_appendf(&q, " BEGIN DELETE FROM \"%s\" WHERE rowid = old.\"id\"; ", live);
+    sql_appendf(&q, "%s BEGIN DELETE FROM \"%s\" WHERE rowid = old.\"id\"; ", now, live);
     sql_appendf(&q, "DELETE FROM \"%s\" WHERE rowid = old.\"id\"; ", del);
     fts_insert(&q, c, "new", 1);
     fts_insert(&q, c, "new", 0);
     sql_appendf(&q, " END; CREATE TRIGGER \"%s_ad\" AFTER DELETE ON ", live);
     sql_ident(&q, c->name);
     sql_appendf(&q,
-                " BEGIN DELETE FROM \"%s\" WHERE rowid = old.\"id\"; DELETE FROM \"%s\" WHERE "
-                "rowid = old.\"id\"; END;",
-                live, del);
+                "%s BEGIN DELETE FROM \"%s\" WHERE rowid = old.\"id\"; DELETE FROM \"%s\" "
+                "WHERE rowid = old.\"id\"; END;",
+                now, live, del);
+    /* The deferred twins: note the record (ids do not change; a delete notes the old id). */
+    static const char *const ev[3][4] = {{"aiq", "AFTER INSERT", "new", "1"},
+                                         {"auq", "AFTER UPDATE OF", "new", "0"},
+                                         {"adq", "AFTER DELETE", "old", "0"}};
+    for (int k = 0; k < 3; k++) {
+        sql_appendf(&q, "CREATE TRIGGER \"%s_%s\" %s ", live, ev[k][0], ev[k][1]);
+        if (k == 1) {
+            fts_each(&q, c, NULL, ", ");
+            sql_append(&q, ", \"deleted_at\"");
+        }
+        sql_append(&q, " ON ");
+        sql_ident(&q, c->name);
+        sql_appendf(&q,
+                    "%s BEGIN INSERT OR IGNORE INTO grantd_fts_pending(class, id, fresh) "
+                    "VALUES('%s', %s.\"id\", %s); END;",
+                    later, c->name, ev[k][2], ev[k][3]);
+    }
     if (!had_live)
         fts_insert(&q, c, "t", 1);
     if (!had_del) { /* an earlier schema indexed deleted records with the live ones */
@@ -392,6 +446,104 @@ int db_optimize_fulltext(sqlite3 *db, char *err, size_t errlen)
     int rc = q.len ? db_exec(db, q.buf, err, errlen) : 0;
     sql_release(&q);
     return rc;
+}
+
+/* Run one statement to completion: through the caller's statement cache when given. */
+static int run_stmt(sqlite3 *db, db_stmt_fn get, void *arg, const char *sql, size_t len)
+{
+    sqlite3_stmt *st = NULL;
+    if (get)
+        st = get(arg, sql, len);
+    else if (sqlite3_prepare_v2(db, sql, (int)len, &st, NULL) != SQLITE_OK)
+        st = NULL;
+    if (!st)
+        return -1;
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+        ;
+    if (get)
+        sqlite3_reset(st);
+    else
+        sqlite3_finalize(st);
+    return rc == SQLITE_DONE ? 0 : -1;
+}
+
+/* Index the records of class c noted in grantd_fts_pending: drop their entries from both
+ * indexes and insert each record into the one its deleted_at selects (a record deleted
+ * for good has no row left and gets no entry). */
+static int sync_class(sqlite3 *db, db_stmt_fn get, void *arg, const struct class_def *c)
+{
+    static const char *const ids = "(SELECT id FROM grantd_fts_pending WHERE class = '%s'%s)";
+    struct sql q;
+    int rc = 0;
+    sql_init(&q);
+    for (int k = 0; k < 5 && rc == 0; k++) {
+        int live = k % 2 == 0;
+        sql_reset(&q);
+        if (k < 2) {
+            sql_appendf(&q, "DELETE FROM \"%s__fts%s\" WHERE rowid IN ", c->name,
+                        live ? "" : "_deleted");
+            sql_appendf(&q, ids, c->name, " AND fresh = 0"); /* created now: no entry yet */
+        } else if (k < 4) {
+            sql_appendf(&q, "INSERT INTO \"%s__fts%s\"(rowid, body) SELECT t.\"id\", ", c->name,
+                        live ? "" : "_deleted");
+            fts_body(&q, c, "t");
+            sql_append(&q, " FROM ");
+            sql_ident(&q, c->name);
+            sql_append(&q, " t WHERE t.\"id\" IN ");
+            sql_appendf(&q, ids, c->name, "");
+            sql_appendf(&q, " AND t.\"deleted_at\" IS %s", live ? "NULL" : "NOT NULL");
+            fts_has_text(&q, c, "t");
+        } else {
+            sql_appendf(&q, "DELETE FROM grantd_fts_pending WHERE class = '%s'", c->name);
+        }
+        rc = run_stmt(db, get, arg, q.buf, q.len);
+    }
+    sql_release(&q);
+    return rc;
+}
+
+int db_fulltext_defer(sqlite3 *db, db_stmt_fn get, void *arg)
+{
+    static const char sql[] = "INSERT OR IGNORE INTO grantd_fts_defer(one) VALUES(1)";
+    return run_stmt(db, get, arg, sql, sizeof sql - 1);
+}
+
+int db_fulltext_sync(sqlite3 *db, db_stmt_fn get, void *arg)
+{
+    static const char list[] = "SELECT DISTINCT class FROM grantd_fts_pending";
+    static const char done[] = "DELETE FROM grantd_fts_pending";
+    static const char stop[] = "DELETE FROM grantd_fts_defer";
+    for (;;) {
+        const struct class_def *c = NULL;
+        sqlite3_stmt *st = NULL;
+        if (get)
+            st = get(arg, list, sizeof list - 1);
+        else if (sqlite3_prepare_v2(db, list, -1, &st, NULL) != SQLITE_OK)
+            st = NULL;
+        if (!st)
+            return -1;
+        int step;
+        while (!c && (step = sqlite3_step(st)) == SQLITE_ROW) {
+            const char *name = (const char *)sqlite3_column_text(st, 0);
+            c = name ? registry_class(name, strlen(name)) : NULL;
+            if (c && !db_has_fulltext(c))
+                c = NULL; /* the registry changed: nothing to index for it */
+        }
+        if (get)
+            sqlite3_reset(st);
+        else
+            sqlite3_finalize(st);
+        if (!c && step != SQLITE_DONE)
+            return -1;
+        if (!c)
+            break;
+        if (sync_class(db, get, arg, c) != 0)
+            return -1;
+    }
+    if (run_stmt(db, get, arg, done, sizeof done - 1) != 0)
+        return -1;
+    return run_stmt(db, get, arg, stop, sizeof stop - 1);
 }
 
 /* Live-row counts: an unfiltered list must not count every row per request, so triggers
@@ -487,7 +639,8 @@ int db_migrate(sqlite3 *db, char *err, size_t errlen)
             migrate_count(db, &registry_classes[i], err, errlen) != 0)
             goto fail;
     if (db_exec(db, "INSERT OR REPLACE INTO grantd_meta(key, value) VALUES('schema', '1')", err,
-                errlen) != 0)
+                errlen) != 0 ||
+        db_fulltext_sync(db, NULL, NULL) != 0) /* nothing should be left; index it if it is */
         goto fail;
     return db_exec(db, "COMMIT", err, errlen);
 fail:

@@ -26,6 +26,15 @@ int db_has_fulltext(const struct class_def *c);
 /* Merge every full-text index into one segment (after bulk loads: `grantd optimize`, the
  * end of `grantd seed`). Queries then read one segment per term instead of dozens. */
 int db_optimize_fulltext(sqlite3 *db, char *err, size_t errlen);
+/* Deferred full-text maintenance inside one write transaction (see db.c): after
+ * db_fulltext_defer() the triggers note written records instead of indexing them, and
+ * db_fulltext_sync() indexes them all and stops deferring; it must run before COMMIT.
+ * Both 0 or -1. */
+/* `get`, when not NULL, returns a prepared statement for SQL text from the caller's cache
+ * (reset by the caller after use, never finalized); otherwise each is prepared here. */
+typedef sqlite3_stmt *(*db_stmt_fn)(void *arg, const char *sql, size_t len);
+int db_fulltext_defer(sqlite3 *db, db_stmt_fn get, void *arg);
+int db_fulltext_sync(sqlite3 *db, db_stmt_fn get, void *arg);
 /* Live (not deleted) records of a class, kept by triggers; 0 or -1. */
 int db_live_count(sqlite3 *db, const char *cls, long long *out);
 /* Run SQL without results; 0 or -1 (message into err when not NULL). */

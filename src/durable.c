@@ -268,6 +268,16 @@ static void enqueue(struct parked *first, struct parked **last_next, int failed)
     pthread_mutex_unlock(&lock);
 }
 
+/* A statement of the batch's own, from the worker's statement cache. */
+static int run(struct worker *w, const char *sql)
+{
+    sqlite3_stmt *st = stmt_get(w, sql, strlen(sql));
+    int rc = st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    if (st)
+        sqlite3_reset(st);
+    return rc;
+}
+
 int durable_batch_begin(struct worker *w)
 {
     struct durable_worker *d = w->durable;
@@ -276,12 +286,16 @@ int durable_batch_begin(struct worker *w)
     if (d->open && (d->nreq >= BATCH_MAX || sqlite3_get_autocommit(d->db)))
         durable_batch_end(w); /* full, or the transaction is gone (an I/O error ends it) */
     if (!d->open) {
-        if (db_exec(d->db, "BEGIN IMMEDIATE", NULL, 0) != 0)
+        if (run(w, "BEGIN IMMEDIATE") != 0)
             return -2;
+        if (db_fulltext_defer(d->db, stmt_get_any, w) != 0) {
+            db_exec(d->db, "ROLLBACK", NULL, 0);
+            return -2;
+        }
         d->open = 1;
         d->nreq = 0;
     }
-    if (db_exec(d->db, "SAVEPOINT grantd_request", NULL, 0) != 0)
+    if (run(w, "SAVEPOINT grantd_request") != 0)
         return -2;
     d->nreq++;
     return 0;
@@ -295,8 +309,7 @@ int durable_batch_open(struct worker *w)
 
 int durable_batch_release(struct worker *w)
 {
-    struct durable_worker *d = w->durable;
-    return db_exec(d->db, "RELEASE grantd_request", NULL, 0);
+    return run(w, "RELEASE grantd_request");
 }
 
 void durable_batch_undo(struct worker *w)
@@ -314,7 +327,8 @@ void durable_batch_end(struct worker *w)
     if (!d || !d->open)
         return;
     d->open = 0;
-    int ok = !sqlite3_get_autocommit(d->db) && db_exec(d->db, "COMMIT", NULL, 0) == 0;
+    int ok = !sqlite3_get_autocommit(d->db) && db_fulltext_sync(d->db, stmt_get_any, w) == 0 &&
+             run(w, "COMMIT") == 0;
     if (!ok && !sqlite3_get_autocommit(d->db) && db_exec(d->db, "ROLLBACK", NULL, 0) != 0)
         fprintf(stderr, "grantd: a failed batch could not be rolled back: %s\n",
                 sqlite3_errmsg(d->db));

@@ -493,8 +493,11 @@ static int begin(struct ctx *c)
         durable_batch_end(c->w);
     else
         rc = durable_batch_begin(c->w);
-    if (rc == 0 || (rc == -1 && db_exec(c->w->db, "BEGIN IMMEDIATE", NULL, 0) == 0))
+    if (rc == 0 || (rc == -1 && db_exec(c->w->db, "BEGIN IMMEDIATE", NULL, 0) == 0 &&
+                    db_fulltext_defer(c->w->db, stmt_get_any, c->w) == 0))
         return 0;
+    if (rc == -1 && !sqlite3_get_autocommit(c->w->db))
+        db_exec(c->w->db, "ROLLBACK", NULL, 0);
     ctx_error(c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");
     return -1;
 }
@@ -510,7 +513,9 @@ static void rollback(struct ctx *c)
 static int commit(struct ctx *c)
 {
     int rc = durable_batch_open(c->w) ? durable_batch_release(c->w)
-                                      : db_exec(c->w->db, "COMMIT", NULL, 0);
+             : db_fulltext_sync(c->w->db, stmt_get_any, c->w) == 0
+                 ? db_exec(c->w->db, "COMMIT", NULL, 0)
+                 : -1;
     if (rc != 0) {
         rollback(c);
         ctx_error(c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");

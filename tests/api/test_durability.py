@@ -76,7 +76,7 @@ def test_batched_writes_fail_alone_and_survive_kill_9(make_server):
     target = s.create_grant()
     before = s.q("SELECT * FROM grant_request WHERE id = ?", target["id"])
     rows_before = s.q("SELECT count(*) AS n FROM grant_request")[0]["n"]
-    acked, failed = {}, []
+    acked, failed, renamed = {}, [], {}
     lock = threading.Lock()
 
     def worker(k):
@@ -87,8 +87,16 @@ def test_batched_writes_fail_alone_and_survive_kill_9(make_server):
                          "program_id": t["program_id"], "project_summary": text})
             b = jparse(r)
             if r.status_code == 200 and "error" not in b:
+                gid = b["grant_request"]["id"]
                 with lock:
-                    acked[b["grant_request"]["id"]] = text
+                    acked[gid] = text
+                if i % 3 == 0:  # re-indexed in a later batch: the old words leave the index
+                    text = "r%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
+                    r = s.write("PUT", "grant_request", gid, {"project_summary": text})
+                    if r.status_code == 200 and "error" not in jparse(r):
+                        with lock:
+                            renamed[gid] = acked[gid]
+                            acked[gid] = text
             # fails inside its transaction: not a state of the workflow
             r = s.write("PUT", "grant_request", target["id"],
                         {"state": "no_such_state_%d" % k, "project_summary": "lost"})
@@ -103,6 +111,21 @@ def test_batched_writes_fail_alone_and_survive_kill_9(make_server):
     assert not errors, errors
     assert len(acked) == 96, len(acked)
     assert set(failed) == {100, 102}, set(failed)  # validation, not found
+    assert len(renamed) == 32, len(renamed)
+
+    def searchable():
+        """Batches index their records before they commit (src/db.c, deferred full text):
+        each acknowledged text is found by its own word, a replaced one no longer is,
+        and the failed update's text never was."""
+        for gid, text in acked.items():
+            assert s.list_ids("grant_request", query=text.split("-")[-1]) == [gid], (gid, text)
+        for gid, old in renamed.items():
+            assert s.list_ids("grant_request", query=old.split("-")[-1]) == [], (gid, old)
+        assert target["id"] not in s.list_ids("grant_request", query="lost")
+        assert s.q("SELECT count(*) AS n FROM grantd_fts_pending")[0]["n"] == 0
+        assert s.q("SELECT count(*) AS n FROM grantd_fts_defer")[0]["n"] == 0
+
+    searchable()
     s.kill()
     s.start()
     assert s.q("SELECT * FROM grant_request WHERE id = ?", target["id"]) == before
@@ -110,6 +133,7 @@ def test_batched_writes_fail_alone_and_survive_kill_9(make_server):
     for gid, text in acked.items():
         rec = s.fetch("grant_request", gid, cols=["project_summary"])
         assert rec.get("project_summary") == text, (gid, rec, text)
+    searchable()
 
 
 SYSCALL = re.compile(r"^(\d+)\s+(?:[\d:.]+\s+)?(.*)$")
