@@ -188,6 +188,11 @@ void dyn_sync(sqlite3 *db)
     pthread_mutex_unlock(&lock);
 }
 
+int64_t dyn_generation(void)
+{
+    return mine ? mine->gen : -1;
+}
+
 void dyn_release_thread(void)
 {
     unref(mine);

@@ -9,6 +9,7 @@
 #include "registry.h"
 
 #include <sqlite3.h>
+#include <stdint.h>
 
 /* Make the calling thread's snapshot current (cheap when nothing changed). */
 void dyn_sync(sqlite3 *db);
@@ -24,6 +25,8 @@ int dyn_type(const char *attribute_type);
 int dyn_add_column(sqlite3 *db, const char *model_type, const char *name, const char *type,
                    char *problem, size_t plen, const char **field_at_fault);
 int dyn_bump(sqlite3 *db);
+/* Generation of the thread's snapshot (changes whenever the field set does). */
+int64_t dyn_generation(void);
 void dyn_release_thread(void);
 
 #endif

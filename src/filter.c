@@ -1244,6 +1244,8 @@ static int compile_period(struct fctx *x, const struct fnode *n, const char *ali
     enum unit u = (enum unit)(n->op->arg & 15);
     enum pmode m = (enum pmode)((n->op->arg >> 4) & 15);
     int64_t k = (n->op->arg >> 8) ? (n->op->arg >> 8) : n->count;
+    if (x->env->used_now)
+        *x->env->used_now = 1;
     int64_t i = period_index(x, u, zone_day(x->env->zone, x->env->now)), i0 = i, i1 = i;
 
     switch (m) {

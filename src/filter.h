@@ -30,6 +30,7 @@ struct filter_env {
     const struct filter_zone *zone; /* site time zone; NULL = UTC */
     filter_scope_fn scope;          /* applied to every sub-query over a related class */
     struct ctx *scope_ctx;
+    int *used_now; /* when not NULL, set to 1 if the output depends on `now` */
 };
 
 /* Compile `filter` for class `c` and append it to q as one parenthesised boolean

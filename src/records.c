@@ -7,6 +7,7 @@
 #include "dynattr.h"
 #include "db.h"
 #include "filter.h"
+#include "filtercache.h"
 #include "jsonw.h"
 #include "params.h"
 #include "value.h"
@@ -982,18 +983,44 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
     lw->filtered = del || w->len != before;
     if (fulltext_clause(c, k, del, w, lw) != 0)
         return -1;
+    /* A filter sent as text, compiled for a caller without a scope, is looked up in the
+     * thread's cache first (filtercache.h). */
+    json_t *raw = json_object_get(c->params, "filter");
+    const char *text = json_is_string(raw) ? json_string_value(raw) : NULL;
+    size_t tlen = text ? json_string_length(raw) : 0;
+    int cacheable = text && !role_is(c, "grantee");
+    struct filter_env env = {.scope = records_scope, .scope_ctx = c};
+    if (raw)
+        filter_env_site(c->w->db, &env);
+    const struct sql *hit =
+        cacheable ? filtercache_get(k, text, tlen, &env, dyn_generation()) : NULL;
+    if (hit) {
+        lw->filtered = 1;
+        sql_append(w, " AND ");
+        sql_append_sql(w, hit);
+        return 0;
+    }
     json_t *f = params_json(c->params, "filter", err, sizeof err);
     if (!f && err[0])
         return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
     if (f) {
         lw->filtered = 1;
-        struct filter_env env = {.scope = records_scope, .scope_ctx = c};
-        filter_env_site(c->w->db, &env);
-        sql_append(w, " AND ");
-        int rc = filter_compile(k, f, "t", &env, w, err, sizeof err);
+        int used_now = 0;
+        struct sql piece;
+        sql_init(&piece);
+        env.used_now = &used_now;
+        int rc = filter_compile(k, f, "t", &env, &piece, err, sizeof err);
         json_decref(f);
-        if (rc != 0)
+        if (rc != 0) {
+            sql_release(&piece);
             return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+        }
+        sql_append(w, " AND ");
+        sql_append_sql(w, &piece);
+        if (cacheable && !used_now)
+            filtercache_put(k, text, tlen, &env, dyn_generation(), &piece);
+        else
+            sql_release(&piece);
     }
     return 0;
 }

@@ -5,6 +5,7 @@
 #include "api.h"
 #include "auth.h"
 #include "countcache.h"
+#include "filtercache.h"
 #include "db.h"
 #include "dynattr.h"
 #include "durable.h"
@@ -116,6 +117,7 @@ static void *run_loop(void *arg)
     dyn_release_thread();
     auth_release_thread();
     countcache_release_thread();
+    filtercache_release_thread();
     /* No h2o_context_dispose: it asserts while kept-alive connections still hold timers,
      * and the process exits right after; tests/lsan.supp names what h2o keeps. */
     return NULL;

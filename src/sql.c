@@ -70,7 +70,8 @@ void sql_ident(struct sql *q, const char *ident)
     sql_append(q, "\"");
 }
 
-static struct sqlv *push(struct sql *q)
+/* A new bound value (its placeholder is the caller's business) */
+static struct sqlv *push_value(struct sql *q)
 {
     if (q->nargs == q->cargs) {
         q->cargs = q->cargs ? q->cargs * 2 : 8;
@@ -78,8 +79,14 @@ static struct sqlv *push(struct sql *q)
     }
     struct sqlv *v = &q->args[q->nargs++];
     memset(v, 0, sizeof *v);
-    sql_append(q, "?");
     return v;
+}
+
+/* A new bound value and its `?` */
+static struct sqlv *push(struct sql *q)
+{
+    sql_append(q, "?");
+    return push_value(q);
 }
 
 void sql_bind_int(struct sql *q, int64_t v)
@@ -109,6 +116,19 @@ void sql_bind_text(struct sql *q, const char *s, size_t n)
 void sql_bind_null(struct sql *q)
 {
     push(q)->t = SQLV_NULL;
+}
+
+void sql_append_sql(struct sql *q, const struct sql *piece)
+{
+    sql_appendn(q, piece->buf ? piece->buf : "", piece->len); /* with its placeholders */
+    for (int i = 0; i < piece->nargs; i++) {
+        struct sqlv *v = push_value(q);
+        *v = piece->args[i];
+        if (v->t == SQLV_TEXT) {
+            v->s = xmalloc((size_t)v->i + 1);
+            memcpy(v->s, piece->args[i].s, (size_t)v->i + 1);
+        }
+    }
 }
 
 int sql_bind_all(sqlite3_stmt *st, const struct sql *q)

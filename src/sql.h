@@ -36,6 +36,8 @@ void sql_bind_int(struct sql *q, int64_t v);
 void sql_bind_real(struct sql *q, double v);
 void sql_bind_text(struct sql *q, const char *s, size_t n);
 void sql_bind_null(struct sql *q);
+/* Append another statement piece: its text and (copies of) its bound values. */
+void sql_append_sql(struct sql *q, const struct sql *piece);
 /* Prepare q on db and bind its values; 0 or a SQLite error code. */
 int sql_prepare(sqlite3 *db, const struct sql *q, sqlite3_stmt **out);
 int sql_bind_all(sqlite3_stmt *st, const struct sql *q);

@@ -8,6 +8,7 @@ message must name."""
 
 import json
 import os
+import time
 
 import pytest
 
@@ -179,3 +180,62 @@ def test_filter_as_json_body(sites):
     got = sorted(s.keys[("organization", x["id"])] for x in jparse(r)["records"]["organization"])
     assert got == ["O1", "O2"]
 
+
+
+# ---- the per-thread cache of compiled filters (src/filtercache.c) -----------------------
+
+def ids_of(resp):
+    b = jparse(resp)
+    assert resp.status_code == 200 and "error" not in b, resp.text[:500]
+    return sorted(r["id"] for r in next(iter(b["records"].values())))
+
+
+def test_cached_filters_keep_the_grantee_scope(sites):
+    """A compiled filter is cached only for callers without a scope: a grantee sending the
+    text an admin's request cached still gets related records limited to its own."""
+    s = sites("utc")
+    flt = ["created_by", "filter", ["login", "eq", "t_admin"]]
+    first = ids_of(s.query("grant_request", flt))
+    assert first and ids_of(s.query("grant_request", flt)) == first
+    assert ids_of(s.query("grant_request", flt, method="GET")) == first
+    assert ids_of(s.query("grant_request", flt, role="grantee_o1")) == []
+    assert ids_of(s.query("grant_request", flt)) == first
+
+
+def test_cached_filter_follows_a_changed_time_zone(make_server):
+    """The site's time zone is part of the key: after `grantd config set time_zone` (read
+    by the server within 5 s) the same filter text selects by the new zone's days."""
+    s = make_server("fcache-zone", grants=5)
+    t = s.grant_template()
+    base = {"program_organization_id": t["program_organization_id"], "program_id": t["program_id"]}
+    late = s.create("grant_request", dict(base, locked_until="2030-03-10T05:00:00Z"))["id"]
+    flt = {"filter": json.dumps(["locked_until", "range", "2030-03-10 - 2030-03-10"]),
+           "cols": '["id"]', "per_page": 50}
+    for _ in range(3):
+        assert ids_of(s.api("POST", "v2/grant_request/list", data=flt)) == [late]
+    run_cli(["config", "--db", s.db_path, "set", "time_zone", "America/Los_Angeles"])
+    deadline = time.time() + 15
+    while time.time() < deadline:  # 2030-03-09 21:00 in Los Angeles
+        if ids_of(s.api("POST", "v2/grant_request/list", data=flt)) == []:
+            break
+        time.sleep(0.5)
+    assert ids_of(s.api("POST", "v2/grant_request/list", data=flt)) == []
+    flt9 = dict(flt, filter=json.dumps(["locked_until", "range", "2030-03-09 - 2030-03-09"]))
+    assert ids_of(s.api("POST", "v2/grant_request/list", data=flt9)) == [late]
+
+
+def test_cached_filter_follows_site_defined_fields(make_server):
+    """The generation of the site-defined fields is part of the key: a filter on a field
+    that was deleted is refused (103) even after it was served from the cache."""
+    s = make_server("fcache-dyn", grants=5)
+    ma = s.create("model_attribute", {"model_type": "GrantRequest", "name": "panel",
+                                      "attribute_type": "string"})
+    gid = s.create_grant(data={"panel": "north"})["id"]
+    flt = {"filter": json.dumps(["panel", "eq", "north"]), "cols": '["id"]'}
+    for _ in range(3):
+        assert ids_of(s.api("GET", "v2/grant_request", params=flt)) == [gid]
+    s.delete("model_attribute", ma["id"])
+    assert_error(s.api("GET", "v2/grant_request", params=flt), 103)
+    s.create("model_attribute", {"model_type": "GrantRequest", "name": "panel",
+                                 "attribute_type": "string"})  # its column kept the values
+    assert ids_of(s.api("GET", "v2/grant_request", params=flt)) == [gid]
