@@ -408,10 +408,13 @@ static int migrate_fts(sqlite3 *db, const struct class_def *c, char *err, size_t
         }
         sql_append(&q, " ON ");
         sql_ident(&q, c->name);
+        sql_append(&q, later);
+        if (k == 0) /* a new record without text needs no entry, nor a note */
+            fts_has_text(&q, c, "new");
         sql_appendf(&q,
-                    "%s BEGIN INSERT OR IGNORE INTO grantd_fts_pending(class, id, fresh) "
+                    " BEGIN INSERT OR IGNORE INTO grantd_fts_pending(class, id, fresh) "
                     "VALUES('%s', %s.\"id\", %s); END;",
-                    later, c->name, ev[k][2], ev[k][3]);
+                    c->name, ev[k][2], ev[k][3]);
     }
     if (!had_live)
         fts_insert(&q, c, "t", 1);
@@ -514,8 +517,10 @@ int db_fulltext_sync(sqlite3 *db, db_stmt_fn get, void *arg)
     static const char list[] = "SELECT DISTINCT class FROM grantd_fts_pending";
     static const char done[] = "DELETE FROM grantd_fts_pending";
     static const char stop[] = "DELETE FROM grantd_fts_defer";
-    for (;;) {
-        const struct class_def *c = NULL;
+    int more;
+    do { /* the classes noted (all of them at once unless more than 32) */
+        const struct class_def *cls[32];
+        int n = 0, step = SQLITE_DONE;
         sqlite3_stmt *st = NULL;
         if (get)
             st = get(arg, list, sizeof list - 1);
@@ -523,24 +528,23 @@ int db_fulltext_sync(sqlite3 *db, db_stmt_fn get, void *arg)
             st = NULL;
         if (!st)
             return -1;
-        int step;
-        while (!c && (step = sqlite3_step(st)) == SQLITE_ROW) {
+        while (n < 32 && (step = sqlite3_step(st)) == SQLITE_ROW) {
             const char *name = (const char *)sqlite3_column_text(st, 0);
-            c = name ? registry_class(name, strlen(name)) : NULL;
-            if (c && !db_has_fulltext(c))
-                c = NULL; /* the registry changed: nothing to index for it */
+            const struct class_def *c = name ? registry_class(name, strlen(name)) : NULL;
+            if (c && db_has_fulltext(c)) /* else the registry changed: nothing to index */
+                cls[n++] = c;
         }
+        more = n == 32;
         if (get)
             sqlite3_reset(st);
         else
             sqlite3_finalize(st);
-        if (!c && step != SQLITE_DONE)
+        if (!more && step != SQLITE_DONE)
             return -1;
-        if (!c)
-            break;
-        if (sync_class(db, get, arg, c) != 0)
-            return -1;
-    }
+        for (int i = 0; i < n; i++)
+            if (sync_class(db, get, arg, cls[i]) != 0)
+                return -1;
+    } while (more);
     if (run_stmt(db, get, arg, done, sizeof done - 1) != 0)
         return -1;
     return run_stmt(db, get, arg, stop, sizeof stop - 1);
