@@ -500,7 +500,7 @@ pairs() { # scenario targetA targetB [column, 4] -> "mean r1 r2 ..." of per-roun
               for (r in x) if (y[r] > 0) { k++; v[k] = x[r] / y[r]; sum += v[k] }
               for (i = 2; i <= k; i++) for (j = i; j > 1 && v[j - 1] > v[j]; j--) { t = v[j]; v[j] = v[j - 1]; v[j - 1] = t }
               if (!k) { print "-"; exit }
-              printf "%.2f", sum / k; for (i = 1; i <= k; i++) printf " %.2f", v[i]; print "" }' "$tsv"
+              printf "%.3f", sum / k; for (i = 1; i <= k; i++) printf " %.2f", v[i]; print "" }' "$tsv"
 }
 ratio() { pairs "$1" big nginx | cut -d' ' -f1; }
 growth() { pairs "$1" small big | cut -d' ' -f1; } # rate at the small size / rate at the large

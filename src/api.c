@@ -47,19 +47,11 @@ struct stmt_cache {
     uint64_t clock;
 };
 
-static uint64_t fnv(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 /* A cached statement still stepping (an outer loop) is never reset or evicted: the caller
  * then gets a private statement, finalized by stmt_release_temp at the end of the request. */
 sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
 {
-    uint64_t h = fnv(sql, len);
+    uint64_t h = hash_bytes(sql, len);
     struct stmt_cache *sc = w->stmts;
     struct stmt_slot *set = &sc->slot[(h % STMT_SETS) * STMT_WAYS], *victim = NULL;
     sqlite3_stmt *st = NULL;

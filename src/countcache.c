@@ -66,14 +66,6 @@ static size_t make_key(const struct sql *q, char *k, size_t cap)
     return n;
 }
 
-static uint64_t hash(const char *k, size_t n)
-{
-    uint64_t h = 1469598103934665603ULL; /* FNV-1a */
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)k[i]) * 1099511628211ULL;
-    return h;
-}
-
 static int same_stamp(const struct count_stamp *a, const struct count_stamp *b)
 {
     return a->version == b->version && a->changes == b->changes;
@@ -85,7 +77,7 @@ int countcache_get(const struct sql *q, const struct count_stamp *s, long long *
     size_t n = s->version < 0 ? 0 : make_key(q, k, sizeof k);
     if (!n)
         return 0;
-    struct slot *e = &slots[hash(k, n) % SLOTS];
+    struct slot *e = &slots[hash_bytes(k, n) % SLOTS];
     if (!e->key || e->len != n || !same_stamp(&e->stamp, s) || memcmp(e->key, k, n) != 0)
         return 0;
     *out = e->n;
@@ -98,7 +90,7 @@ void countcache_put(const struct sql *q, const struct count_stamp *s, long long 
     size_t n = s->version < 0 ? 0 : make_key(q, k, sizeof k);
     if (!n)
         return;
-    struct slot *e = &slots[hash(k, n) % SLOTS];
+    struct slot *e = &slots[hash_bytes(k, n) % SLOTS];
     if (e->len != n) {
         free(e->key);
         e->key = xmalloc(n);

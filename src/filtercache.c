@@ -22,14 +22,6 @@ struct slot {
 static __thread struct slot slots[SLOTS];
 static __thread uint64_t clock_;
 
-static uint64_t hash(const char *s, size_t n)
-{
-    uint64_t h = 1469598103934665603ull;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char)s[i]) * 1099511628211ull;
-    return h;
-}
-
 static int same(const struct slot *s, const struct class_def *k, const char *text, size_t len,
                 uint64_t h, const struct filter_env *env, int64_t gen)
 {
@@ -43,7 +35,7 @@ const struct sql *filtercache_get(const struct class_def *k, const char *text, s
 {
     if (len > MAX_TEXT)
         return NULL;
-    uint64_t h = hash(text, len);
+    uint64_t h = hash_bytes(text, len);
     for (int i = 0; i < SLOTS; i++)
         if (same(&slots[i], k, text, len, h, env, gen)) {
             slots[i].used = ++clock_;
@@ -76,7 +68,7 @@ void filtercache_put(const struct class_def *k, const char *text, size_t len,
     v->week_start = env->week_start;
     v->fiscal_start = env->fiscal_start;
     v->gen = gen;
-    v->hash = hash(text, len);
+    v->hash = hash_bytes(text, len);
     v->used = ++clock_;
     v->text = xstrndup(text, len);
     v->len = len;

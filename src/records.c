@@ -23,6 +23,8 @@ enum okind { K_COL, K_ALIAS, K_MANY, K_REL, K_MAV };
 struct outf {
     const struct field *f;
     const char *key;
+    size_t keylen;
+    int key_plain; /* key needs no JSON escaping (registry names do not) */
     enum okind kind;
     int col; /* select-list index holding the value (or the via / id column) */
     const struct class_def *target;
@@ -149,6 +151,16 @@ static struct outf *plan_add(struct plan *p)
     return o;
 }
 
+static void set_key(struct outf *o, const char *key)
+{
+    o->key = key;
+    o->keylen = strlen(key);
+    o->key_plain = 1;
+    for (const unsigned char *k = (const unsigned char *)key; *k; k++)
+        if (*k < 0x20 || *k == '"' || *k == '\\' || *k >= 0x7f)
+            o->key_plain = 0;
+}
+
 static int plan_col(struct plan *p, const char *colname)
 {
     sql_append(&p->cols, ", t.");
@@ -214,7 +226,7 @@ static void plan_field(struct plan *p, const struct field *f, const char *key)
         return; /* always first */
     struct outf *o = plan_add(p);
     o->f = f;
-    o->key = key ? key : f->name;
+    set_key(o, key ? key : f->name);
     if (f->type == FT_MULTI) {
         o->kind = K_MAV;
         o->col = 0;
@@ -319,7 +331,7 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
     if (!o) {
         o = plan_add(p);
         o->f = f;
-        o->key = c->version == 1 ? v1_key(c, f) : f->name;
+        set_key(o, c->version == 1 ? v1_key(c, f) : f->name);
         o->col = f->type == FT_HAS_MANY ? 0
                  : f->type == FT_REF    ? plan_col(p, f->name)
                                         : plan_col(p, f->via);
@@ -791,8 +803,18 @@ static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_st
     int64_t id = sqlite3_column_int64(st, 0);
     for (int i = 0; i < n; i++) {
         size_t mark = b->len;
-        buf_addc(b, ',');
-        jw_key(b, o[i].key);
+        if (o[i].key_plain) { /* ,"key": */
+            buf_reserve(b, o[i].keylen + 4);
+            char *d = b->s + b->len;
+            d[0] = ',';
+            d[1] = '"';
+            memcpy(d + 2, o[i].key, o[i].keylen);
+            memcpy(d + 2 + o[i].keylen, "\":", 3);
+            b->len += o[i].keylen + 4;
+        } else {
+            buf_addc(b, ',');
+            jw_key(b, o[i].key);
+        }
         int null = 0;
         switch (o[i].kind) {
         case K_MANY:

@@ -58,6 +58,11 @@ unsigned fmt_count_digits(uint64_t v); /* decimal digits of v (1 for 0) */
 size_t fmt_u64(char *dst, uint64_t v);
 size_t fmt_i64(char *dst, int64_t v);
 
+/* A 64-bit hash of n bytes for the in-memory caches (statements, filters, counts): eight
+ * bytes per step. Not for anything an attacker could use to collide on purpose with a
+ * cost: the caches compare the full key after the hash. */
+uint64_t hash_bytes(const void *p, size_t n);
+
 /* Monotonic and wall clocks. */
 int64_t now_usec(void);
 int64_t now_unix(void);

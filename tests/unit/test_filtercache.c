@@ -6,6 +6,7 @@
 #include "registry.h"
 #include "sql.h"
 #include "unit.h"
+#include "util.h"
 
 #include <jansson.h>
 #include <stdio.h>
@@ -46,6 +47,25 @@ int main(void)
     CHECK(gr && org);
     if (!gr || !org)
         return unit_done();
+
+    /* hash_bytes (util.h), the caches' hash: every byte and the length count */
+    {
+        unsigned char a[40] = {0}, b2[40] = {0};
+        int distinct = 1;
+        uint64_t seen[41];
+        for (size_t len = 0; len <= 40; len++) { /* zero bytes: only the length differs */
+            seen[len] = hash_bytes(a, len);
+            for (size_t j = 0; j < len; j++)
+                distinct &= seen[j] != seen[len];
+        }
+        CHECK(distinct);
+        for (size_t i = 0; i < sizeof a; i++) { /* one bit anywhere changes the hash */
+            b2[i] = 1;
+            CHECK(hash_bytes(a, sizeof a) != hash_bytes(b2, sizeof b2));
+            CHECK(hash_bytes(b2, sizeof b2) == hash_bytes(b2, sizeof b2));
+            b2[i] = 0;
+        }
+    }
 
     /* sql_append_sql: text once, values in order, copies that outlive the piece */
     struct sql w, p = piece("(a = ", 7, "x'y");
