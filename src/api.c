@@ -809,8 +809,16 @@ static void set_request_id(struct ctx *c)
         if (n)
             return;
     }
-    snprintf(c->reqid, sizeof c->reqid, "%02x%014llx", c->w->id,
-             (unsigned long long)(++c->w->req_counter ^ ((uint64_t)now_usec() << 20)));
+    /* 2 hex digits of the worker, 14 of a counter mixed with the clock (no printf: this
+     * runs for every request) */
+    static const char hex[] = "0123456789abcdef";
+    uint64_t v = ++c->w->req_counter ^ ((uint64_t)now_usec() << 20);
+    _Static_assert(sizeof c->reqid > 16, "request id buffer");
+    c->reqid[0] = hex[(c->w->id >> 4) & 15];
+    c->reqid[1] = hex[c->w->id & 15];
+    for (int k = 15; k >= 2; k--, v >>= 4)
+        c->reqid[k] = hex[v & 15];
+    c->reqid[16] = 0;
 }
 
 int ctx_unauthorized(struct ctx *c, const char *desc)
@@ -934,7 +942,9 @@ static int parse_params(struct ctx *c)
 static void effective_method(struct ctx *c, char *buf, size_t len)
 {
     h2o_req_t *req = c->req;
-    snprintf(buf, len, "%.*s", (int)req->method.len, req->method.base);
+    size_t n = req->method.len < len ? req->method.len : len - 1;
+    memcpy(buf, req->method.base, n);
+    buf[n] = 0;
     if (strcmp(buf, "POST") != 0)
         return;
     ssize_t i = h2o_find_header_by_str(&req->headers, H2O_STRLIT("x-http-method-override"), -1);
