@@ -64,6 +64,11 @@ make -C "$repo" --no-print-directory BUILD=build-bench CFLAGS='-O2 -DNDEBUG' >&2
 # shellcheck disable=SC2046 # pkg-config prints several words
 cc -O2 -Wall -Wextra -o "$crbin" bench/commitrate.c $(pkg-config --cflags --libs sqlite3) ||
     die "cannot build bench/commitrate.c"
+cfbin=$repo/build-bench/createfloor
+# shellcheck disable=SC2046
+cc -std=gnu11 -O2 -Wall -Wextra -Isrc -o "$cfbin" bench/createfloor.c build-bench/libgrantd.a \
+    -lh2o-evloop $(pkg-config --libs sqlite3 jansson libsodium openssl) -lunistring -lpthread -lm ||
+    die "cannot build bench/createfloor.c"
 
 # ---------------------------------------------------------------- working dirs, cleanup
 mkdir -p "$outdir/db"
@@ -643,6 +648,17 @@ wait "$gpid_big" 2>/dev/null || true
 gpid_big=""
 rows_after_kill=$(live_rows)
 
+# What SQLite alone needs per create (bench/createfloor.c): the same statements without the
+# server, on a copy of the small database, at batch sizes 1, 8 and 64.
+floor=""
+cp "$cache_small/seed.db" "$work/floor.db"
+for b in 1 8 64; do
+    f=$("$cfbin" "$work/floor.db" 5 "$b" 2>&1 | awk '/^creates/ { print $4 }')
+    floor="$floor${floor:+, }batch $b: ${f:-?} us"
+    say "SQLite alone per create, $b per transaction: ${f:-?} us CPU"
+done
+rm -f "$work/floor.db" "$work/floor.db-wal" "$work/floor.db-shm"
+
 # ---------------------------------------------------------------- chart
 dat=$work/chart.dat
 for sc in $all; do
@@ -803,6 +819,9 @@ pngname=$(basename "$png")
     echo "  transaction for ${secs} s, on the same file system as grantd's database, right before"
     echo "  each round's create runs."
     echo "- create: $(fmt "$(agg create big 4)" %.0f) req/s = **${create_x}x** the flushed-commit rate of the same round (target 2x)."
+    echo "- the database work of a create alone (\`bench/createfloor.c\`: the statements of a batched"
+    echo "  create, savepoint per create, deferred full text and COMMIT per transaction, no server,"
+    echo "  no fsync; on a copy of the $small database), CPU per create: $floor."
     echo "- acknowledged creates: wrk's \`response\` callback (\`bench/write.lua\`) counted $acks answers 200"
     echo "  over the measured create runs and kept the id of each; all $found of the $uniq_ids distinct ids are"
     echo "  in the database (checked with sqlite3 after each run), and the table grew by $added rows"
