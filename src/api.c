@@ -531,7 +531,7 @@ static int h_token(struct ctx *c)
     /* The token row joins the loop turn's batch (durable.h): tokens issued together share
      * one commit, and the answer waits for it like a record write's. */
     int64_t created;
-    int batched = durable_batch_begin(c->w);
+    int batched = durable_batch_begin(c->w, 0);
     if (batched == -2)
         return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
     if (auth_token_issue(c->w->db, &p, c->w->site.token_lifetime, token, &created) != 0 ||

@@ -39,6 +39,7 @@ struct durable_worker {
     sqlite3 *db;
     int open;                         /* a batch transaction is open on db */
     int nreq;                         /* requests in it */
+    int fts_deferred;                 /* it defers full-text indexing to its commit */
     struct parked *held, **held_tail; /* their answers, until the batch commits */
     int inflight;                     /* parked answers not yet sent (loop thread only) */
 };
@@ -278,7 +279,7 @@ static int run(struct worker *w, const char *sql)
     return rc;
 }
 
-int durable_batch_begin(struct worker *w)
+int durable_batch_begin(struct worker *w, int records)
 {
     struct durable_worker *d = w->durable;
     if (!d || !running)
@@ -288,12 +289,16 @@ int durable_batch_begin(struct worker *w)
     if (!d->open) {
         if (run(w, "BEGIN IMMEDIATE") != 0)
             return -2;
-        if (db_fulltext_defer(d->db, stmt_get_any, w) != 0) {
-            db_exec(d->db, "ROLLBACK", NULL, 0);
-            return -2;
-        }
         d->open = 1;
         d->nreq = 0;
+        d->fts_deferred = 0;
+    }
+    /* Outside the request's savepoint, so that its failure does not end the deferral; a
+     * batch of tokens only has nothing to index and skips it. */
+    if (records && !d->fts_deferred) {
+        if (db_fulltext_defer(d->db, stmt_get_any, w) != 0)
+            return -2; /* the batch stays open: durable_batch_end commits what it holds */
+        d->fts_deferred = 1;
     }
     if (run(w, "SAVEPOINT grantd_request") != 0)
         return -2;
@@ -327,8 +332,10 @@ void durable_batch_end(struct worker *w)
     if (!d || !d->open)
         return;
     d->open = 0;
-    int ok = !sqlite3_get_autocommit(d->db) && db_fulltext_sync(d->db, stmt_get_any, w) == 0 &&
+    int ok = !sqlite3_get_autocommit(d->db) &&
+             (!d->fts_deferred || db_fulltext_sync(d->db, stmt_get_any, w) == 0) &&
              run(w, "COMMIT") == 0;
+    d->fts_deferred = 0;
     if (!ok && !sqlite3_get_autocommit(d->db) && db_exec(d->db, "ROLLBACK", NULL, 0) != 0)
         fprintf(stderr, "grantd: a failed batch could not be rolled back: %s\n",
                 sqlite3_errmsg(d->db));

@@ -30,8 +30,10 @@ int durable_park(struct worker *w, h2o_req_t *req, const char *body, size_t len,
  * write -- commits them all at once and hands the answers to the flusher. One commit then
  * writes the pages those requests share (table, index and full-text leaves) once.
  * durable_batch_begin: 0 inside a savepoint, -1 when group commit is off (use a plain
- * transaction), -2 when the database is busy. */
-int durable_batch_begin(struct worker *w);
+ * transaction), -2 when the database is busy. `records`: the request writes records, so
+ * the batch defers their full-text indexing to its commit (db_fulltext_defer); a token
+ * batch has nothing to index. */
+int durable_batch_begin(struct worker *w, int records);
 int durable_batch_open(struct worker *w);
 int durable_batch_release(struct worker *w); /* the request succeeded: keep its savepoint */
 void durable_batch_undo(struct worker *w);   /* the request failed: undo its savepoint */

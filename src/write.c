@@ -492,7 +492,7 @@ static int begin(struct ctx *c)
     if (strcmp(c->cls->name, "model_attribute") == 0 || strcmp(c->cls->name, "user") == 0)
         durable_batch_end(c->w);
     else
-        rc = durable_batch_begin(c->w);
+        rc = durable_batch_begin(c->w, 1);
     if (rc == 0 || (rc == -1 && db_exec(c->w->db, "BEGIN IMMEDIATE", NULL, 0) == 0 &&
                     db_fulltext_defer(c->w->db, stmt_get_any, c->w) == 0))
         return 0;
