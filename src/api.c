@@ -69,9 +69,9 @@ sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
             sqlite3_clear_bindings(s->st);
             return s->st;
         }
-        if (!s->st || sqlite3_stmt_busy(s->st))
-            victim = !s->st ? s : victim;
-        else if (!victim || (victim->st && s->used < victim->used))
+        if (!s->st)
+            victim = s; /* an empty way: nothing to evict */
+        else if (!sqlite3_stmt_busy(s->st) && (!victim || (victim->st && s->used < victim->used)))
             victim = s;
     }
     if (hit || !victim) { /* in use by an outer loop, or every way is */

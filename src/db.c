@@ -267,12 +267,18 @@ out:
  * has its triggers note the record in grantd_fts_pending instead, and db_fulltext_sync()
  * indexes every noted record with one statement per index before the COMMIT. Any other
  * connection (the CLI, another process) indexes immediately, as before. */
+/* Is f one of the columns the full-text body is made of? */
+static int fts_field(const struct field *f)
+{
+    return (f->flags & FF_FULLTEXT) && !(f->flags & FF_SECRET) && registry_has_column(f);
+}
+
 static int fts_each(struct sql *q, const struct class_def *c, const char *row, const char *sep)
 {
     int n = 0;
     for (int i = 0; i < c->nfields; i++) {
         const struct field *f = &c->fields[i];
-        if (!(f->flags & FF_FULLTEXT) || (f->flags & FF_SECRET) || !registry_has_column(f))
+        if (!fts_field(f))
             continue;
         sql_append(q, n ? sep : "");
         if (row) {
@@ -301,7 +307,7 @@ static void fts_has_text(struct sql *q, const struct class_def *c, const char *r
     sql_append(q, " AND (");
     for (int i = 0; i < c->nfields; i++) {
         const struct field *f = &c->fields[i];
-        if (!(f->flags & FF_FULLTEXT) || (f->flags & FF_SECRET) || !registry_has_column(f))
+        if (!fts_field(f))
             continue;
         sql_appendf(q, "%s%s.", n++ ? " OR " : "", row);
         sql_ident(q, f->name);
@@ -451,23 +457,34 @@ int db_optimize_fulltext(sqlite3 *db, char *err, size_t errlen)
     return rc;
 }
 
-/* Run one statement to completion: through the caller's statement cache when given. */
-static int run_stmt(sqlite3 *db, db_stmt_fn get, void *arg, const char *sql, size_t len)
+/* A statement from the caller's cache when `get` is given, else prepared here; NULL on
+ * failure. stmt_done gives it back (reset, or finalized when it was prepared here). */
+static sqlite3_stmt *stmt_take(sqlite3 *db, db_stmt_fn get, void *arg, const char *sql, size_t len)
 {
     sqlite3_stmt *st = NULL;
     if (get)
-        st = get(arg, sql, len);
-    else if (sqlite3_prepare_v2(db, sql, (int)len, &st, NULL) != SQLITE_OK)
-        st = NULL;
+        return get(arg, sql, len);
+    return sqlite3_prepare_v2(db, sql, (int)len, &st, NULL) == SQLITE_OK ? st : NULL;
+}
+
+static void stmt_done(db_stmt_fn get, sqlite3_stmt *st)
+{
+    if (get)
+        sqlite3_reset(st);
+    else
+        sqlite3_finalize(st);
+}
+
+/* Run one statement to completion. */
+static int run_stmt(sqlite3 *db, db_stmt_fn get, void *arg, const char *sql, size_t len)
+{
+    sqlite3_stmt *st = stmt_take(db, get, arg, sql, len);
     if (!st)
         return -1;
     int rc;
     while ((rc = sqlite3_step(st)) == SQLITE_ROW)
         ;
-    if (get)
-        sqlite3_reset(st);
-    else
-        sqlite3_finalize(st);
+    stmt_done(get, st);
     return rc == SQLITE_DONE ? 0 : -1;
 }
 
@@ -521,11 +538,7 @@ int db_fulltext_sync(sqlite3 *db, db_stmt_fn get, void *arg)
     do { /* the classes noted (all of them at once unless more than 32) */
         const struct class_def *cls[32];
         int n = 0, step = SQLITE_DONE;
-        sqlite3_stmt *st = NULL;
-        if (get)
-            st = get(arg, list, sizeof list - 1);
-        else if (sqlite3_prepare_v2(db, list, -1, &st, NULL) != SQLITE_OK)
-            st = NULL;
+        sqlite3_stmt *st = stmt_take(db, get, arg, list, sizeof list - 1);
         if (!st)
             return -1;
         while (n < 32 && (step = sqlite3_step(st)) == SQLITE_ROW) {
@@ -535,10 +548,7 @@ int db_fulltext_sync(sqlite3 *db, db_stmt_fn get, void *arg)
                 cls[n++] = c;
         }
         more = n == 32;
-        if (get)
-            sqlite3_reset(st);
-        else
-            sqlite3_finalize(st);
+        stmt_done(get, st);
         if (!more && step != SQLITE_DONE)
             return -1;
         for (int i = 0; i < n; i++)

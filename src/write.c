@@ -512,8 +512,11 @@ static void rollback(struct ctx *c)
 
 static int commit(struct ctx *c)
 {
-    int rc = durable_batch_open(c->w) ? durable_batch_release(c->w)
-             : db_fulltext_sync(c->w->db, stmt_get_any, c->w) == 0
+    int rc;
+    if (durable_batch_open(c->w))
+        rc = durable_batch_release(c->w); /* the batch indexes and commits at its end */
+    else
+        rc = db_fulltext_sync(c->w->db, stmt_get_any, c->w) == 0
                  ? db_exec(c->w->db, "COMMIT", NULL, 0)
                  : -1;
     if (rc != 0) {

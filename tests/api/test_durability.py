@@ -32,6 +32,21 @@ def run_workers(worker, n):
     return errors
 
 
+def ok_body(r):
+    """The answer's JSON when it is a success (200 without an error envelope), else None."""
+    b = jparse(r)
+    return b if r.status_code == 200 and "error" not in b else None
+
+
+def post_grant(s, t, text):
+    """POST a grant request of template t's organization and program with project_summary
+    text: the created record, or None when the write was refused."""
+    b = ok_body(s.write("POST", "grant_request", None,
+                        {"program_organization_id": t["program_organization_id"],
+                         "program_id": t["program_id"], "project_summary": text}))
+    return b["grant_request"] if b else None
+
+
 def test_acknowledged_writes_survive_kill_9(make_server):
     s = make_server("kill9", grants=10)
     t = s.grant_template()
@@ -41,20 +56,12 @@ def test_acknowledged_writes_survive_kill_9(make_server):
     def worker(k):
         for i in range(10):
             text = "w%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
-            r = s.write("POST", "grant_request", None,
-                        {"program_organization_id": t["program_organization_id"],
-                         "program_id": t["program_id"], "project_summary": text})
-            b = jparse(r)
-            if r.status_code != 200 or "error" in b:
-                g = s.create_grant(data={"project_summary": text})
-            else:
-                g = b["grant_request"]
+            g = post_grant(s, t, text) or s.create_grant(data={"project_summary": text})
             with lock:
                 acked[g["id"]] = text
             if i % 2 == 0:
                 text2 = text + "-upd"
-                r = s.write("PUT", "grant_request", g["id"], {"project_summary": text2})
-                if r.status_code == 200 and "error" not in jparse(r):
+                if ok_body(s.write("PUT", "grant_request", g["id"], {"project_summary": text2})):
                     with lock:
                         acked[g["id"]] = text2
 
@@ -82,18 +89,14 @@ def test_batched_writes_fail_alone_and_survive_kill_9(make_server):
     def worker(k):
         for i in range(12):
             text = "b%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
-            r = s.write("POST", "grant_request", None,
-                        {"program_organization_id": t["program_organization_id"],
-                         "program_id": t["program_id"], "project_summary": text})
-            b = jparse(r)
-            if r.status_code == 200 and "error" not in b:
-                gid = b["grant_request"]["id"]
+            g = post_grant(s, t, text)
+            if g:
+                gid = g["id"]
                 with lock:
                     acked[gid] = text
                 if i % 3 == 0:  # re-indexed in a later batch: the old words leave the index
                     text = "r%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
-                    r = s.write("PUT", "grant_request", gid, {"project_summary": text})
-                    if r.status_code == 200 and "error" not in jparse(r):
+                    if ok_body(s.write("PUT", "grant_request", gid, {"project_summary": text})):
                         with lock:
                             renamed[gid] = acked[gid]
                             acked[gid] = text
