@@ -169,6 +169,12 @@ static int index_wanted(const struct class_def *c, const struct field *f)
            strcmp(f->name, "deleted_at") == 0;
 }
 
+static int lifecycle_column(const char *name)
+{
+    return strcmp(name, "state") == 0 || strcmp(name, "deleted_at") == 0 ||
+           strcmp(name, "updated_at") == 0 || strcmp(name, "created_at") == 0;
+}
+
 static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size_t errlen)
 {
     struct sql q;
@@ -177,14 +183,23 @@ static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size
     sql_append(&q, "CREATE TABLE IF NOT EXISTS ");
     sql_ident(&q, c->name);
     sql_append(&q, "(\"id\" INTEGER PRIMARY KEY");
-    for (int i = 0; i < c->nfields; i++) {
-        const struct field *f = &c->fields[i];
-        if (!registry_has_column(f) || strcmp(f->name, "id") == 0)
-            continue;
-        sql_append(&q, ", ");
-        sql_ident(&q, f->name);
-        sql_appendf(&q, " %s", sqltype(f->type));
-    }
+    /* Lifecycle columns first, then the rest in registry order. SQLite decodes a row's
+     * header from its first column up to the one read, so a filter's or a count's test of
+     * updated_at on each candidate row reads 5 header entries instead of 112 of a grant
+     * request's 114: counting the 1,000 matches of a filter on updated_at took about a
+     * third less CPU (sqlite3 CLI, 1,000,000 records). Only tables created from now on get
+     * this order (columns are always named, never positional); an existing table keeps
+     * its own and works the same. */
+    for (int pass = 0; pass < 2; pass++)
+        for (int i = 0; i < c->nfields; i++) {
+            const struct field *f = &c->fields[i];
+            if (!registry_has_column(f) || strcmp(f->name, "id") == 0 ||
+                lifecycle_column(f->name) != (pass == 0))
+                continue;
+            sql_append(&q, ", ");
+            sql_ident(&q, f->name);
+            sql_appendf(&q, " %s", sqltype(f->type));
+        }
     sql_append(&q, ")");
     if (db_exec(db, q.buf, err, errlen) != 0)
         goto out;
