@@ -5,7 +5,7 @@
 PKGS      := libh2o-evloop sqlite3 jansson libsodium openssl
 DEB_BUILD := libh2o-evloop-dev libssl-dev libsqlite3-dev libjansson-dev libsodium-dev \
              libunistring-dev pkg-config gcc make
-DEB_TEST  := python3-pytest python3-requests strace clang libclang-rt-14-dev
+DEB_TEST  := python3-pytest python3-requests strace clang libclang-rt-14-dev openssl
 CC        ?= cc
 WARN      := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla \
              -Wformat-security -Wno-unused-parameter

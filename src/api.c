@@ -224,7 +224,7 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
         ctx_header(c, "x-ignored-fields", c->ignored.s);
     }
     size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    /* "%.*s %.*s %d %zu %lldus client=%s id=%s\n" cut at 699 bytes, without snprintf */
+    /* "%.*s %.*s %d %zu %lldus client=%s id=%s worker=%d\n" cut at 699 bytes, no snprintf */
     char line[700];
     struct logb lb;
     logb_init(&lb, line, sizeof line);
@@ -241,6 +241,8 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
     logb_adds(&lb, c->authed ? c->p.client_id : "-");
     logb_add(&lb, " id=", 4);
     logb_adds(&lb, c->reqid);
+    logb_add(&lb, " worker=", 8);
+    logb_i64(&lb, c->w->id);
     logb_add(&lb, "\n", 1);
     size_t line_len = logb_end(&lb);
     if (c->durable && durable_park(c->w, req, c->out.s ? c->out.s : "", c->out.len, line) == 0)

@@ -42,7 +42,14 @@ struct thread {
     struct worker w;
     const struct server_opts *o;
     int ok;
+    h2o_accept_ctx_t *accept;           /* this loop's, while it runs */
+    h2o_multithread_receiver_t handoff; /* connections another loop accepted for this one */
+    atomic_int ready;                   /* accept and handoff are set up */
+    atomic_int conns;                   /* connections open on this loop, or on their way */
 };
+
+static struct thread *threads_all;
+static int threads_n;
 
 struct handler {
     h2o_handler_t super;
@@ -56,14 +63,83 @@ static int on_req(h2o_handler_t *self, h2o_req_t *req)
     return api_handle(tls_worker, req);
 }
 
+/* Connections go to the loop with the fewest. Each loop accepts on its own SO_REUSEPORT
+ * listener, where the kernel picks by a hash of the client's address and port: 64
+ * connections split 36/28 as often as not, and the loop with more answers each of its
+ * connections later (p99 is that loop's). A loop that accepts a connection while another
+ * has fewer hands it over (h2o_socket_export / import, before anything is read). */
+struct handoff {
+    h2o_multithread_message_t msg; /* first: the receiver gets &msg */
+    h2o_socket_export_t info;
+};
+
+static void on_sock_close(void *data)
+{
+    atomic_fetch_sub((atomic_int *)data, 1);
+}
+
+static void adopt(struct thread *t, h2o_socket_t *sock)
+{
+    sock->on_close.cb = on_sock_close;
+    sock->on_close.data = &t->conns;
+    h2o_accept(t->accept, sock);
+}
+
+static void on_handoff(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
+{
+    struct thread *t = H2O_STRUCT_FROM_MEMBER(struct thread, handoff, r);
+    while (!h2o_linklist_is_empty(messages)) {
+        h2o_multithread_message_t *m =
+            H2O_STRUCT_FROM_MEMBER(h2o_multithread_message_t, link, messages->next);
+        h2o_linklist_unlink(&m->link);
+        struct handoff *h = (struct handoff *)m;
+        h2o_socket_t *sock = h2o_socket_import(t->accept->ctx->loop, &h->info);
+        free(h);
+        if (sock)
+            adopt(t, sock);
+        else
+            atomic_fetch_sub(&t->conns, 1);
+    }
+}
+
+static struct thread *least_busy(struct thread *self)
+{
+    struct thread *to = self;
+    int least = atomic_load(&self->conns);
+    for (int i = 0; i < threads_n; i++) {
+        struct thread *t = &threads_all[i];
+        int n = atomic_load(&t->conns);
+        if (n < least && atomic_load(&t->ready)) {
+            least = n;
+            to = t;
+        }
+    }
+    return to;
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL)
         return;
+    struct thread *self = listener->data;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
     if (sock == NULL)
         return;
-    h2o_accept(listener->data, sock);
+    struct thread *to = least_busy(self);
+    atomic_fetch_add(&to->conns, 1);
+    if (to == self) {
+        adopt(self, sock);
+        return;
+    }
+    struct handoff *h = xcalloc(1, sizeof *h);
+    if (h2o_socket_export(sock, &h->info) != 0) { /* keep it here after all */
+        free(h);
+        atomic_fetch_sub(&to->conns, 1);
+        atomic_fetch_add(&self->conns, 1);
+        adopt(self, sock);
+        return;
+    }
+    h2o_multithread_send_message(&to->handoff, &h->msg);
 }
 
 static int open_listener(const struct sockaddr *sa, socklen_t len)
@@ -93,8 +169,11 @@ static void *run_loop(void *arg)
     accept_ctx.ssl_ctx = ssl_ctx;
     if (durable_worker_init(&t->w, ctx.queue) != 0)
         fprintf(stderr, "grantd: worker %d: group commit unavailable\n", t->index);
+    t->accept = &accept_ctx;
+    h2o_multithread_register_receiver(ctx.queue, &t->handoff, on_handoff);
+    atomic_store(&t->ready, 1);
     h2o_socket_t *listener = h2o_evloop_socket_create(ctx.loop, t->fd, H2O_SOCKET_FLAG_DONT_READ);
-    listener->data = &accept_ctx;
+    listener->data = t;
     h2o_socket_read_start(listener, on_accept);
     log_buffering(1);
     while (!atomic_load(&stopping)) {
@@ -104,6 +183,7 @@ static void *run_loop(void *arg)
     }
     /* Stop accepting, then give requests in flight a moment to complete. Handlers are
      * synchronous, so a request that has been read is answered within one loop turn. */
+    atomic_store(&t->ready, 0); /* no more connections handed to this loop */
     h2o_socket_read_stop(listener);
     h2o_socket_close(listener);
     int64_t until = now_usec() + 300000, limit = now_usec() + 5000000;
@@ -227,6 +307,8 @@ int server_run(const struct server_opts *o)
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    threads_all = threads;
+    threads_n = o->threads;
     for (int i = 0; i < o->threads; i++) {
         if (pthread_create(&threads[i].tid, NULL, run_loop, &threads[i]) != 0)
             break;

@@ -23,7 +23,7 @@ GRANTD_BIN = os.environ.get("GRANTD_BIN", "/work/main/build/grantd")
 PASSWORD = "correct-horse-battery-staple-42"
 ROLES = ("admin", "super_user", "developer", "employee", "grantee")
 JSON_CT = "application/json; charset=utf-8"
-LISTEN_RE = re.compile(r"listening on http://([0-9.]+):(\d+)")
+LISTEN_RE = re.compile(r"listening on https?://([0-9.]+):(\d+)")
 
 # Every server started by the harness, so the pytest hook can print their logs.
 ALL_SERVERS = []
@@ -129,6 +129,7 @@ class Server:
         self.wrapper = None
         self.port = None
         self.host = None
+        self.scheme = "http"   # "https" when started with --tls-cert (self-signed: not verified)
         self._log = []
         self._log_lock = threading.Lock()
         self.serve_args = list(serve_args)
@@ -228,7 +229,7 @@ class Server:
             found.wait(0.1)
         while True:
             try:
-                r = requests.get(self.url("/healthz"), timeout=5)
+                r = requests.get(self.url("/healthz"), timeout=5, verify=self.scheme == "http")
                 if r.status_code == 200 and r.text.strip() == "ok":
                     break
             except requests.RequestException:
@@ -313,7 +314,7 @@ class Server:
     def url(self, path):
         if not path.startswith("/"):
             path = "/api/rest/" + path
-        return "http://%s:%d%s" % (self.host, self.port, path)
+        return "%s://%s:%d%s" % (self.scheme, self.host, self.port, path)
 
     def request_token(self, client="admin", **kw):
         cid, secret = self.clients[client]

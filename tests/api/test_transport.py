@@ -2,7 +2,11 @@
 health check)."""
 
 import json
+import re
+import time
 import socket
+import ssl
+import subprocess
 import uuid
 
 import pytest
@@ -372,3 +376,121 @@ def test_max_url_is_configurable(make_server):
     r = requests.get(url + "x" * (301000 - len(url)), headers={"Authorization": "Bearer " + s.token()},
                      timeout=60)
     assert r.status_code == 414 and jparse(r)["error"]["code"] == 414, r.status_code
+
+
+def _read_answer(s):
+    data = b""
+    while b"\r\n\r\n" not in data:
+        c = s.recv(65536)
+        if not c:
+            break
+        data += c
+    hdr, _, rest = data.partition(b"\r\n\r\n")
+    length = 0
+    for line in hdr.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    while len(rest) < length:
+        c = s.recv(65536)
+        if not c:
+            break
+        rest += c
+    return hdr
+
+
+def _worker_of(log, rid):
+    lines = [l for l in log.splitlines() if (" id=%s " % rid) in l]
+    assert len(lines) == 1, (rid, lines)
+    return re.search(r" worker=(\d+)$", lines[0]).group(1)
+
+
+def _open_and_ask(s, rid):
+    c = socket.create_connection((s.host, s.port), timeout=30)
+    c.sendall(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: %s\r\n\r\n" % rid).encode())
+    assert _read_answer(c).startswith(b"HTTP/1.1 200"), rid
+    return c
+
+
+def test_connections_spread_evenly_over_worker_threads(make_server):
+    """Each worker thread has its own SO_REUSEPORT listener, where the kernel picks by a
+    hash of the client's port: without more, 16 connections often split 10/6 and the busier
+    thread answers later. A thread that accepts while another has fewer connections hands
+    the new one over, so 16 connections opened one after another split 8/8, and once one
+    thread's connections close, new ones go to it. The access log names the thread
+    (worker=N) that served each request."""
+    s = make_server("spread", grants=1)
+    time.sleep(0.3)  # the harness's /healthz connection is closed and counted out
+    tag = uuid.uuid4().hex[:8]
+    conns = {}
+    try:
+        for i in range(16):
+            rid = "spread-%s-%d" % (tag, i)
+            conns[rid] = _open_and_ask(s, rid)
+        # every connection still works where it was placed: a second request on each
+        for rid, c in conns.items():
+            c.sendall(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: %s-again\r\n\r\n"
+                       % rid).encode())
+            assert _read_answer(c).startswith(b"HTTP/1.1 200"), rid
+        time.sleep(0.2)
+        log = s.log_text()
+        where = {rid: _worker_of(log, rid) for rid in conns}
+        for rid in conns:
+            assert _worker_of(log, rid + "-again") == where[rid]  # a connection stays put
+        per = {}
+        for w in where.values():
+            per[w] = per.get(w, 0) + 1
+        assert sorted(per.values()) == [8, 8], per
+        # close one thread's eight: the next eight connections all go to that thread
+        emptied = sorted(per)[0]
+        for rid in [r for r in conns if where[r] == emptied]:
+            conns.pop(rid).close()
+        time.sleep(0.3)
+        later = []
+        for i in range(8):
+            rid = "spread-%s-later-%d" % (tag, i)
+            conns[rid] = _open_and_ask(s, rid)
+            later.append(rid)
+        time.sleep(0.2)
+        log = s.log_text()
+        assert [_worker_of(log, rid) for rid in later] == [emptied] * 8
+    finally:
+        for c in conns.values():
+            c.close()
+
+
+def test_tls_serves_and_spreads_connections(make_server, tmp_path):
+    """--tls-cert/--tls-key: HTTPS answers on kept-alive connections, which are spread over
+    the worker threads like plain ones (a connection handed to another thread before its
+    handshake completes it there)."""
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+                    "-subj", "/CN=localhost", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)
+    s = make_server("tls", grants=1, start=False)
+    s.scheme = "https"
+    s.start(extra_args=["--tls-cert", str(cert), "--tls-key", str(key)])
+    time.sleep(0.3)
+    ctx = ssl.create_default_context(cafile=str(cert))
+    ctx.check_hostname = False
+    tag = uuid.uuid4().hex[:8]
+    conns = []
+    try:
+        for i in range(8):
+            raw = socket.create_connection((s.host, s.port), timeout=30)
+            c = ctx.wrap_socket(raw, server_hostname="localhost")
+            conns.append(c)
+            for again in ("", "-again"):
+                c.sendall(("GET /healthz HTTP/1.1\r\nHost: x\r\nX-Request-Id: tls-%s-%d%s\r\n\r\n"
+                           % (tag, i, again)).encode())
+                assert _read_answer(c).startswith(b"HTTP/1.1 200"), (i, again)
+        time.sleep(0.2)
+        log = s.log_text()
+        where = [_worker_of(log, "tls-%s-%d" % (tag, i)) for i in range(8)]
+        assert [_worker_of(log, "tls-%s-%d-again" % (tag, i)) for i in range(8)] == where
+        assert sorted(where.count(w) for w in set(where)) == [4, 4], where
+    finally:
+        for c in conns:
+            c.close()
+    # plain HTTP on the TLS port is refused, not answered
+    with pytest.raises(requests.RequestException):
+        requests.get("http://%s:%d/healthz" % (s.host, s.port), timeout=5)
