@@ -3,9 +3,12 @@
  * triggers, the workflow_event INSERT; deferred full-text indexing and COMMIT once per
  * batch), with no HTTP, JSON, rendering or fsync, on a copy of a seeded database. The CPU
  * time per create it prints is what SQLite alone needs; grantd's figure minus this one is
- * what the server adds. Measures; asserts nothing.
+ * what the server adds. With "flush", every COMMIT also flushes the WAL (synchronous=FULL,
+ * as one transaction per create with no group commit would): at batch 1 that is the rate
+ * of grantd's own create committed alone, one flush each. Measures; asserts nothing.
  *
- *   createfloor DB SECONDS BATCH    prints "creates N cpu_us_per_create C batch B" */
+ *   createfloor DB SECONDS BATCH [flush]
+ *       prints "creates N cpu_us_per_create C batch B rate R" (R: creates per wall second) */
 #define _GNU_SOURCE
 #include "db.h"
 
@@ -64,8 +67,9 @@ static int run(sqlite3_stmt *st)
 int main(int argc, char **argv)
 {
     char err[256];
-    if (argc != 4 || atof(argv[2]) <= 0 || atoi(argv[3]) < 1) {
-        fprintf(stderr, "usage: createfloor DB SECONDS BATCH\n");
+    int flush = argc == 5 && strcmp(argv[4], "flush") == 0;
+    if ((argc != 4 && !flush) || atof(argv[2]) <= 0 || atoi(argv[3]) < 1) {
+        fprintf(stderr, "usage: createfloor DB SECONDS BATCH [flush]\n");
         return 2;
     }
     sqlite3 *db = db_open(argv[1], 0, err, sizeof err);
@@ -74,7 +78,10 @@ int main(int argc, char **argv)
         return 1;
     }
     /* as grantd's worker connections: the flusher thread makes commits durable */
-    db_exec(db, "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000", NULL, 0);
+    db_exec(db,
+            flush ? "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=8000"
+                  : "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000",
+            NULL, 0);
     static const char *const sql[] = {
         "BEGIN IMMEDIATE",
         "SAVEPOINT grantd_request",
@@ -100,7 +107,7 @@ int main(int argc, char **argv)
     cache_db = db;
     int batch = atoi(argv[3]);
     long n = 0;
-    double c0 = cpu_seconds(), end = wall() + atof(argv[2]);
+    double c0 = cpu_seconds(), w0 = wall(), end = w0 + atof(argv[2]);
     while (wall() < end) {
         if (run(st[BEGIN]) || db_fulltext_defer(db, cached, NULL))
             return 1;
@@ -117,8 +124,9 @@ int main(int argc, char **argv)
             return 1;
         }
     }
-    double cpu = cpu_seconds() - c0;
-    printf("creates %ld cpu_us_per_create %.1f batch %d\n", n, cpu * 1e6 / (double)n, batch);
+    double cpu = cpu_seconds() - c0, secs = wall() - w0;
+    printf("creates %ld cpu_us_per_create %.1f batch %d rate %.1f\n", n, cpu * 1e6 / (double)n,
+           batch, (double)n / secs);
     for (int i = 0; i < NSQL; i++)
         sqlite3_finalize(st[i]);
     for (int i = 0; i < 32; i++) {

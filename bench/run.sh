@@ -657,6 +657,11 @@ for b in 1 8 64; do
     floor="$floor${floor:+, }batch $b: ${f:-?} us"
     say "SQLite alone per create, $b per transaction: ${f:-?} us CPU"
 done
+# The same create committed alone, one flush per commit (no group commit), for context: the
+# rate a server without group commit could reach at best on this machine.
+f=$("$cfbin" "$work/floor.db" 5 1 flush 2>&1 | awk '/^creates/ { print $8 }')
+alone_rate=${f:-?}
+say "SQLite alone, one create per flushed commit: ${alone_rate}/s"
 rm -f "$work/floor.db" "$work/floor.db-wal" "$work/floor.db-shm"
 
 # ---------------------------------------------------------------- chart
@@ -822,6 +827,10 @@ pngname=$(basename "$png")
     echo "- the database work of a create alone (\`bench/createfloor.c\`: the statements of a batched"
     echo "  create, savepoint per create, deferred full text and COMMIT per transaction, no server,"
     echo "  no fsync; on a copy of the $small database), CPU per create: $floor."
+    echo "- the same create committed alone, every COMMIT flushed (\`createfloor DB 5 1 flush\`: no"
+    echo "  server, no group commit): $(fmt "$alone_rate" %.0f)/s; grantd's creates/s are"
+    echo "  $(awk -v a="$(agg create big 4)" -v b="$alone_rate" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "?" }')x that. This is context, not the target: the target's"
+    echo "  baseline is the one-row commit above, whatever the size of grantd's create."
     echo "- acknowledged creates: wrk's \`response\` callback (\`bench/write.lua\`) counted $acks answers 200"
     echo "  over the measured create runs and kept the id of each; all $found of the $uniq_ids distinct ids are"
     echo "  in the database (checked with sqlite3 after each run), and the table grew by $added rows"
