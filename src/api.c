@@ -224,7 +224,8 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
         ctx_header(c, "x-ignored-fields", c->ignored.s);
     }
     size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    /* "%.*s %.*s %d %zu %lldus client=%s id=%s worker=%d\n" cut at 699 bytes, no snprintf */
+    /* "%.*s %.*s %d %zu %lldus client=%s id=%s worker=%d[ waited=%lldus]\n", cut at 699
+     * bytes, without snprintf */
     char line[700];
     struct logb lb;
     logb_init(&lb, line, sizeof line);
@@ -243,6 +244,11 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
     logb_adds(&lb, c->reqid);
     logb_add(&lb, " worker=", 8);
     logb_i64(&lb, c->w->id);
+    if (c->waited) { /* a write that waited for another worker's batch (durable.h) */
+        logb_add(&lb, " waited=", 8);
+        logb_i64(&lb, c->waited);
+        logb_add(&lb, "us", 2);
+    }
     logb_add(&lb, "\n", 1);
     size_t line_len = logb_end(&lb);
     if (c->durable && durable_park(c->w, req, c->out.s ? c->out.s : "", c->out.len, line) == 0)
@@ -987,6 +993,14 @@ static void read_end(struct worker *w)
         sqlite3_reset(st);
 }
 
+int api_handle_again(struct worker *w, h2o_req_t *req)
+{
+    w->again = 1;
+    int rc = api_handle(w, req);
+    w->again = 0;
+    return rc;
+}
+
 int api_handle(struct worker *w, h2o_req_t *req)
 {
     struct ctx c;
@@ -995,6 +1009,10 @@ int api_handle(struct worker *w, h2o_req_t *req)
     c.w = w;
     c.req = req;
     c.started = now_usec();
+    if (w->again) { /* the answer's time counts from the first arrival */
+        c.waited = c.started - w->again_since;
+        c.started = w->again_since;
+    }
     buf_init(&c.out);
     buf_init(&c.ignored);
     set_request_id(&c);
@@ -1045,8 +1063,12 @@ int api_handle(struct worker *w, h2o_req_t *req)
         ctx_send(&c, 405, "application/json; charset=utf-8");
         goto done;
     }
-    if (!(r->flags & R_BATCH))
+    if (!(r->flags & R_BATCH)) {
         durable_batch_end(w); /* nothing else runs inside a batch of writes */
+    } else if (!durable_gate(w, !w->again)) {
+        durable_wait(w, req); /* answered when it runs again, once this worker has the gate */
+        goto done;
+    }
     if (r->flags & (R_INDEX | R_GET))
         c.read_tx = read_begin(w); /* one snapshot and one lock cycle for the whole read */
     dyn_sync(w->db);               /* the current site-defined fields */

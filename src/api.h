@@ -35,6 +35,8 @@ struct worker {
     void *durable; /* group commit receiver (durable.c) */
     const struct server_opts *opts;
     uint64_t req_counter;
+    int again;           /* api_handle is running a request that waited for the batch gate */
+    int64_t again_since; /* when that request first arrived (now_usec) */
 };
 
 /* Process-wide state shared by the workers (the rate limiters, the trusted proxy ranges):
@@ -43,8 +45,10 @@ int api_init(const struct server_opts *o, char *err, size_t errlen);
 void api_release(void);
 int worker_init(struct worker *w, int id, const struct server_opts *o, char *err, size_t errlen);
 void worker_release(struct worker *w);
-/* Handle one request completely (always answers). */
+/* Handle one request: answers it, or (a write while another worker's batch holds the
+ * gate) leaves it in durable_wait's list, to be handled again with api_handle_again. */
 int api_handle(struct worker *w, h2o_req_t *req);
+int api_handle_again(struct worker *w, h2o_req_t *req);
 
 /* Prepared statements cached per worker by SQL text (reset and cleared on return). */
 sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len);

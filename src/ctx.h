@@ -31,6 +31,7 @@ struct ctx {
     int durable; /* a committed write: answer only once it is on stable storage */
     int read_tx; /* inside the request's read transaction */
     int64_t started;
+    int64_t waited; /* microseconds it waited for the batch gate before running (log) */
 };
 
 /* Answers. */

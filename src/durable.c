@@ -33,16 +33,41 @@ struct parked {
     char body[];
 };
 
+/* A write request waiting for the batch gate (its answer is not started). */
+struct waiting {
+    struct waiting *next;
+    int64_t since;         /* when the request first arrived */
+    h2o_req_t *req;        /* NULL once the client went away */
+    struct waiting **slot; /* in req->pool, cleared when the request goes away first */
+};
+
 struct durable_worker {
     h2o_multithread_receiver_t receiver;
     h2o_multithread_queue_t *queue;
     sqlite3 *db;
-    int open;                         /* a batch transaction is open on db */
-    int nreq;                         /* requests in it */
-    int fts_deferred;                 /* it defers full-text indexing to its commit */
-    struct parked *held, **held_tail; /* their answers, until the batch commits */
-    int inflight;                     /* parked answers not yet sent (loop thread only) */
+    int open;                          /* a batch transaction is open on db */
+    int nreq;                          /* requests in it */
+    int fts_deferred;                  /* it defers full-text indexing to its commit */
+    struct parked *held, **held_tail;  /* their answers, until the batch commits */
+    int inflight;                      /* parked answers not yet sent (loop thread only) */
+    int gate;                          /* this worker holds the batch gate */
+    struct waiting *wait, **wait_tail; /* write requests waiting for the gate, in order */
+    int nwait;
+    atomic_int wants;                 /* it has requests waiting (read by other workers) */
+    h2o_multithread_receiver_t woken; /* "the gate is free", from the worker releasing it */
+    h2o_multithread_message_t wake_msg;
+    atomic_int wake_sent; /* wake_msg is on its way */
 };
+
+/* The batch gate: held by the worker whose batch is open (or about to open), from the first
+ * record write of its turn to its COMMIT. A worker that finds it taken does not wait: the
+ * write request waits in its list, the worker goes on with its other connections (reads
+ * answer as usual), and the holder wakes it when it lets go. Waiting in SQLite's busy
+ * handler instead stalled the worker's whole event loop for the other's turn. */
+static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+#define MAX_WORKERS 64
+static struct durable_worker *workers[MAX_WORKERS];
+static atomic_int nworkers;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
@@ -215,13 +240,27 @@ static void on_flushed(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
     }
 }
 
+static void on_woken(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
+{
+    struct durable_worker *d = H2O_STRUCT_FROM_MEMBER(struct durable_worker, woken, r);
+    while (!h2o_linklist_is_empty(messages))
+        h2o_linklist_unlink(messages->next);
+    atomic_store(&d->wake_sent, 0);
+    /* nothing else: the loop turn ends and server.c runs durable_run_waiting */
+}
+
 int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue)
 {
     struct durable_worker *d = xcalloc(1, sizeof *d);
     d->queue = queue;
     d->db = w->db;
     d->held_tail = &d->held;
+    d->wait_tail = &d->wait;
     h2o_multithread_register_receiver(queue, &d->receiver, on_flushed);
+    h2o_multithread_register_receiver(queue, &d->woken, on_woken);
+    int slot = atomic_fetch_add(&nworkers, 1);
+    if (slot < MAX_WORKERS)
+        workers[slot] = d;
     w->durable = d;
     int rc = sqlite3_exec(w->db,
                           "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; "
@@ -234,7 +273,108 @@ int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue)
 int durable_inflight(struct worker *w)
 {
     struct durable_worker *d = w->durable;
-    return d ? d->inflight + (d->open ? 1 : 0) : 0;
+    return d ? d->inflight + (d->open ? 1 : 0) + d->nwait : 0;
+}
+
+/* ---- the batch gate ---- */
+
+static void wake_worker(struct durable_worker *d)
+{
+    if (atomic_exchange(&d->wake_sent, 1) == 0)
+        h2o_multithread_send_message(&d->woken, &d->wake_msg);
+}
+
+static void gate_release(struct durable_worker *d)
+{
+    if (!d->gate)
+        return;
+    d->gate = 0;
+    pthread_mutex_unlock(&gate);
+    int n = atomic_load(&nworkers);
+    for (int i = 0; i < n && i < MAX_WORKERS; i++)
+        if (workers[i] && workers[i] != d && atomic_load(&workers[i]->wants))
+            wake_worker(workers[i]);
+}
+
+static int others_want(const struct durable_worker *d)
+{
+    int n = atomic_load(&nworkers);
+    for (int i = 0; i < n && i < MAX_WORKERS; i++)
+        if (workers[i] && workers[i] != d && atomic_load(&workers[i]->wants))
+            return 1;
+    return 0;
+}
+
+int durable_gate(struct worker *w, int fresh)
+{
+    struct durable_worker *d = w->durable;
+    if (!d || !running || d->gate)
+        return 1;
+    /* A new request queues behind this worker's waiting ones, and lets a worker that is
+     * already waiting go first (so the two take turns); a waiting one just tries. */
+    if (fresh && (d->nwait > 0 || others_want(d))) {
+        atomic_store(&d->wants, 1);
+        return 0;
+    }
+    atomic_store(&d->wants, 1); /* before trying: a release after a failed try sees it */
+    if (pthread_mutex_trylock(&gate) != 0)
+        return 0;
+    d->gate = 1;
+    atomic_store(&d->wants, d->nwait > 0);
+    return 1;
+}
+
+static void on_wait_dispose(void *p)
+{
+    struct waiting **slot = p;
+    if (*slot)
+        (*slot)->req = NULL; /* the client went away: nothing to run */
+}
+
+void durable_wait(struct worker *w, h2o_req_t *req)
+{
+    struct durable_worker *d = w->durable;
+    struct waiting *e = xcalloc(1, sizeof *e);
+    e->since = w->again ? w->again_since : now_usec();
+    e->req = req;
+    e->slot = h2o_mem_alloc_shared(&req->pool, sizeof *e->slot, on_wait_dispose);
+    *e->slot = e;
+    *d->wait_tail = e;
+    d->wait_tail = &e->next;
+    d->nwait++;
+    atomic_store(&d->wants, 1);
+}
+
+int durable_waiting(struct worker *w)
+{
+    struct durable_worker *d = w->durable;
+    return d ? d->nwait : 0;
+}
+
+void durable_run_waiting(struct worker *w, int (*handle)(struct worker *, h2o_req_t *))
+{
+    struct durable_worker *d = w->durable;
+    if (!d || !d->wait)
+        return;
+    struct waiting *list = d->wait;
+    d->wait = NULL;
+    d->wait_tail = &d->wait;
+    d->nwait = 0;
+    /* Each runs again from the start (durable_gate with fresh = 0); one that still finds
+     * the gate taken goes back on the list, in order. */
+    while (list) {
+        struct waiting *e = list;
+        list = e->next;
+        h2o_req_t *req = e->req;
+        if (req)
+            *e->slot = NULL;
+        w->again_since = e->since;
+        free(e);
+        if (req)
+            handle(w, req);
+    }
+    if (d->nwait == 0)
+        atomic_store(&d->wants, 0);
 }
 
 void durable_worker_release(struct worker *w)
@@ -244,6 +384,13 @@ void durable_worker_release(struct worker *w)
         return;
     durable_batch_end(w);
     w->durable = NULL;
+    int n = atomic_load(&nworkers);
+    for (int i = 0; i < n && i < MAX_WORKERS; i++)
+        if (workers[i] == d)
+            workers[i] = NULL;
+    if (atomic_load(&d->wake_sent)) /* a wake message still addressed to it */
+        return;
+    h2o_multithread_unregister_receiver(d->queue, &d->woken);
     if (d->inflight > 0) {
         /* The flusher still holds answers addressed to this receiver (the loop stopped
          * before they came back): leave it registered and allocated, the process is
@@ -279,13 +426,19 @@ static int run(struct worker *w, const char *sql)
     return rc;
 }
 
+static void batch_commit(struct durable_worker *d, struct worker *w);
+
 int durable_batch_begin(struct worker *w, int records)
 {
     struct durable_worker *d = w->durable;
     if (!d || !running)
         return -1;
     if (d->open && (d->nreq >= BATCH_MAX || sqlite3_get_autocommit(d->db)))
-        durable_batch_end(w); /* full, or the transaction is gone (an I/O error ends it) */
+        batch_commit(d, w); /* full, or the transaction is gone (an I/O error ends it) */
+    if (!d->gate) {         /* a write that did not pass durable_gate: wait for the gate here */
+        pthread_mutex_lock(&gate);
+        d->gate = 1;
+    }
     if (!d->open) {
         if (run(w, "BEGIN IMMEDIATE") != 0)
             return -2;
@@ -329,7 +482,15 @@ void durable_batch_undo(struct worker *w)
 void durable_batch_end(struct worker *w)
 {
     struct durable_worker *d = w->durable;
-    if (!d || !d->open)
+    if (!d)
+        return;
+    batch_commit(d, w);
+    gate_release(d);
+}
+
+static void batch_commit(struct durable_worker *d, struct worker *w)
+{
+    if (!d->open)
         return;
     d->open = 0;
     int ok = !sqlite3_get_autocommit(d->db) &&

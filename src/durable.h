@@ -32,13 +32,24 @@ int durable_park(struct worker *w, h2o_req_t *req, const char *body, size_t len,
  * durable_batch_begin: 0 inside a savepoint, -1 when group commit is off (use a plain
  * transaction), -2 when the database is busy. `records`: the request writes records, so
  * the batch defers their full-text indexing to its commit (db_fulltext_defer); a token
- * batch has nothing to index. */
+ * batch has nothing to index. durable_batch_end also lets go of the gate. */
 int durable_batch_begin(struct worker *w, int records);
 int durable_batch_open(struct worker *w);
 int durable_batch_release(struct worker *w); /* the request succeeded: keep its savepoint */
 void durable_batch_undo(struct worker *w);   /* the request failed: undo its savepoint */
 void durable_batch_end(struct worker *w);    /* commit; a failed commit answers 500 to all */
-/* Answers of this worker still waiting for a commit or a flush (0: nothing to wait for). */
+/* Answers of this worker still waiting for the gate, a commit or a flush (0: none). */
 int durable_inflight(struct worker *w);
+
+/* The batch gate (one batch open at a time, process-wide). Before a record write or token
+ * issue, durable_gate: 1 = go on (this worker holds the gate, or group commit is off);
+ * 0 = the gate is taken, or (fresh) another worker is waiting for it: the caller hands the
+ * request to durable_wait and returns without answering. At the end of its loop turn the
+ * worker runs durable_run_waiting, which runs each waiting request again through handle
+ * (with fresh = 0); the worker releasing the gate wakes waiting workers' loops. */
+int durable_gate(struct worker *w, int fresh);
+void durable_wait(struct worker *w, h2o_req_t *req);
+int durable_waiting(struct worker *w); /* requests in the list */
+void durable_run_waiting(struct worker *w, int (*handle)(struct worker *, h2o_req_t *));
 
 #endif

@@ -177,8 +177,12 @@ static void *run_loop(void *arg)
     h2o_socket_read_start(listener, on_accept);
     log_buffering(1);
     while (!atomic_load(&stopping)) {
-        h2o_evloop_run(ctx.loop, 100);
+        /* Writes waiting for the batch gate are woken by the worker that lets go of it; the
+         * short timeout is only a backstop. */
+        h2o_evloop_run(ctx.loop, durable_waiting(&t->w) ? 1 : 100);
         durable_batch_end(&t->w); /* the turn's record writes commit together */
+        durable_run_waiting(&t->w, api_handle_again);
+        durable_batch_end(&t->w); /* and those that waited for the gate */
         log_flush();              /* one write per loop turn for the access log */
     }
     /* Stop accepting, then give requests in flight a moment to complete. Handlers are
@@ -189,8 +193,10 @@ static void *run_loop(void *arg)
     int64_t until = now_usec() + 300000, limit = now_usec() + 5000000;
     for (int64_t now = now_usec(); now < until || (durable_inflight(&t->w) > 0 && now < limit);
          now = now_usec()) {
-        h2o_evloop_run(ctx.loop, 20);
+        h2o_evloop_run(ctx.loop, durable_waiting(&t->w) ? 1 : 20);
         durable_batch_end(&t->w); /* and wait for the flusher to return every answer */
+        durable_run_waiting(&t->w, api_handle_again);
+        durable_batch_end(&t->w);
     }
     log_buffering(0);
     durable_worker_release(&t->w);

@@ -139,6 +139,52 @@ def test_batched_writes_fail_alone_and_survive_kill_9(make_server):
     searchable()
 
 
+def test_writes_waiting_for_the_batch_gate_are_answered_and_durable(make_server):
+    """One batch is open at a time (src/durable.c, the gate). A worker whose write finds the
+    other worker's batch open keeps the request in a list and goes on serving its other
+    connections; the write runs once the gate is free, and its access-log line says how long
+    it waited. Under writes from 16 connections with reads alongside: every write and every
+    read is answered 200, some writes waited, and every acknowledged write survives kill -9."""
+    s = make_server("gate", grants=10)
+    t = s.grant_template()
+    acked = {}
+    lock = threading.Lock()
+    stop = threading.Event()
+    reads = []
+
+    def reader():
+        while not stop.is_set():
+            reads.append(s.api("GET", "v2/grant_request?per_page=5").status_code)
+
+    rt = threading.Thread(target=reader)
+    rt.start()
+
+    def worker(k):
+        for i in range(25):
+            text = "g%d-%d-%s" % (k, i, uuid.uuid4().hex[:8])
+            g = post_grant(s, t, text)
+            assert g, text
+            with lock:
+                acked[g["id"]] = text
+
+    errors = run_workers(worker, 16)
+    stop.set()
+    rt.join()
+    assert not errors, errors
+    assert len(acked) == 400
+    assert reads and set(reads) == {200}, set(reads)
+    waited = re.findall(r"^POST /api/rest/v2/grant_request 200 \d+ \d+us client=\S+ id=\S+ "
+                        r"worker=\d waited=(\d+)us$", s.log_text(), re.M)
+    assert waited, "no write waited for the gate"
+    s.kill()
+    s.start()
+    mine = "SELECT count(*) AS n FROM grant_request WHERE project_summary GLOB 'g*-*-????????'"
+    assert s.q(mine)[0]["n"] == 400
+    for gid, text in acked.items():
+        rec = s.fetch("grant_request", gid, cols=["project_summary"])
+        assert rec.get("project_summary") == text, (gid, rec, text)
+
+
 SYSCALL = re.compile(r"^(\d+)\s+(?:[\d:.]+\s+)?(.*)$")
 READ = re.compile(r"\b(read|recvfrom|recvmsg)\(|<\.\.\. (read|recvfrom|recvmsg) resumed>")
 WRITE = re.compile(r"^(write|writev|sendto|sendmsg)\(")
