@@ -59,6 +59,9 @@ command -v perf >/dev/null 2>&1 || sh tools/deps.sh linux-perf >&2 || say "no pe
 nginx_bin=$(command -v nginx 2>/dev/null || echo /usr/sbin/nginx)
 
 say "building optimised binary in build-bench/"
+# What the binary is built from, taken now: src/ may change while the run measures.
+built_commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+built_dirty=$(git status --porcelain -- src 2>/dev/null | head -n 1)
 make -C "$repo" --no-print-directory BUILD=build-bench CFLAGS='-O2 -DNDEBUG' >&2 ||
     die "build failed"
 # shellcheck disable=SC2046 # pkg-config prints several words
@@ -700,9 +703,8 @@ EOF
 
 # ---------------------------------------------------------------- results.md
 cpu=$(sed -n 's/^model name[[:space:]]*:[[:space:]]*//p' /proc/cpuinfo | head -n 1)
-dirty=$(git status --porcelain -- src 2>/dev/null | head -n 1)
-gcommit=$commit
-[ -n "$dirty" ] && gcommit="$commit + uncommitted changes in src/"
+gcommit=$built_commit
+[ -n "$built_dirty" ] && gcommit="$built_commit + uncommitted changes in src/"
 nginx_ver=$("$nginx_bin" -v 2>&1 | sed 's/.*nginx\///')
 wrk_ver=$(wrk -v 2>&1 | head -n 1 | awk '{ print $2 }' | sed 's/^debian\///')
 sqlite_ver=$(sqlite3 --version | cut -d' ' -f1)

@@ -66,7 +66,7 @@ struct durable_worker {
  * handler instead stalled the worker's whole event loop for the other's turn. */
 static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
 #define MAX_WORKERS 64
-static struct durable_worker *workers[MAX_WORKERS];
+static struct durable_worker *_Atomic workers[MAX_WORKERS]; /* never freed (see release) */
 static atomic_int nworkers;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -139,12 +139,12 @@ static void *checkpoint_loop(void *arg)
             break;
         ckpt_wanted = 0;
         pthread_mutex_unlock(&ckpt_mu);
+        atomic_store(&ckpt_signalled, 0); /* a commit from now on asks again */
         /* The WAL file never shrinks, so its size says nothing: the frame count does. */
         if (atomic_load(&wal_pages) >= CHECKPOINT_PAGES) {
             atomic_store(&wal_pages, 0);
             sqlite3_wal_checkpoint_v2(ckpt_db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
         }
-        atomic_store(&ckpt_signalled, 0);
         pthread_mutex_lock(&ckpt_mu);
     }
     pthread_mutex_unlock(&ckpt_mu);
@@ -194,6 +194,8 @@ int durable_start(const char *db_path, char *err, size_t errlen)
     ckpt_stopping = 0;
     if (pthread_create(&flusher, NULL, flush_loop, NULL) != 0) {
         snprintf(err, errlen, "cannot start the flusher thread");
+        db_close(ckpt_db);
+        ckpt_db = NULL;
         return -1;
     }
     if (pthread_create(&checkpointer, NULL, checkpoint_loop, NULL) != 0) {
@@ -203,6 +205,8 @@ int durable_start(const char *db_path, char *err, size_t errlen)
         pthread_cond_signal(&wake);
         pthread_mutex_unlock(&lock);
         pthread_join(flusher, NULL);
+        db_close(ckpt_db);
+        ckpt_db = NULL;
         return -1;
     }
     running = 1;
@@ -287,7 +291,7 @@ int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue)
     h2o_multithread_register_receiver(queue, &d->woken, on_woken);
     int slot = atomic_fetch_add(&nworkers, 1);
     if (slot < MAX_WORKERS)
-        workers[slot] = d;
+        atomic_store(&workers[slot], d);
     w->durable = d;
     int rc = sqlite3_exec(w->db,
                           "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; "
@@ -318,17 +322,21 @@ static void gate_release(struct durable_worker *d)
     d->gate = 0;
     pthread_mutex_unlock(&gate);
     int n = atomic_load(&nworkers);
-    for (int i = 0; i < n && i < MAX_WORKERS; i++)
-        if (workers[i] && workers[i] != d && atomic_load(&workers[i]->wants))
-            wake_worker(workers[i]);
+    for (int i = 0; i < n && i < MAX_WORKERS; i++) {
+        struct durable_worker *o = atomic_load(&workers[i]);
+        if (o && o != d && atomic_load(&o->wants))
+            wake_worker(o);
+    }
 }
 
 static int others_want(const struct durable_worker *d)
 {
     int n = atomic_load(&nworkers);
-    for (int i = 0; i < n && i < MAX_WORKERS; i++)
-        if (workers[i] && workers[i] != d && atomic_load(&workers[i]->wants))
+    for (int i = 0; i < n && i < MAX_WORKERS; i++) {
+        struct durable_worker *o = atomic_load(&workers[i]);
+        if (o && o != d && atomic_load(&o->wants))
             return 1;
+    }
     return 0;
 }
 
@@ -387,18 +395,28 @@ void durable_run_waiting(struct worker *w, int (*handle)(struct worker *, h2o_re
     d->wait = NULL;
     d->wait_tail = &d->wait;
     d->nwait = 0;
-    /* Each runs again from the start (durable_gate with fresh = 0); one that still finds
-     * the gate taken goes back on the list, in order. */
+    /* Each runs again from the start (durable_gate with fresh = 0). One that still finds
+     * the gate taken goes back on the list, and those after it follow it untried, so the
+     * list keeps its order. */
     while (list) {
         struct waiting *e = list;
         list = e->next;
+        e->next = NULL;
+        if (!e->req) { /* the client went away (its slot went with its pool) */
+            free(e);
+            continue;
+        }
+        if (d->nwait > 0) {
+            *d->wait_tail = e;
+            d->wait_tail = &e->next;
+            d->nwait++;
+            continue;
+        }
         h2o_req_t *req = e->req;
-        if (req)
-            *e->slot = NULL;
+        *e->slot = NULL;
         w->again_since = e->since;
         free(e);
-        if (req)
-            handle(w, req);
+        handle(w, req);
     }
     if (d->nwait == 0)
         atomic_store(&d->wants, 0);
@@ -411,22 +429,13 @@ void durable_worker_release(struct worker *w)
         return;
     durable_batch_end(w);
     w->durable = NULL;
-    int n = atomic_load(&nworkers);
-    for (int i = 0; i < n && i < MAX_WORKERS; i++)
-        if (workers[i] == d)
-            workers[i] = NULL;
-    if (atomic_load(&d->wake_sent)) /* a wake message still addressed to it */
-        return;
-    h2o_multithread_unregister_receiver(d->queue, &d->woken);
-    if (d->inflight > 0) {
-        /* The flusher still holds answers addressed to this receiver (the loop stopped
-         * before they came back): leave it registered and allocated, the process is
-         * exiting; freeing it would let the flusher write into freed memory. */
-        fprintf(stderr, "grantd: worker exits with %d write answers unsent\n", d->inflight);
-        return;
-    }
-    h2o_multithread_unregister_receiver(d->queue, &d->receiver);
-    free(d);
+    /* d stays allocated and listed in workers[]: another worker still draining may have
+     * loaded its pointer and may read `wants` or send it a wake message. With wants = 0
+     * no new wake is sent; the process is exiting. */
+    atomic_store(&d->wants, 0);
+    if (d->inflight > 0 || d->nwait > 0)
+        fprintf(stderr, "grantd: worker exits with %d write answers unsent\n",
+                d->inflight + d->nwait);
 }
 
 /* Hand a list of parked answers to the flusher (failed ones are answered 500 by it). */
@@ -462,8 +471,9 @@ int durable_batch_begin(struct worker *w, int records)
         return -1;
     if (d->open && (d->nreq >= BATCH_MAX || sqlite3_get_autocommit(d->db)))
         batch_commit(d, w); /* full, or the transaction is gone (an I/O error ends it) */
-    if (!d->gate) {         /* a write that did not pass durable_gate: wait for the gate here */
-        pthread_mutex_lock(&gate);
+    if (!d->gate) {         /* a write that did not pass durable_gate (none does): never block */
+        if (pthread_mutex_trylock(&gate) != 0)
+            return -2;
         d->gate = 1;
     }
     if (!d->open) {
