@@ -102,8 +102,7 @@ static int wal_open(void)
  * and flushes the database file, which must not run on an event loop). A checkpointer
  * thread does it, PASSIVE (it never waits for readers or the writer), when the WAL has
  * grown. It is not the flusher: a checkpoint of 8,000 pages of a large database takes tens
- * of milliseconds, and acknowledgements waiting behind it set the create p99 (54 ms at
- * 1,000,000 records while the flusher checkpointed). Checkpoints and the flusher's
+ * of milliseconds, which acknowledgements need not wait for. Checkpoints and the flusher's
  * fdatasync of the WAL run side by side; a checkpoint flushes the WAL before it copies
  * frames and the database after, so the flusher's guarantee holds either way. */
 static _Atomic int wal_pages; /* frames in the WAL after the latest commit (wal hook) */
