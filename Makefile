@@ -37,7 +37,7 @@ $(BUILD)/libgrantd.a: $(OBJS)
 $(BUILD)/grantd: $(BUILD)/src/main.o $(BUILD)/libgrantd.a
 	$(CC) $(ALL_CFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h $(BUILD)/libgrantd.a
+$(BUILD)/tests/%: tests/unit/%.c tests/unit/unit.h tests/unit/unit_db.h $(BUILD)/libgrantd.a
 	@mkdir -p $(dir $@)
 	$(CC) $(ALL_CFLAGS) -Itests/unit -o $@ $< $(BUILD)/libgrantd.a $(LIBS)
 

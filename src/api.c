@@ -993,9 +993,10 @@ static void read_end(struct worker *w)
         sqlite3_reset(st);
 }
 
-int api_handle_again(struct worker *w, h2o_req_t *req)
+int api_handle_again(struct worker *w, h2o_req_t *req, int64_t since)
 {
     w->again = 1;
+    w->again_since = since;
     int rc = api_handle(w, req);
     w->again = 0;
     return rc;

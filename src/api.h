@@ -48,7 +48,7 @@ void worker_release(struct worker *w);
 /* Handle one request: answers it, or (a write while another worker's batch holds the
  * gate) leaves it in durable_wait's list, to be handled again with api_handle_again. */
 int api_handle(struct worker *w, h2o_req_t *req);
-int api_handle_again(struct worker *w, h2o_req_t *req);
+int api_handle_again(struct worker *w, h2o_req_t *req, int64_t since);
 
 /* Prepared statements cached per worker by SQL text (reset and cleared on return). */
 sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len);

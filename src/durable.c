@@ -276,7 +276,7 @@ static void on_woken(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
     while (!h2o_linklist_is_empty(messages))
         h2o_linklist_unlink(messages->next);
     atomic_store(&d->wake_sent, 0);
-    /* nothing else: the loop turn ends and server.c runs durable_run_waiting */
+    /* nothing else: the loop turn ends and durable_turn_end runs the waiting writes */
 }
 
 int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue)
@@ -314,29 +314,30 @@ static void wake_worker(struct durable_worker *d)
         h2o_multithread_send_message(&d->woken, &d->wake_msg);
 }
 
+/* Whether a worker other than d has writes waiting for the gate; with `wake`, wakes each
+ * of them (wake_them) instead of stopping at the first. */
+static int others_want(const struct durable_worker *d, int wake_them)
+{
+    int n = atomic_load(&nworkers), found = 0;
+    for (int i = 0; i < n && i < MAX_WORKERS; i++) {
+        struct durable_worker *o = atomic_load(&workers[i]);
+        if (!o || o == d || !atomic_load(&o->wants))
+            continue;
+        found = 1;
+        if (!wake_them)
+            break;
+        wake_worker(o);
+    }
+    return found;
+}
+
 static void gate_release(struct durable_worker *d)
 {
     if (!d->gate)
         return;
     d->gate = 0;
     pthread_mutex_unlock(&gate);
-    int n = atomic_load(&nworkers);
-    for (int i = 0; i < n && i < MAX_WORKERS; i++) {
-        struct durable_worker *o = atomic_load(&workers[i]);
-        if (o && o != d && atomic_load(&o->wants))
-            wake_worker(o);
-    }
-}
-
-static int others_want(const struct durable_worker *d)
-{
-    int n = atomic_load(&nworkers);
-    for (int i = 0; i < n && i < MAX_WORKERS; i++) {
-        struct durable_worker *o = atomic_load(&workers[i]);
-        if (o && o != d && atomic_load(&o->wants))
-            return 1;
-    }
-    return 0;
+    others_want(d, 1);
 }
 
 int durable_gate(struct worker *w, int fresh)
@@ -344,14 +345,11 @@ int durable_gate(struct worker *w, int fresh)
     struct durable_worker *d = w->durable;
     if (!d || !running || d->gate)
         return 1;
-    /* A new request queues behind this worker's waiting ones, and lets a worker that is
-     * already waiting go first (so the two take turns); a waiting one just tries. */
-    if (fresh && (d->nwait > 0 || others_want(d))) {
-        atomic_store(&d->wants, 1);
-        return 0;
-    }
-    atomic_store(&d->wants, 1); /* before trying: a release after a failed try sees it */
-    if (pthread_mutex_trylock(&gate) != 0)
+    /* Set before trying, so that a release after a failed try sees it. A new request
+     * queues behind this worker's waiting ones and lets a worker that is already waiting
+     * go first (so the two take turns); a waiting one just tries. */
+    atomic_store(&d->wants, 1);
+    if ((fresh && (d->nwait > 0 || others_want(d, 0))) || pthread_mutex_trylock(&gate) != 0)
         return 0;
     d->gate = 1;
     atomic_store(&d->wants, d->nwait > 0);
@@ -385,11 +383,8 @@ int durable_waiting(struct worker *w)
     return d ? d->nwait : 0;
 }
 
-void durable_run_waiting(struct worker *w, int (*handle)(struct worker *, h2o_req_t *))
+static void run_waiting(struct durable_worker *d, struct worker *w, durable_handler handle)
 {
-    struct durable_worker *d = w->durable;
-    if (!d || !d->wait)
-        return;
     struct waiting *list = d->wait;
     d->wait = NULL;
     d->wait_tail = &d->wait;
@@ -412,13 +407,23 @@ void durable_run_waiting(struct worker *w, int (*handle)(struct worker *, h2o_re
             continue;
         }
         h2o_req_t *req = e->req;
+        int64_t since = e->since;
         *e->slot = NULL;
-        w->again_since = e->since;
         free(e);
-        handle(w, req);
+        handle(w, req, since);
     }
     if (d->nwait == 0)
         atomic_store(&d->wants, 0);
+}
+
+void durable_turn_end(struct worker *w, durable_handler handle)
+{
+    struct durable_worker *d = w->durable;
+    durable_batch_end(w); /* the turn's record writes commit together */
+    if (d && d->wait) {
+        run_waiting(d, w, handle);
+        durable_batch_end(w); /* and those that waited for the gate */
+    }
 }
 
 void durable_worker_release(struct worker *w)

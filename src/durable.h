@@ -8,6 +8,7 @@
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
 #include <stddef.h>
+#include <stdint.h>
 
 struct worker;
 
@@ -44,12 +45,15 @@ int durable_inflight(struct worker *w);
 /* The batch gate (one batch open at a time, process-wide). Before a record write or token
  * issue, durable_gate: 1 = go on (this worker holds the gate, or group commit is off);
  * 0 = the gate is taken, or (fresh) another worker is waiting for it: the caller hands the
- * request to durable_wait and returns without answering. At the end of its loop turn the
- * worker runs durable_run_waiting, which runs each waiting request again through handle
- * (with fresh = 0); the worker releasing the gate wakes waiting workers' loops. */
+ * request to durable_wait and returns without answering. The worker releasing the gate
+ * wakes waiting workers' loops. */
 int durable_gate(struct worker *w, int fresh);
 void durable_wait(struct worker *w, h2o_req_t *req);
 int durable_waiting(struct worker *w); /* requests in the list */
-void durable_run_waiting(struct worker *w, int (*handle)(struct worker *, h2o_req_t *));
+/* Runs a waiting request again from the start; since: when it first arrived (now_usec). */
+typedef int (*durable_handler)(struct worker *w, h2o_req_t *req, int64_t since);
+/* End of a loop turn: commit the turn's batch, then run the waiting requests through
+ * handle (with fresh = 0) and commit theirs. */
+void durable_turn_end(struct worker *w, durable_handler handle);
 
 #endif

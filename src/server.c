@@ -126,20 +126,20 @@ static void on_accept(h2o_socket_t *listener, const char *err)
     if (sock == NULL)
         return;
     struct thread *to = least_busy(self);
+    struct handoff *h = NULL;
+    if (to != self) {
+        h = xcalloc(1, sizeof *h);
+        if (h2o_socket_export(sock, &h->info) != 0) { /* keep it here after all */
+            free(h);
+            h = NULL;
+            to = self;
+        }
+    }
     atomic_fetch_add(&to->conns, 1);
-    if (to == self) {
+    if (h)
+        h2o_multithread_send_message(&to->handoff, &h->msg);
+    else
         adopt(self, sock);
-        return;
-    }
-    struct handoff *h = xcalloc(1, sizeof *h);
-    if (h2o_socket_export(sock, &h->info) != 0) { /* keep it here after all */
-        free(h);
-        atomic_fetch_sub(&to->conns, 1);
-        atomic_fetch_add(&self->conns, 1);
-        adopt(self, sock);
-        return;
-    }
-    h2o_multithread_send_message(&to->handoff, &h->msg);
 }
 
 static int open_listener(const struct sockaddr *sa, socklen_t len)
@@ -180,10 +180,8 @@ static void *run_loop(void *arg)
         /* Writes waiting for the batch gate are woken by the worker that lets go of it; the
          * short timeout is only a backstop. */
         h2o_evloop_run(ctx.loop, durable_waiting(&t->w) ? 1 : 100);
-        durable_batch_end(&t->w); /* the turn's record writes commit together */
-        durable_run_waiting(&t->w, api_handle_again);
-        durable_batch_end(&t->w); /* and those that waited for the gate */
-        log_flush();              /* one write per loop turn for the access log */
+        durable_turn_end(&t->w, api_handle_again); /* the turn's record writes commit */
+        log_flush();                               /* one write per loop turn for the access log */
     }
     /* Stop accepting, then give requests in flight a moment to complete. Handlers are
      * synchronous, so a request that has been read is answered within one loop turn. */
@@ -194,9 +192,7 @@ static void *run_loop(void *arg)
     for (int64_t now = now_usec(); now < until || (durable_inflight(&t->w) > 0 && now < limit);
          now = now_usec()) {
         h2o_evloop_run(ctx.loop, durable_waiting(&t->w) ? 1 : 20);
-        durable_batch_end(&t->w); /* and wait for the flusher to return every answer */
-        durable_run_waiting(&t->w, api_handle_again);
-        durable_batch_end(&t->w);
+        durable_turn_end(&t->w, api_handle_again); /* and wait for every answer to return */
     }
     log_buffering(0);
     durable_worker_release(&t->w);

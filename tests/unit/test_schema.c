@@ -8,22 +8,13 @@
 #include "db.h"
 #include "registry.h"
 #include "unit.h"
+#include "unit_db.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-
-static long long one(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    long long v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
-}
 
 /* The name of column cid of table t ("" when there is none). */
 static const char *column(sqlite3 *db, const char *t, int cid, char *out, size_t len)
@@ -84,7 +75,7 @@ int main(void)
     long long want = 0;
     for (int i = 0; gr && i < gr->nfields; i++)
         want += registry_has_column(&gr->fields[i]);
-    CHECK(one(db, "SELECT count(*) FROM pragma_table_info('grant_request')") == want);
+    CHECK(unit_one(db, "SELECT count(*) FROM pragma_table_info('grant_request')") == want);
     /* a class without a state column starts with the lifecycle columns it has */
     CHECK_STR(column(db, "organization", 0, name, sizeof name), "id");
     CHECK_STR(column(db, "organization", 1, name, sizeof name), "created_at");
@@ -98,16 +89,16 @@ int main(void)
     if (!db)
         return unit_done();
     CHECK_STR(column(db, "grant_request", 1, name, sizeof name), "project_summary");
-    CHECK(one(db, "SELECT count(*) FROM pragma_table_info('grant_request')") == want);
+    CHECK(unit_one(db, "SELECT count(*) FROM pragma_table_info('grant_request')") == want);
     CHECK(db_exec(db,
                   "INSERT INTO grant_request(project_summary, amount_requested, state, "
                   "created_at, updated_at) VALUES('Wetland kestrel survey', 450000000, 'new', "
                   "1700000000, 1700000000)",
                   NULL, 0) == 0);
-    CHECK(one(db, "SELECT count(*) FROM grant_request__fts WHERE grant_request__fts MATCH "
-                  "'kestrel'") == 1);
-    CHECK(one(db, "SELECT amount_requested FROM grant_request WHERE state = 'new' AND "
-                  "deleted_at IS NULL") == 450000000);
+    CHECK(unit_one(db, "SELECT count(*) FROM grant_request__fts WHERE grant_request__fts MATCH "
+                       "'kestrel'") == 1);
+    CHECK(unit_one(db, "SELECT amount_requested FROM grant_request WHERE state = 'new' AND "
+                       "deleted_at IS NULL") == 450000000);
     long long live = -1;
     CHECK(db_live_count(db, "grant_request", &live) == 0 && live == 1);
     db_close(db);

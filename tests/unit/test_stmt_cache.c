@@ -11,6 +11,7 @@
 #include "registry.h"
 #include "server.h"
 #include "unit.h"
+#include "unit_db.h"
 
 #include <sqlite3.h>
 #include <stdio.h>
@@ -23,16 +24,6 @@ static sqlite3_stmt *get(struct worker *w, const char *fmt, int i)
     char sql[64];
     int n = snprintf(sql, sizeof sql, fmt, i);
     return stmt_get(w, sql, (size_t)n);
-}
-
-static long long one(sqlite3 *db, const char *sql)
-{
-    sqlite3_stmt *st = NULL;
-    long long v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
-    return v;
 }
 
 int main(void)
@@ -99,21 +90,25 @@ int main(void)
                   "UPDATE organization SET name = 'Osprey Fund' WHERE id = 2;"
                   "UPDATE organization SET deleted_at = 5 WHERE id = 1;",
                   NULL, 0) == 0);
-    CHECK(one(db, "SELECT count(*) FROM organization__fts") == 0);
+    CHECK(unit_one(db, "SELECT count(*) FROM organization__fts") == 0);
     /* 1 and 2 noted as new; 3 has no text: not noted at all */
-    CHECK(one(db, "SELECT count(*) FROM grantd_fts_pending WHERE fresh = 1") == 2);
-    CHECK(one(db, "SELECT count(*) FROM grantd_fts_pending") == 2);
+    CHECK(unit_one(db, "SELECT count(*) FROM grantd_fts_pending WHERE fresh = 1") == 2);
+    CHECK(unit_one(db, "SELECT count(*) FROM grantd_fts_pending") == 2);
     CHECK(db_fulltext_sync(db, stmt_get_any, &w) == 0);
     CHECK(db_exec(db, "COMMIT", NULL, 0) == 0);
-    CHECK(one(db, "SELECT count(*) FROM grantd_fts_pending") == 0);
-    CHECK(one(db, "SELECT count(*) FROM grantd_fts_defer") == 0);
-    CHECK(one(db, "SELECT rowid FROM organization__fts WHERE organization__fts MATCH 'osprey'") ==
+    CHECK(unit_one(db, "SELECT count(*) FROM grantd_fts_pending") == 0);
+    CHECK(unit_one(db, "SELECT count(*) FROM grantd_fts_defer") == 0);
+    CHECK(unit_one(db,
+                   "SELECT rowid FROM organization__fts WHERE organization__fts MATCH 'osprey'") ==
           2);
-    CHECK(one(db, "SELECT count(*) FROM organization__fts WHERE organization__fts MATCH 'heron'") ==
+    CHECK(unit_one(
+              db, "SELECT count(*) FROM organization__fts WHERE organization__fts MATCH 'heron'") ==
           0);
-    CHECK(one(db, "SELECT rowid FROM organization__fts_deleted WHERE organization__fts_deleted "
-                  "MATCH 'kestrel'") == 1);
-    CHECK(one(db, "SELECT count(*) FROM organization__fts WHERE rowid = 3") == 0); /* no text */
+    CHECK(unit_one(db,
+                   "SELECT rowid FROM organization__fts_deleted WHERE organization__fts_deleted "
+                   "MATCH 'kestrel'") == 1);
+    CHECK(unit_one(db, "SELECT count(*) FROM organization__fts WHERE rowid = 3") ==
+          0); /* no text */
 
     /* Later changes to indexed records replace their entries; a hard delete drops them */
     CHECK(db_exec(db, "BEGIN IMMEDIATE", NULL, 0) == 0);
@@ -125,12 +120,13 @@ int main(void)
                   NULL, 0) == 0);
     CHECK(db_fulltext_sync(db, stmt_get_any, &w) == 0);
     CHECK(db_exec(db, "COMMIT", NULL, 0) == 0);
-    CHECK(one(db, "SELECT rowid FROM organization__fts WHERE organization__fts MATCH "
-                  "'kestrel commons'") == 1);
-    CHECK(one(db, "SELECT count(*) FROM organization__fts_deleted") == 0);
-    CHECK(one(db, "SELECT count(*) FROM organization__fts WHERE organization__fts MATCH "
-                  "'osprey'") == 0);
-    CHECK(one(db, "SELECT rowid FROM organization__fts WHERE organization__fts MATCH 'plover'") ==
+    CHECK(unit_one(db, "SELECT rowid FROM organization__fts WHERE organization__fts MATCH "
+                       "'kestrel commons'") == 1);
+    CHECK(unit_one(db, "SELECT count(*) FROM organization__fts_deleted") == 0);
+    CHECK(unit_one(db, "SELECT count(*) FROM organization__fts WHERE organization__fts MATCH "
+                       "'osprey'") == 0);
+    CHECK(unit_one(db,
+                   "SELECT rowid FROM organization__fts WHERE organization__fts MATCH 'plover'") ==
           3);
 
     /* Without defer (another connection, the CLI): indexed by the statement itself */
@@ -138,16 +134,17 @@ int main(void)
                   "INSERT INTO organization(id, name, created_at, updated_at) VALUES(4, "
                   "'Avocet', 0, 0)",
                   NULL, 0) == 0);
-    CHECK(one(db, "SELECT rowid FROM organization__fts WHERE organization__fts MATCH 'avocet'") ==
+    CHECK(unit_one(db,
+                   "SELECT rowid FROM organization__fts WHERE organization__fts MATCH 'avocet'") ==
           4);
-    CHECK(one(db, "SELECT count(*) FROM grantd_fts_pending") == 0);
+    CHECK(unit_one(db, "SELECT count(*) FROM grantd_fts_pending") == 0);
 
     /* A sync with nothing noted only ends the deferral */
     CHECK(db_exec(db, "BEGIN IMMEDIATE", NULL, 0) == 0);
     CHECK(db_fulltext_defer(db, NULL, NULL) == 0);
     CHECK(db_fulltext_sync(db, NULL, NULL) == 0);
     CHECK(db_exec(db, "COMMIT", NULL, 0) == 0);
-    CHECK(one(db, "SELECT count(*) FROM grantd_fts_defer") == 0);
+    CHECK(unit_one(db, "SELECT count(*) FROM grantd_fts_defer") == 0);
 
     worker_release(&w);
     snprintf(err, sizeof err, "rm -rf %s", dir);
