@@ -10,6 +10,7 @@
 #include "jsonw.h"
 #include "log.h"
 #include "params.h"
+#include "policy.h"
 #include "ratelimit.h"
 #include "web.h"
 
@@ -295,16 +296,6 @@ int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt,
         ctx_header(c, "retry-after", "1");
     ctx_send(c, status_of(c, e), "application/json; charset=utf-8");
     return 0;
-}
-
-int role_is(const struct ctx *c, const char *role)
-{
-    return strcmp(c->p.role, role) == 0;
-}
-
-int role_admin_like(const struct ctx *c)
-{
-    return role_is(c, "admin") || role_is(c, "super_user");
 }
 
 /* ---- routes ---- */
@@ -903,25 +894,6 @@ static int parse_id(const char *s, size_t n, int64_t *out)
     return 0;
 }
 
-/* Writes need a class-level permission; field-level checks happen in write.c. */
-static int may_write_class(struct ctx *c)
-{
-    const struct class_def *k = c->cls;
-    if (c->p.read_only)
-        return 0;
-    if (k->flags & CF_READONLY)
-        return 0;
-    if (role_is(c, "admin"))
-        return 1;
-    if (k->flags & CF_ADMIN_WRITE)
-        return 0;
-    if (role_is(c, "super_user"))
-        return 1;
-    if (role_is(c, "employee") || role_is(c, "grantee"))
-        return (k->flags & CF_STAFF_WRITE) != 0;
-    return 0; /* developer and unknown roles read only */
-}
-
 static int parse_params(struct ctx *c)
 {
     char err[256];
@@ -1106,10 +1078,9 @@ int api_handle(struct worker *w, h2o_req_t *req)
             goto done;
         }
     }
-    if ((r->fn == records_create || r->fn == records_update || r->fn == records_delete) &&
-        !may_write_class(&c)) {
-        ctx_error(&c, ERR_FORBIDDEN, NULL, "%s may not write %s",
-                  c.p.read_only ? "a read-only client" : c.p.role, c.cls->name);
+    char why[160];
+    if ((r->flags & R_WRITE) && !policy_may_write_class(&c.p, c.cls, why, sizeof why)) {
+        ctx_error(&c, ERR_FORBIDDEN, NULL, "%s", why);
         goto done;
     }
     r->fn(&c);

@@ -47,10 +47,6 @@ struct ratelimit_addr;
 int ctx_client_addr(struct ctx *c, struct ratelimit_addr *out);
 void ctx_header(struct ctx *c, const char *name, const char *value);
 
-/* Role helpers. */
-int role_is(const struct ctx *c, const char *role);
-int role_admin_like(const struct ctx *c); /* admin or super_user */
-
 /* Record handlers (records.c / write.c): each answers through ctx_send or ctx_error. */
 int records_list(struct ctx *c);
 int records_fetch(struct ctx *c);

@@ -8,6 +8,7 @@
 #include "filter.h"
 #include "db.h"
 #include "fold.h"
+#include "policy.h"
 #include "util.h"
 #include "value.h"
 
@@ -1055,8 +1056,8 @@ static void emit_cmp(struct fctx *x, const char *alias, const struct field *f, c
 /* " AND <cond>" limiting a sub-query's rows of class k to those the caller may see. */
 static void emit_scope(struct fctx *x, const struct class_def *k, const char *alias)
 {
-    if (x->env->scope)
-        x->env->scope(x->env->scope_ctx, k, alias, x->q);
+    if (x->env->who)
+        policy_scope(x->env->who, k, alias, x->q);
 }
 
 static void new_alias(struct fctx *x, char *buf, size_t size)
@@ -1514,6 +1515,10 @@ static const struct field *find_field(struct fctx *x, const struct class_def *c,
         f = registry_field(c, name);
     if (!f || (f->flags & FF_SECRET)) {
         fail(x, "unknown field '%s' in filter for %s", clip(&cb, name, n), c->name);
+        return NULL;
+    }
+    if (x->env->who && !policy_field_usable(x->env->who, f)) {
+        fail(x, "%s of %s is masked to your role and cannot be filtered on", f->name, c->name);
         return NULL;
     }
     return f;

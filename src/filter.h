@@ -13,23 +13,19 @@
 #include <sqlite3.h>
 #include <stdint.h>
 
-struct ctx;
+struct principal;
 struct filter_zone; /* an IANA time zone loaded from the system zoneinfo (immutable) */
 
-/* Appends " AND <cond>" limiting `alias` (a row of class k) to the records the caller may
- * see; records_scope has this shape. */
-typedef void (*filter_scope_fn)(struct ctx *c, const struct class_def *k, const char *alias,
-                                struct sql *q);
-
 /* What the compiler needs from the site and the request. A NULL env means: now, weeks
- * from Monday, fiscal year = calendar year, UTC, no scope. */
+ * from Monday, fiscal year = calendar year, UTC, no caller. */
 struct filter_env {
     int64_t now;                    /* unix seconds; its date in `zone` is "today" */
     int week_start;                 /* 1 = Monday ... 7 = Sunday */
     int fiscal_start;               /* month 1..12 in which fiscal years start */
     const struct filter_zone *zone; /* site time zone; NULL = UTC */
-    filter_scope_fn scope;          /* applied to every sub-query over a related class */
-    struct ctx *scope_ctx;
+    /* The caller (policy.h): its scope limits every sub-query over a related class, and
+     * it may name only fields it sees in clear. NULL: no caller, no limits (tests). */
+    const struct principal *who;
     int *used_now; /* when not NULL, set to 1 if the output depends on `now` */
 };
 
@@ -42,8 +38,8 @@ int filter_compile(const struct class_def *c, json_t *filter, const char *alias,
                    const struct filter_env *env, struct sql *q, char *err, size_t errlen);
 
 /* Fill now, week_start, fiscal_start and zone from the site settings of db (week_start,
- * fiscal_year_start_month, time_zone), cached per thread and re-read every 5 s; scope and
- * scope_ctx are left as they are. `now` is the clock, or the test hook GRANTD_TODAY
+ * fiscal_year_start_month, time_zone), cached per thread and re-read every 5 s; `who` is
+ * left as it is. `now` is the clock, or the test hook GRANTD_TODAY
  * (YYYY-MM-DD: noon of that day in the site zone; or an RFC 3339 instant), read once. */
 void filter_env_site(sqlite3 *db, struct filter_env *env);
 

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "policy.h"
 #include "util.h"
 
 enum { SLOTS = 64, MAX_TEXT = 4096 };
@@ -11,6 +12,7 @@ enum { SLOTS = 64, MAX_TEXT = 4096 };
 struct slot {
     const struct class_def *k;
     const struct filter_zone *zone;
+    const struct policy_role *role; /* which fields the caller may filter on */
     int week_start, fiscal_start;
     int64_t gen;
     uint64_t hash, used;
@@ -22,11 +24,16 @@ struct slot {
 static __thread struct slot slots[SLOTS];
 static __thread uint64_t clock_;
 
+static const struct policy_role *view(const struct filter_env *env)
+{
+    return env->who ? policy_role(env->who) : NULL;
+}
+
 static int same(const struct slot *s, const struct class_def *k, const char *text, size_t len,
                 uint64_t h, const struct filter_env *env, int64_t gen)
 {
     return s->text && s->hash == h && s->k == k && s->len == len && s->gen == gen &&
-           s->zone == env->zone && s->week_start == env->week_start &&
+           s->zone == env->zone && s->role == view(env) && s->week_start == env->week_start &&
            s->fiscal_start == env->fiscal_start && memcmp(s->text, text, len) == 0;
 }
 
@@ -65,6 +72,7 @@ void filtercache_put(const struct class_def *k, const char *text, size_t len,
     slot_clear(v);
     v->k = k;
     v->zone = env->zone;
+    v->role = view(env);
     v->week_start = env->week_start;
     v->fiscal_start = env->fiscal_start;
     v->gen = gen;

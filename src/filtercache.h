@@ -4,8 +4,9 @@
  * JSON and compiling it to SQL was ~8% of a filtered list's CPU. A compiled filter (the
  * SQL fragment and its bound values) is kept under everything its output depends on: the
  * class, the exact filter text, the site's time zone, week start and fiscal-year start,
- * and the generation of the site-defined fields. Compilations that read the clock
- * (relative dates) or carry a grantee's scope are not cached (the caller checks). */
+ * the generation of the site-defined fields, and the caller's role (which fields it may
+ * filter on). Compilations that read the clock (relative dates) or carry a caller's
+ * scope (policy_scoped) are not cached (the caller checks). */
 #ifndef GRANTD_FILTERCACHE_H
 #define GRANTD_FILTERCACHE_H
 

@@ -10,6 +10,7 @@
 #include "filtercache.h"
 #include "jsonw.h"
 #include "params.h"
+#include "policy.h"
 #include "value.h"
 
 #include <ctype.h>
@@ -54,84 +55,6 @@ sqlite3_stmt *records_stmt(struct ctx *c, const struct sql *q)
     if (!st || sql_bind_all(st, q) != SQLITE_OK)
         return NULL;
     return st;
-}
-
-/* ---- scope ---- */
-
-static void orgs_of_user(struct ctx *c, struct sql *q)
-{
-    sql_append(q, "(SELECT uo.\"organization_id\" FROM \"user_organization\" uo WHERE "
-                  "uo.\"user_id\" = ");
-    sql_bind_int(q, c->p.user_id);
-    sql_append(q, " AND uo.\"deleted_at\" IS NULL)");
-}
-
-static void grants_of_user(struct ctx *c, struct sql *q)
-{
-    sql_append(q, "(SELECT g.\"id\" FROM \"grant_request\" g WHERE g.\"program_organization_id\" "
-                  "IN ");
-    orgs_of_user(c, q);
-    sql_append(q, " OR g.\"fiscal_organization_id\" IN ");
-    orgs_of_user(c, q);
-    sql_append(q, ")");
-}
-
-void records_scope(struct ctx *c, const struct class_def *k, const char *alias, struct sql *q)
-{
-    if (!role_is(c, "grantee"))
-        return;
-    sql_append(q, " AND ");
-    switch (k->scope) {
-    case SCOPE_ALL:
-        sql_append(q, "1");
-        break;
-    case SCOPE_ORG:
-        sql_appendf(q, "%s.\"id\" IN ", alias);
-        orgs_of_user(c, q);
-        break;
-    case SCOPE_GRANT:
-        sql_appendf(q, "(%s.\"program_organization_id\" IN ", alias);
-        orgs_of_user(c, q);
-        sql_appendf(q, " OR %s.\"fiscal_organization_id\" IN ", alias);
-        orgs_of_user(c, q);
-        sql_append(q, ")");
-        break;
-    case SCOPE_VIA_GRANT:
-        sql_appendf(q, "%s.", alias);
-        sql_ident(q, k->scope_col);
-        sql_append(q, " IN ");
-        grants_of_user(c, q);
-        break;
-    case SCOPE_VIA_ORG:
-        sql_appendf(q, "%s.", alias);
-        sql_ident(q, k->scope_col);
-        sql_append(q, " IN ");
-        orgs_of_user(c, q);
-        break;
-    case SCOPE_USER:
-        sql_appendf(q, "(%s.\"id\" = ", alias);
-        sql_bind_int(q, c->p.user_id);
-        sql_appendf(q,
-                    " OR %s.\"id\" IN (SELECT u2.\"user_id\" FROM \"user_organization\" u2 "
-                    "WHERE u2.\"deleted_at\" IS NULL AND u2.\"organization_id\" IN ",
-                    alias);
-        orgs_of_user(c, q);
-        sql_append(q, "))");
-        break;
-    case SCOPE_DOC:
-        sql_appendf(q, "((%s.\"documentable_type\" = 'GrantRequest' AND %s.\"documentable_id\" IN ",
-                    alias, alias);
-        grants_of_user(c, q);
-        sql_appendf(q,
-                    ") OR (%s.\"documentable_type\" = 'Organization' AND "
-                    "%s.\"documentable_id\" IN ",
-                    alias, alias);
-        orgs_of_user(c, q);
-        sql_append(q, "))");
-        break;
-    default:
-        sql_append(q, "0");
-    }
 }
 
 /* ---- plans: which members to render ---- */
@@ -205,22 +128,36 @@ static void plan_init(struct plan *p, const struct class_def *k)
     p->ncols = 1;
 }
 
-static int visible(const struct field *f)
+/* Fields the caller may see (in clear or masked): the policy decides. */
+static int visible(const struct ctx *c, const struct field *f)
 {
-    return !(f->flags & FF_SECRET);
+    return policy_field(&c->p, f) != PF_HIDDEN;
 }
 
-static void many_sql(struct outf *o)
+/* Fields the caller may sort, group or aggregate by: 0, or -1 after answering 103. */
+static int usable(struct ctx *c, const struct class_def *k, const struct field *f, const char *what)
+{
+    if (policy_field_usable(&c->p, f))
+        return 0;
+    ctx_error(c, ERR_BAD_PARAM, NULL, "%s of %s is masked to your role and cannot be %s", f->name,
+              k->name, what);
+    return -1;
+}
+
+/* The ids of a plural relation's live rows that the caller may read. */
+static void many_sql(struct ctx *c, struct outf *o)
 {
     sql_append(&o->manysql, "SELECT x.\"id\" FROM ");
     sql_ident(&o->manysql, o->target->name);
     sql_append(&o->manysql, " x WHERE x.");
     sql_ident(&o->manysql, o->f->via);
-    sql_append(&o->manysql, " = ? AND x.\"deleted_at\" IS NULL ORDER BY x.\"id\"");
+    sql_append(&o->manysql, " = ? AND x.\"deleted_at\" IS NULL");
+    policy_scope(&c->p, o->target, "x", &o->manysql);
+    sql_append(&o->manysql, " ORDER BY x.\"id\"");
 }
 
 /* Add a field as a plain member (column, alias id array, or has-many id array). */
-static void plan_field(struct plan *p, const struct field *f, const char *key)
+static void plan_field(struct ctx *c, struct plan *p, const struct field *f, const char *key)
 {
     if (strcmp(f->name, "id") == 0)
         return; /* always first */
@@ -234,7 +171,7 @@ static void plan_field(struct plan *p, const struct field *f, const char *key)
         o->kind = K_MANY;
         o->target = registry_class(f->target, strlen(f->target));
         o->col = 0;
-        many_sql(o);
+        many_sql(c, o);
     } else if (f->type == FT_REF_ALIAS) {
         o->kind = K_ALIAS;
         o->col = plan_col(p, f->via);
@@ -286,7 +223,7 @@ static void plan_dynamic(struct ctx *c, struct plan *p, const struct class_def *
     int n = dyn_fields(k, &d);
     for (int i = 0; i < n; i++)
         if (!has_key(p, d[i].name))
-            plan_field(p, &d[i], NULL);
+            plan_field(c, p, &d[i], NULL);
 }
 
 /* Fields of a style preset (v1) or all columns (v2 default). */
@@ -295,7 +232,7 @@ static void plan_preset(struct ctx *c, struct plan *p, const struct class_def *k
 {
     for (int i = 0; i < k->nfields; i++) {
         const struct field *f = &k->fields[i];
-        if (!visible(f) || strcmp(f->name, "id") == 0)
+        if (!visible(c, f) || strcmp(f->name, "id") == 0)
             continue;
         int has_col = registry_has_column(f);
         if (columns_only && !has_col)
@@ -304,7 +241,7 @@ static void plan_preset(struct ctx *c, struct plan *p, const struct class_def *k
             continue;
         if (c->version == 1 && f->type == FT_REF_ALIAS && via_selected(p, f->via))
             continue;
-        plan_field(p, f, c->version == 1 ? v1_key(c, f) : NULL);
+        plan_field(c, p, f, c->version == 1 ? v1_key(c, f) : NULL);
     }
 }
 
@@ -313,7 +250,7 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
 {
     const struct class_def *k = p->cls;
     const struct field *f = registry_field(k, name);
-    if (!f || !visible(f) ||
+    if (!f || !visible(c, f) ||
         (f->type != FT_REF && f->type != FT_REF_ALIAS && f->type != FT_HAS_MANY) || !f->target) {
         ctx_ignore(c, name);
         return 0;
@@ -349,15 +286,15 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
         {
             const char *fn = json_string_value(v);
             const struct field *sf = fn ? registry_field(t, fn) : NULL;
-            if (!sf || !visible(sf) || has_key(&sp, sf->name)) {
-                if (fn && (!sf || !visible(sf))) {
+            if (!sf || !visible(c, sf) || has_key(&sp, sf->name)) {
+                if (fn && (!sf || !visible(c, sf))) {
                     char both[300];
                     snprintf(both, sizeof both, "%s.%s", name, fn);
                     ctx_ignore(c, both);
                 }
                 continue;
             }
-            plan_field(&sp, sf, NULL);
+            plan_field(c, &sp, sf, NULL);
         }
     } else {
         const char *style = json_string_value(spec);
@@ -369,7 +306,9 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
     sql_ident(&o->relsql, t->name);
     sql_append(&o->relsql, " t WHERE t.");
     sql_ident(&o->relsql, f->type == FT_HAS_MANY ? f->via : "id");
-    sql_append(&o->relsql, " = ? AND t.\"deleted_at\" IS NULL ORDER BY t.\"id\"");
+    sql_append(&o->relsql, " = ? AND t.\"deleted_at\" IS NULL");
+    policy_scope(&c->p, t, "t", &o->relsql); /* expanded rows: only those the caller reads */
+    sql_append(&o->relsql, " ORDER BY t.\"id\"");
     if (f->type != FT_HAS_MANY) {
         sql_append(&o->batchsql, "SELECT ");
         sql_append(&o->batchsql, sp.cols.buf);
@@ -377,6 +316,7 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
         sql_ident(&o->batchsql, t->name);
         sql_append(&o->batchsql, " t WHERE t.\"id\" IN (SELECT value FROM json_each(?)) AND "
                                  "t.\"deleted_at\" IS NULL");
+        policy_scope(&c->p, t, "t", &o->batchsql);
     }
     o->sub = sp.o;
     o->nsub = sp.n;
@@ -444,14 +384,14 @@ static int simple_names(json_t *v, struct names *out)
 static void plan_named(struct ctx *c, struct plan *p, const struct class_def *k, const char *n)
 {
     const struct field *f = registry_field(k, n);
-    if (!f || !visible(f)) {
+    if (!f || !visible(c, f)) {
         ctx_ignore(c, n);
         return;
     }
     const char *key = c->version == 1 ? v1_key(c, f) : f->name;
     if (strcmp(n, "id") == 0 || has_key(p, key))
         return;
-    plan_field(p, f, key);
+    plan_field(c, p, f, key);
 }
 
 /* Build the plan from cols / all_core / style / relation. 0, or -1 after answering 103. */
@@ -563,11 +503,9 @@ static int render_value(struct ctx *c, const struct field *f, sqlite3_stmt *st, 
     default: {
         const char *s = (const char *)sqlite3_value_text(v);
         int n = sqlite3_value_bytes(v);
-        if ((f->flags & FF_MASKED) && !role_admin_like(c)) {
-            char m[16] = "****";
-            if (n > 4)
-                memcpy(m + 4, s + n - 4, 4);
-            m[n > 4 ? 8 : 4] = 0;
+        if (policy_field(&c->p, f) == PF_MASKED) {
+            char m[16];
+            policy_mask(s, (size_t)n, m);
             jw_strz(b, m);
         } else {
             jw_str(b, s, (size_t)n);
@@ -901,10 +839,14 @@ static int parse_sort(struct ctx *c, const struct class_def *k, struct sql *orde
                 ctx_error(c, ERR_BAD_PARAM, NULL, "sort entries must be [\"field\",\"asc|desc\"]");
                 break;
             }
-            if (!f || !visible(f) || f->type == FT_HAS_MANY) {
+            if (!f || !visible(c, f) || f->type == FT_HAS_MANY) {
                 rc = -1;
                 ctx_error(c, ERR_BAD_PARAM, NULL, "unknown sort field '%.100s' for %s", fn,
                           k->name);
+                break;
+            }
+            if (usable(c, k, f, "sorted by") != 0) {
+                rc = -1;
                 break;
             }
             int desc = strcasecmp(dir, "desc") == 0;
@@ -993,8 +935,10 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
     const char *del = is_list ? params_str(c->params, "deleted") : NULL;
     if (del && strcmp(del, "include") && strcmp(del, "only"))
         return ctx_error(c, ERR_BAD_PARAM, NULL, "deleted must be include or only"), -1;
-    if (del && role_is(c, "grantee"))
-        return ctx_error(c, ERR_FORBIDDEN, NULL, "deleted records are not listed for grantees"), -1;
+    if (del && !policy_role(&c->p)->deleted)
+        return ctx_error(c, ERR_FORBIDDEN, NULL, "deleted records are not listed for %ss",
+                         policy_role(&c->p)->name),
+               -1;
     if (!is_list)
         sql_append(w, "1");
     else if (!del)
@@ -1004,7 +948,7 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
     else
         sql_append(w, "1");
     size_t before = w->len;
-    records_scope(c, k, "t", w);
+    policy_scope(&c->p, k, "t", w);
     if (!is_list)
         return 0;
     lw->filtered = del || w->len != before;
@@ -1015,8 +959,8 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
     json_t *raw = json_object_get(c->params, "filter");
     const char *text = json_is_string(raw) ? json_string_value(raw) : NULL;
     size_t tlen = text ? json_string_length(raw) : 0;
-    int cacheable = text && !role_is(c, "grantee");
-    struct filter_env env = {.scope = records_scope, .scope_ctx = c};
+    int cacheable = text && !policy_scoped(&c->p, k);
+    struct filter_env env = {.who = &c->p};
     if (raw)
         filter_env_site(c->w->db, &env);
     const struct sql *hit =
@@ -1197,10 +1141,12 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
                                             ? registry_class(rf->target, strlen(rf->target))
                                             : NULL;
             f = t ? registry_field(t, dot + 1) : NULL;
-            if (!t || !f || !visible(f) || !groupable(f) || strchr(dot + 1, '.')) {
+            if (!t || !f || !visible(c, f) || !groupable(f) || strchr(dot + 1, '.')) {
                 ctx_error(c, ERR_BAD_PARAM, NULL, "cannot group %s by '%.100s'", k->name, name);
                 goto out;
             }
+            if (usable(c, t, f, "grouped by") != 0)
+                goto out;
             for (join = 0; join < njoins && joins[join] != rf; join++)
                 ;
             if (join == njoins) {
@@ -1214,10 +1160,12 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
             f = registry_field(k, name);
             if (f && f->type == FT_REF_ALIAS)
                 f = registry_field(k, f->via);
-            if (!f || !visible(f) || !groupable(f)) {
+            if (!f || !visible(c, f) || !groupable(f)) {
                 ctx_error(c, ERR_BAD_PARAM, NULL, "cannot group %s by '%.100s'", k->name, name);
                 goto out;
             }
+            if (usable(c, k, f, "grouped by") != 0)
+                goto out;
         }
         cols[ncols].f = f;
         cols[ncols].key = name;
@@ -1237,13 +1185,15 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
                 which = j;
         if (f && f->type == FT_REF_ALIAS)
             f = registry_field(k, f->via);
-        if (!f || !visible(f) || !registry_has_column(f) || which < 0 || ncols >= 32) {
+        if (!f || !visible(c, f) || !registry_has_column(f) || which < 0 || ncols >= 32) {
             ctx_error(c, ERR_BAD_PARAM, NULL,
                       "aggregation must map fields of %s to sum, count, avg, min or max "
                       "('%.100s')",
                       k->name, name);
             goto out;
         }
+        if (usable(c, k, f, "aggregated") != 0)
+            goto out;
         if ((which == AGG_SUM || which == AGG_AVG) && !numeric(f)) {
             ctx_error(c, ERR_BAD_PARAM, NULL, "%s of %s: the field is not numeric", fn, f->name);
             goto out;
@@ -1303,9 +1253,13 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
         sql_appendf(&from, " r%d ON r%d.\"id\" = t.", j, j);
         sql_ident(&from, joins[j]->name);
         sql_appendf(&from, " AND r%d.\"deleted_at\" IS NULL", j);
+        /* a related record the caller may not read groups as none (null) */
+        char ra[16];
+        snprintf(ra, sizeof ra, "r%d", j);
+        policy_scope(&c->p, t, ra, &from);
     }
     sql_append(&from, " WHERE ");
-    sql_appendn(&from, w.buf, w.len);
+    sql_append_sql(&from, &w); /* the joins' values, then the WHERE's */
     if (ngroup) {
         sql_append(&from, " GROUP BY ");
         sql_appendn(&from, grp.buf, grp.len);
@@ -1317,7 +1271,7 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
     sql_append(&q, ")");
     sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
     long long total = 0;
-    if (!st || sql_bind_all(st, &w) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+    if (!st || sql_bind_all(st, &from) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
         sql_release(&from);
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
@@ -1333,9 +1287,10 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
         sql_appendn(&q, grp.buf, grp.len);
     }
     sql_appendf(&q, " LIMIT %lld OFFSET %lld", per, (page - 1) * per);
-    sql_release(&from);
     st = stmt_get(c->w, q.buf, q.len);
-    if (!st || sql_bind_all(st, &w) != SQLITE_OK) {
+    int bound = st && sql_bind_all(st, &from) == SQLITE_OK;
+    sql_release(&from);
+    if (!bound) {
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
@@ -1558,7 +1513,7 @@ int records_render_one(struct ctx *c, int64_t id)
     sql_ident(&q, k->name);
     sql_append(&q, " t WHERE t.\"id\" = ");
     sql_bind_int(&q, id);
-    records_scope(c, k, "t", &q);
+    policy_scope(&c->p, k, "t", &q);
     sqlite3_stmt *st = records_stmt(c, &q);
     if (!st) {
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");

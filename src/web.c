@@ -6,6 +6,7 @@
 #include "web.h"
 #include "db.h"
 #include "params.h"
+#include "policy.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -128,7 +129,7 @@ void web_page_begin(struct ctx *c, struct wh_page *p, char nonce[33], const char
         p->role = u->role;
         p->csrf = u->session ? u->csrf : NULL;
         p->can_manage =
-            u->session && (strcmp(u->role, "admin") == 0 || strcmp(u->role, "super_user") == 0);
+            u->session && policy_role_named(u->role) && policy_role_named(u->role)->apps;
     }
     c->out.len = 0;
     wh_begin(&c->out, p);
@@ -230,11 +231,11 @@ void web_site_url(struct ctx *c, char *out, size_t outlen)
 
 /* ---- access ---- */
 
+/* The policy's role table says who reads the documentation and who manages applications. */
 static int role_in(const char *role, enum web_need need)
 {
-    if (strcmp(role, "admin") == 0 || strcmp(role, "super_user") == 0)
-        return 1;
-    return need == WEB_DOCS && strcmp(role, "developer") == 0;
+    const struct policy_role *r = policy_role_named(role);
+    return r && (need == WEB_DOCS ? r->docs : r->apps); /* WEB_MANAGE: apps */
 }
 
 static int bearer(struct ctx *c, h2o_iovec_t v, struct web_user *u)

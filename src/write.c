@@ -9,6 +9,7 @@
 #include "dynattr.h"
 #include "jsonw.h"
 #include "params.h"
+#include "policy.h"
 #include "records.h"
 #include "value.h"
 
@@ -281,13 +282,9 @@ static int collect(struct ctx *c, json_t *data, int is_create, struct changes *c
             ctx_ignore(c, key);
             continue;
         }
-        if ((f->flags & FF_ADMINSET) && !role_is(c, "admin")) {
-            ctx_error(c, ERR_FORBIDDEN, NULL, "only an admin may set %s", f->name);
-            return -1;
-        }
-        if (role_is(c, "grantee") && (f->flags & FF_GRANTEE_RO) &&
-            (!is_create || f->type != FT_REF)) {
-            ctx_error(c, ERR_FORBIDDEN, NULL, "a grantee may not set %s", f->name);
+        char why[160];
+        if (!policy_may_set_field(&c->p, k, f, is_create, why, sizeof why)) {
+            ctx_error(c, ERR_FORBIDDEN, NULL, "%s", why);
             return -1;
         }
         if (find_change(ch, f->name))
@@ -307,25 +304,36 @@ static int collect(struct ctx *c, json_t *data, int is_create, struct changes *c
     return 0;
 }
 
-static int ref_exists(struct ctx *c, const char *table, int64_t id)
+enum { OUT_OF_SCOPE = 0, READ_SCOPE = 1, WRITE_SCOPE = 2 };
+
+/* Where record id of class k stands for the caller (policy.h): missing (or deleted, with
+ * live), outside its read scope, inside it, or inside what it may also act on. */
+static int scope_of(struct ctx *c, const struct class_def *k, int64_t id, int live)
 {
     struct sql q;
     sql_init(&q);
-    sql_append(&q, "SELECT 1 FROM ");
-    sql_ident(&q, table);
-    sql_append(&q, " WHERE \"id\" = ? AND \"deleted_at\" IS NULL");
-    sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
+    sql_append(&q, "SELECT CASE WHEN 1");
+    policy_write_scope(&c->p, k, "t", &q);
+    sql_append(&q, " THEN 2 ELSE 1 END FROM ");
+    sql_ident(&q, k->name);
+    sql_append(&q, " t WHERE t.\"id\" = ");
+    sql_bind_int(&q, id);
+    if (live)
+        sql_append(&q, " AND t.\"deleted_at\" IS NULL");
+    policy_scope(&c->p, k, "t", &q);
+    sqlite3_stmt *st = records_stmt(c, &q);
+    int rc = OUT_OF_SCOPE;
+    if (st && sqlite3_step(st) == SQLITE_ROW)
+        rc = sqlite3_column_int(st, 0);
+    if (st)
+        sqlite3_reset(st);
     sql_release(&q);
-    if (!st)
-        return 0;
-    sqlite3_bind_int64(st, 1, id);
-    int ok = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_reset(st);
-    return ok;
+    return rc;
 }
 
 /* Required fields, references. */
-static void check_rules(struct ctx *c, struct changes *ch, int is_create, json_t *details)
+static void check_rules(struct ctx *c, struct changes *ch, int is_create, json_t *details,
+                        int *forbidden, char *forbidden_why)
 {
     const struct class_def *k = c->cls;
     char msg[200];
@@ -342,10 +350,19 @@ static void check_rules(struct ctx *c, struct changes *ch, int is_create, json_t
         if (f->type != FT_REF || ch->c[i].v.t != SQLV_INT || !f->target)
             continue;
         const struct class_def *t = registry_class(f->target, strlen(f->target));
-        if (t && !ref_exists(c, t->name, ch->c[i].v.i)) {
+        if (!t)
+            continue;
+        /* A reference the writer could not read is refused exactly as a missing one, so
+         * that a write cannot probe for records outside its scope. */
+        int where = scope_of(c, t, ch->c[i].v.i, 1);
+        if (where == OUT_OF_SCOPE) {
             snprintf(msg, sizeof msg, "refers to a missing %s (id %lld)", t->name,
                      (long long)ch->c[i].v.i);
             add_detail(details, f, f->name, msg);
+        } else if (where != WRITE_SCOPE && policy_membership_ref(k, f) && !*forbidden) {
+            snprintf(forbidden_why, 160, "%s may not link a user of a higher role",
+                     policy_role(&c->p)->name);
+            *forbidden = 1;
         }
     }
 }
@@ -527,33 +544,76 @@ static int commit(struct ctx *c)
     return 0;
 }
 
-/* Is record id of the request's class visible to the caller (grantee scope)? Returns
- * 1 visible, 0 not, and the current state into state (when the class has one). */
+/* Record id of the request's class as the caller finds it before a write: 0 when it is
+ * missing or outside the caller's read scope (answered 102, as a missing record), else
+ * READ_SCOPE or WRITE_SCOPE (policy_write_scope: a user of a higher rank is visible but
+ * not the caller's to change). The current state goes into state (classes with one). */
 static int load_current(struct ctx *c, int64_t id, char *state, size_t slen, int *deleted)
 {
     struct sql q;
     sql_init(&q);
-    sql_append(&q, "SELECT t.\"deleted_at\"");
+    sql_append(&q, "SELECT t.\"deleted_at\", CASE WHEN 1");
+    policy_write_scope(&c->p, c->cls, "t", &q);
+    sql_append(&q, " THEN 2 ELSE 1 END");
     if (c->cls->wf)
         sql_append(&q, ", t.\"state\"");
     sql_append(&q, " FROM ");
     sql_ident(&q, c->cls->name);
     sql_append(&q, " t WHERE t.\"id\" = ");
     sql_bind_int(&q, id);
-    records_scope(c, c->cls, "t", &q);
+    policy_scope(&c->p, c->cls, "t", &q);
     sqlite3_stmt *st = records_stmt(c, &q);
     int found = 0;
     state[0] = 0;
     if (st && sqlite3_step(st) == SQLITE_ROW) {
-        found = 1;
+        found = sqlite3_column_int(st, 1);
         *deleted = sqlite3_column_type(st, 0) != SQLITE_NULL;
-        if (c->cls->wf && sqlite3_column_type(st, 1) != SQLITE_NULL)
-            snprintf(state, slen, "%s", (const char *)sqlite3_column_text(st, 1));
+        if (c->cls->wf && sqlite3_column_type(st, 2) != SQLITE_NULL)
+            snprintf(state, slen, "%s", (const char *)sqlite3_column_text(st, 2));
     }
     if (st)
         sqlite3_reset(st);
     sql_release(&q);
     return found;
+}
+
+/* May the caller change or delete record id (found at `where` by load_current)? The
+ * record itself must be the caller's to act on, and so must the user a membership row
+ * names (policy_membership_ref): removing an admin's affiliation acts on the admin.
+ * 0, or -1 after answering 403. */
+static int may_act(struct ctx *c, int64_t id, int where)
+{
+    const struct class_def *k = c->cls;
+    const char *name = policy_role(&c->p)->name;
+    if (where != WRITE_SCOPE)
+        return ctx_error(c, ERR_FORBIDDEN, NULL, "%s may not change a user of a higher role", name),
+               -1;
+    for (int i = 0; i < k->nfields; i++) {
+        const struct field *f = &k->fields[i];
+        if (f->type != FT_REF || !policy_membership_ref(k, f))
+            continue;
+        struct sql q;
+        sql_init(&q);
+        sql_append(&q, "SELECT ");
+        sql_ident(&q, f->name);
+        sql_append(&q, " FROM ");
+        sql_ident(&q, k->name);
+        sql_append(&q, " WHERE \"id\" = ");
+        sql_bind_int(&q, id);
+        sqlite3_stmt *st = records_stmt(c, &q);
+        int64_t uid = 0;
+        if (st && sqlite3_step(st) == SQLITE_ROW)
+            uid = sqlite3_column_int64(st, 0);
+        if (st)
+            sqlite3_reset(st);
+        sql_release(&q);
+        const struct class_def *t = registry_class(f->target, strlen(f->target));
+        if (uid && t && scope_of(c, t, uid, 0) == READ_SCOPE)
+            return ctx_error(c, ERR_FORBIDDEN, NULL,
+                             "%s may not change a link of a user of a higher role", name),
+                   -1;
+    }
+    return 0;
 }
 
 static int write_record(struct ctx *c, int is_create)
@@ -583,12 +643,27 @@ static int write_record(struct ctx *c, int is_create)
     if (begin(c) != 0)
         goto out;
     in_tx = 1;
-    if (!is_create && !load_current(c, id, cur, sizeof cur, &deleted)) {
+    int where = is_create ? WRITE_SCOPE : load_current(c, id, cur, sizeof cur, &deleted);
+    if (!where) {
         ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", k->camel,
                   (long long)id);
         goto out;
     }
-    check_rules(c, ch, is_create, details);
+    if (!is_create && may_act(c, id, where) != 0)
+        goto out;
+    struct change *role = strcmp(k->name, "user") == 0 ? find_change(ch, "role") : NULL;
+    if (role && role->v.t == SQLV_TEXT && !policy_may_give_role(&c->p, role->v.s)) {
+        ctx_error(c, ERR_FORBIDDEN, NULL, "%s may not give the role '%.20s'",
+                  policy_role(&c->p)->name, role->v.s);
+        goto out;
+    }
+    int forbidden = 0;
+    char forbidden_why[160];
+    check_rules(c, ch, is_create, details, &forbidden, forbidden_why);
+    if (forbidden) {
+        ctx_error(c, ERR_FORBIDDEN, NULL, "%s", forbidden_why);
+        goto out;
+    }
     struct change *st = k->wf ? find_change(ch, "state") : NULL;
     const char *new_state = NULL;
     if (k->wf && is_create && !st)
@@ -691,10 +766,11 @@ static int write_record(struct ctx *c, int is_create)
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
-    if (is_create && role_is(c, "grantee") && !load_current(c, id, cur, sizeof cur, &deleted)) {
-        ctx_error(c, ERR_FORBIDDEN, NULL,
-                  "a grantee may only create records of its own "
-                  "organizations");
+    /* The row after the write must still be one the caller may read (checked on the new
+     * row as load_current checked the old one). */
+    if (policy_scoped(&c->p, k) && !load_current(c, id, cur, sizeof cur, &deleted)) {
+        ctx_error(c, ERR_FORBIDDEN, NULL, "a %s may only write records of its own organizations",
+                  policy_role(&c->p)->name);
         goto out;
     }
     if (strcmp(k->name, "user") == 0)
@@ -740,11 +816,17 @@ int records_delete(struct ctx *c)
     int deleted = 0;
     if (begin(c) != 0)
         return 0;
-    if (!load_current(c, c->id, cur, sizeof cur, &deleted)) {
+    int where = load_current(c, c->id, cur, sizeof cur, &deleted);
+    if (!where) {
         rollback(c);
         records_release_temp(c->w);
         return ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", c->cls->camel,
                          (long long)c->id);
+    }
+    if (may_act(c, c->id, where) != 0) {
+        rollback(c);
+        records_release_temp(c->w);
+        return 0;
     }
     records_release_temp(c->w);
     if (!deleted) {

@@ -4,6 +4,7 @@
  * cross-class filters. Uses its own small classes; built with -DUNIT_STANDALONE they are
  * also the registry (for plural relations), otherwise the real registry of
  * src/models/classes.c is linked and those cases check the refusal instead. */
+#include "auth.h"
 #include "filter.h"
 #include "fold.h"
 #include "sql.h"
@@ -942,29 +943,48 @@ static void test_cross_class(void)
     }
 }
 
-static void scope_stub(struct ctx *c, const struct class_def *k, const char *alias, struct sql *q)
-{
-    (void)c;
-    sql_appendf(q, " AND %s.\"%s_scope\"", alias, k->name);
-}
-
-/* The caller's scope applies to every related class a sub-query reads. */
+/* The caller's scope (policy.h) applies to every related class a sub-query reads. */
 static void test_scope(void)
 {
     const struct class_def *gr = registry_class("grant_request", 13);
     struct filter_env e = env_at(NOW_UTC_WED, 1, 1, NULL);
+    struct principal grantee = {.user_id = 42, .role = "grantee"};
 
-    e.scope = scope_stub;
+    e.who = &grantee;
     CHECK(
         run_env(gr, &e,
                 "{\"group_type\":\"and\",\"conditions\":[[\"program_organization_id\","
                 "\"filter\",[\"name\",\"eq\",\"a\"]],[\"request_report_ids\",\"null\",\"-\"]]}") ==
         0);
-    CHECK_STR(got_sql, "(t.\"program_organization_id\" IN (SELECT t_1.\"id\" FROM "
-                       "\"organization\" t_1 WHERE t_1.\"deleted_at\" IS NULL AND "
-                       "t_1.\"organization_scope\" AND (t_1.\"name\" = ?)) AND NOT EXISTS (SELECT "
-                       "1 FROM \"request_report\" t_2 WHERE t_2.\"request_id\" = t.\"id\" AND "
-                       "t_2.\"deleted_at\" IS NULL AND t_2.\"request_report_scope\"))");
+    CHECK(strstr(got_sql, "FROM \"organization\" t_1 WHERE t_1.\"deleted_at\" IS NULL AND "
+                          "t_1.\"id\" IN (SELECT uo.\"organization_id\" FROM "
+                          "\"user_organization\" uo WHERE uo.\"user_id\" = ?") != NULL);
+    CHECK(strstr(got_sql, "t_2.\"deleted_at\" IS NULL AND t_2.\"request_id\" IN (SELECT "
+                          "g.\"id\" FROM \"grant_request\" g") != NULL);
+    CHECK(strstr(got_args, "42") != NULL);
+}
+
+/* A field shown masked to a role cannot be filtered on by that role (it would give the
+ * value away a character at a time); roles that see it in clear may. */
+static void test_masked_fields(void)
+{
+    const struct class_def *ba = registry_class("bank_account", 12);
+    struct filter_env e = env_at(NOW_UTC_WED, 1, 1, NULL);
+    static const char *const masked[] = {"grantee", "developer", "employee"};
+    static const char *const clear[] = {"admin", "super_user"};
+    struct principal p = {.user_id = 1};
+
+    e.who = &p;
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(p.role, sizeof p.role, "%s", masked[i]);
+        CHECK(run_env(ba, &e, "[\"account_number\",\"starts_with\",\"12\"]") == -1);
+        CHECK_STR(got_err, "account_number of bank_account is masked to your role and cannot "
+                           "be filtered on");
+    }
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(p.role, sizeof p.role, "%s", clear[i]);
+        CHECK(run_env(ba, &e, "[\"account_number\",\"starts_with\",\"12\"]") == 0);
+    }
 }
 
 /* A TZif file with no transitions and only a footer rule, as "slim" files are past their
@@ -1233,6 +1253,7 @@ int main(void)
     test_text_ops();
     test_cross_class();
     test_scope();
+    test_masked_fields();
     test_zones();
     test_sqlite_issue3();
     return unit_done();
