@@ -154,18 +154,42 @@ void worker_release(struct worker *w)
 
 void ctx_header(struct ctx *c, const char *name, const char *value)
 {
-    h2o_iovec_t v = h2o_strdup(&c->req->pool, value, strlen(value));
+    size_t n = strlen(value);
+    struct buf safe;
+    buf_init(&safe);
+    if (!header_value_ok(value, n)) { /* never reached by registry names; defence in depth */
+        buf_add_header_safe(&safe, value, n, NULL);
+        value = safe.s;
+        n = safe.len;
+    }
+    h2o_iovec_t v = h2o_strdup(&c->req->pool, value, n);
+    buf_release(&safe);
     h2o_add_header_by_str(&c->req->pool, &c->req->res.headers, name, strlen(name), 1, NULL, v.base,
                           v.len);
 }
 
+/* Names come from the client: each is escaped for a header (control bytes, '%' and the
+ * ',' that separates names become %XX) and listed once. */
 void ctx_ignore(struct ctx *c, const char *name)
 {
     if (c->ignored.len > 4096)
         return;
+    struct buf e;
+    buf_init(&e);
+    buf_add_header_safe(&e, name, strlen(name), ",");
+    for (const char *p = c->ignored.s; p && *p;) {
+        const char *end = strchr(p, ',');
+        size_t len = end ? (size_t)(end - p) : strlen(p);
+        if (len == e.len && memcmp(p, e.s, len) == 0) {
+            buf_release(&e);
+            return;
+        }
+        p += len + (end ? 1 : 0);
+    }
     if (c->ignored.len)
         buf_addc(&c->ignored, ',');
-    buf_adds(&c->ignored, name);
+    buf_add(&c->ignored, e.s ? e.s : "", e.len);
+    buf_release(&e);
 }
 
 static const char *reason(int status)
@@ -965,6 +989,50 @@ static void read_end(struct worker *w)
         sqlite3_reset(st);
 }
 
+/* picohttpparser, inside libh2o (its header is not installed). */
+struct phr_header {
+    const char *name;
+    size_t name_len;
+    const char *value;
+    size_t value_len;
+};
+int phr_parse_request(const char *buf, size_t len, const char **method, size_t *method_len,
+                      const char **path, size_t *path_len, int *minor_version,
+                      struct phr_header *headers, size_t *num_headers, size_t last_len);
+
+/* Two Content-Length headers with different values, or Content-Length beside
+ * Transfer-Encoding (RFC 9112 §6.3: a server ought to treat both as an error). h2o 2.2
+ * frames the body by the first Content-Length (or by Transfer-Encoding) and keeps neither
+ * header, so the request's header block is read again from the connection's input, where
+ * it stays until the answer is sent. */
+static int framing_ambiguous(h2o_req_t *req)
+{
+    if (req->version >= 0x200 || req->entity.base == NULL || !req->conn->callbacks->get_socket)
+        return 0;
+    h2o_socket_t *sock = req->conn->callbacks->get_socket(req->conn);
+    if (!sock || !sock->input || sock->input->size == 0)
+        return 0;
+    struct phr_header h[100]; /* H2O_MAX_HEADERS */
+    size_t nh = 100, ml, pl;
+    const char *m, *p;
+    int minor;
+    if (phr_parse_request(sock->input->bytes, sock->input->size, &m, &ml, &p, &pl, &minor, h, &nh,
+                          0) <= 0)
+        return 0;
+    const struct phr_header *cl = NULL;
+    int te = 0;
+    for (size_t i = 0; i < nh; i++) {
+        if (h2o_lcstris(h[i].name, h[i].name_len, H2O_STRLIT("transfer-encoding"))) {
+            te = 1;
+        } else if (h2o_lcstris(h[i].name, h[i].name_len, H2O_STRLIT("content-length"))) {
+            if (cl && !h2o_memis(cl->value, cl->value_len, h[i].value, h[i].value_len))
+                return 1;
+            cl = &h[i];
+        }
+    }
+    return te && cl;
+}
+
 int api_handle_again(struct worker *w, h2o_req_t *req, int64_t since)
 {
     w->again = 1;
@@ -995,6 +1063,17 @@ int api_handle(struct worker *w, h2o_req_t *req)
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const char *path = req->path.base;
     c.version = plen > 12 && memcmp(path, "/api/rest/v1", 12) == 0 ? 1 : 2;
+    if (framing_ambiguous(req)) {
+        /* h2o framed the body by the first Content-Length; a proxy in front may have used
+         * another. Refuse before anything runs, and close the connection: what follows on
+         * it cannot be trusted to be the next request (request smuggling). */
+        req->http1_is_persistent = 0;
+        c.version = 2;
+        buf_adds(&c.out, "{\"error\":{\"code\":400,\"message\":\"conflicting Content-Length "
+                         "or Transfer-Encoding headers\"}}");
+        ctx_send(&c, 400, "application/json; charset=utf-8");
+        goto done;
+    }
     if (req->path.len > w->opts->max_url) {
         ctx_error(&c, ERR_URL_TOO_LONG, NULL, "URL longer than %zu bytes", w->opts->max_url);
         goto done;

@@ -189,3 +189,25 @@ uint64_t hash_bytes(const void *p, size_t n)
     h = (h ^ w) * 0xc4ceb9fe1a85ec53ull;
     return h ^ (h >> 29);
 }
+
+void buf_add_header_safe(struct buf *b, const char *s, size_t n, const char *also)
+{
+    static const char hex[] = "0123456789ABCDEF";
+    for (size_t i = 0; i < n; i++) {
+        unsigned char ch = (unsigned char)s[i];
+        if (ch < 0x20 || ch == 0x7f || ch == '%' || (ch && also && strchr(also, ch))) {
+            char e[3] = {'%', hex[ch >> 4], hex[ch & 15]};
+            buf_add(b, e, 3);
+        } else {
+            buf_addc(b, (char)ch);
+        }
+    }
+}
+
+int header_value_ok(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] == 0x7f)
+            return 0;
+    return 1;
+}

@@ -50,6 +50,13 @@ static inline void buf_addc(struct buf *b, char c)
 }
 void buf_addf(struct buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
+/* Append n bytes that will form (part of) an HTTP header value: control bytes (0x00-0x1f,
+ * 0x7f: CR and LF among them) and '%' and any byte of `also` become %XX, so that no client
+ * text can end a header or start another. Other bytes are copied. */
+void buf_add_header_safe(struct buf *b, const char *s, size_t n, const char *also);
+/* Is every byte of s allowed unescaped in a header value (no control byte)? */
+int header_value_ok(const char *s, size_t n);
+
 /* Decimal text of v without snprintf, no NUL: returns the length (at most 20). */
 #define FMT_INT_MAX 20
 /* "00" "01" ... "99": two digits of n at fmt_digits2 + 2 * n. */
