@@ -732,22 +732,26 @@ static int rate_address(struct ctx *c, const struct route *r)
             return refuse(c, &a, "token", "calls to /oauth/ from one address"), -1;
         return 0;
     }
-    ratelimit_peek(rl_addrs, &k, RATELIMIT_ADDR_BAD_TOKEN, RATELIMIT_ADDR_BAD_TOKEN_LIMIT,
-                   RATELIMIT_CLOCK, &a);
-    if (!a.admitted)
-        return refuse(c, &a, "bad_token", "missing or invalid tokens from one address"), -1;
     return 0;
 }
 
-/* Called when authentication failed: a 401 counts against the address. */
-static void rate_bad_token(struct ctx *c)
+/* Authentication failed (its 401 is in c->out, not sent yet): the failure counts against
+ * the caller's address, on a budget of its own; past it, the answer is 429 instead. A
+ * request with a valid token never comes here, so traffic with bad tokens from an address
+ * (a NAT, an integration host) never locks out the valid tokens sent from it. Returns 1
+ * when the 401 is to be sent, 0 when the 429 was. */
+static int rate_bad_token(struct ctx *c)
 {
     struct ratelimit_key k;
     struct ratelimit_answer a;
-    if (!rl_addrs || c->status != 401 || client_address(c, &k) != 0)
-        return;
+    if (!rl_addrs || client_address(c, &k) != 0)
+        return 1;
     ratelimit_take(rl_addrs, &k, RATELIMIT_ADDR_BAD_TOKEN, RATELIMIT_ADDR_BAD_TOKEN_LIMIT,
                    RATELIMIT_CLOCK, &a);
+    if (a.admitted)
+        return 1;
+    refuse(c, &a, "bad_token", "missing or invalid tokens from one address");
+    return 0;
 }
 
 /* Decimal digits of v at p; returns how many (at most 10). */
@@ -855,32 +859,37 @@ int ctx_unauthorized(struct ctx *c, const char *desc)
     return ctx_error(c, ERR_UNAUTHORIZED, NULL, "%s", desc);
 }
 
-static int authenticate(struct ctx *c)
+/* The bearer token of the request: 0 (c->p filled), -1 with the reason for a 401 in *why
+ * (nothing sent yet: the address limiter decides between 401 and 429), or -2 after
+ * answering 503. */
+static int authenticate(struct ctx *c, const char **why)
 {
     ssize_t hi = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
+    *why = "The access token is invalid";
     if (hi == -1)
-        return ctx_unauthorized(c, "The access token is missing"), -1;
+        return *why = "The access token is missing", -1;
     h2o_iovec_t v = c->req->headers.entries[hi].value;
     if (v.len < 8 || strncasecmp(v.base, "Bearer ", 7) != 0)
-        return ctx_unauthorized(c, "The access token is invalid"), -1;
+        return -1;
     const char *t = v.base + 7;
     size_t tl = v.len - 7;
     while (tl && *t == ' ')
         t++, tl--;
     auth_sync(c->w->db);
-    int rc = auth_token_check(c->w->db, t, tl, &c->p);
-    switch (rc) {
+    switch (auth_token_check(c->w->db, t, tl, &c->p)) {
     case 0:
         c->authed = 1;
         return 0;
     case -2:
-        return ctx_unauthorized(c, "The access token expired"), -1;
+        return *why = "The access token expired", -1;
     case -3:
-        return ctx_unauthorized(c, "The access token was revoked"), -1;
+        return *why = "The access token was revoked", -1;
     case -4:
-        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry"), -1;
+        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry"), -2;
+    case -5:
+        return *why = "The access token's owner is not active", -1;
     default:
-        return ctx_unauthorized(c, "The access token is invalid"), -1;
+        return -1;
     }
 }
 
@@ -1133,9 +1142,13 @@ int api_handle(struct worker *w, h2o_req_t *req)
     }
     if (rate_address(&c, r) != 0)
         goto done;
-    if (!(r->flags & (R_NO_AUTH | R_WEB)) && authenticate(&c) != 0) {
-        rate_bad_token(&c);
-        goto done;
+    if (!(r->flags & (R_NO_AUTH | R_WEB))) {
+        const char *why;
+        int arc = authenticate(&c, &why);
+        if (arc == -1 && rate_bad_token(&c))
+            ctx_unauthorized(&c, why);
+        if (arc != 0)
+            goto done;
     }
     if (rate_client(&c, r) != 0)
         goto done;

@@ -412,9 +412,10 @@ int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principa
         const char *state = (const char *)sqlite3_column_text(st, 10);
         int owner_ok =
             sqlite3_column_type(st, 9) == SQLITE_NULL && (!state || strcmp(state, "passive") != 0);
-        if (sqlite3_column_type(st, 7) != SQLITE_NULL ||
-            sqlite3_column_type(st, 8) != SQLITE_NULL || !owner_ok)
+        if (sqlite3_column_type(st, 7) != SQLITE_NULL || sqlite3_column_type(st, 8) != SQLITE_NULL)
             rc = -3;
+        else if (!owner_ok)
+            rc = -5;
         else if (p->expires_at <= now)
             rc = -2;
         else

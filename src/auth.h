@@ -38,7 +38,8 @@ int auth_client_check(sqlite3 *db, const char *client_id, const char *secret, st
 /* Issue a token for an authenticated client; token = 64 hex + NUL. */
 int auth_token_issue(sqlite3 *db, const struct principal *p, int64_t lifetime, char token[65],
                      int64_t *created_at);
-/* Validate a bearer token: 0 ok (p filled), -1 unknown, -2 expired, -3 revoked, -4 db error. */
+/* Validate a bearer token: 0 ok (p filled), -1 unknown, -2 expired, -3 revoked (the token or
+ * its client), -4 db error, -5 its owner is deleted or passive. */
 int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principal *p);
 /* Revoke one token if it belongs to client_pk (RFC 7009: unknown tokens are fine). */
 int auth_token_revoke(sqlite3 *db, int64_t client_pk, const char *token, size_t len);
