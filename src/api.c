@@ -114,6 +114,7 @@ static void site_load(struct worker *w)
     db_setting_get(w->db, "site_status", v, sizeof v);
     w->site.suspended = strcmp(v, "suspended") == 0;
     w->site.token_lifetime = db_setting_int(w->db, "token_lifetime");
+    w->site.query_limit_us = db_setting_int(w->db, "query_time_limit") * 1000;
     static const char *const rl_keys[3] = {"rate_limit.index", "rate_limit.get",
                                            "rate_limit.write"};
     for (int i = 0; i < 3; i++) {
@@ -121,6 +122,17 @@ static void site_load(struct worker *w)
         w->site.rate_limit[i] = n < 0 ? 0 : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
     }
     w->site.loaded_at = now_usec();
+}
+
+/* SQLite calls this every few thousand virtual-machine steps: a read past its deadline
+ * stops (its statement returns SQLITE_INTERRUPT), and ctx_send answers the time limit. */
+static int on_progress(void *arg)
+{
+    struct worker *w = arg;
+    if (!w->deadline || now_usec() < w->deadline)
+        return 0;
+    w->timed_out = 1;
+    return 1;
 }
 
 int worker_init(struct worker *w, int id, const struct server_opts *o, char *err, size_t errlen)
@@ -132,6 +144,7 @@ int worker_init(struct worker *w, int id, const struct server_opts *o, char *err
     if (!w->db)
         return -1;
     w->stmts = xcalloc(1, sizeof *w->stmts);
+    sqlite3_progress_handler(w->db, 4000, on_progress, w);
     site_load(w);
     return 0;
 }
@@ -227,6 +240,17 @@ static const char *reason(int status)
 void ctx_send(struct ctx *c, int status, const char *ctype)
 {
     h2o_req_t *req = c->req;
+    if (c->w->timed_out) {
+        /* A statement stopped at the deadline: whatever was built (an error, or a page a
+         * stopped sub-query left short) gives way to the time-limit answer. */
+        c->w->timed_out = 0;
+        c->w->deadline = 0;
+        ctx_error(c, ERR_TIME_LIMIT, NULL,
+                  "the query ran longer than this site's limit of %lld ms; narrow the filter "
+                  "or ask for fewer records",
+                  (long long)(c->w->site.query_limit_us / 1000));
+        return;
+    }
     c->status = status;
     req->res.status = status;
     req->res.reason = reason(status);
@@ -304,6 +328,9 @@ int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt ? fmt : error_defs[e].message, ap);
     va_end(ap);
+    if (e == ERR_INTERNAL && !c->w->timed_out) /* the cause, never SQL text or values */
+        fprintf(stderr, "error id=%s status=500: %s; database: %s\n", c->reqid, msg,
+                c->w->db ? sqlite3_errmsg(c->w->db) : "-");
     c->out.len = 0;
     buf_adds(&c->out, "{\"error\":{\"code\":");
     jw_int(&c->out, error_defs[e].code);
@@ -1130,9 +1157,12 @@ int api_handle(struct worker *w, h2o_req_t *req)
         durable_wait(w, req); /* answered when it runs again, once this worker has the gate */
         goto done;
     }
-    if (r->flags & (R_INDEX | R_GET))
+    if (r->flags & (R_INDEX | R_GET)) {
         c.read_tx = read_begin(w); /* one snapshot and one lock cycle for the whole read */
-    dyn_sync(w->db);               /* the current site-defined fields */
+        if (w->site.query_limit_us)
+            w->deadline = now_usec() + w->site.query_limit_us;
+    }
+    dyn_sync(w->db); /* the current site-defined fields */
     if (is_api && w->site.suspended) {
         if (r->flags & R_HTML)
             web_unavailable(&c);
@@ -1177,6 +1207,8 @@ int api_handle(struct worker *w, h2o_req_t *req)
     }
     r->fn(&c);
 done:
+    w->deadline = 0;
+    w->timed_out = 0;
     if (c.read_tx)
         read_end(w);
     stmt_release_temp(w);

@@ -18,6 +18,7 @@ struct site {
     int suspended;  /* site_status=suspended */
     int64_t token_lifetime;
     uint32_t rate_limit[3]; /* rate_limit.index, .get, .write (per client per 60 s) */
+    int64_t query_limit_us; /* query_time_limit: reads stop past it (0: no limit) */
     int64_t loaded_at;      /* monotonic usec of the last reload */
 };
 
@@ -35,6 +36,8 @@ struct worker {
     void *durable; /* group commit receiver (durable.c) */
     const struct server_opts *opts;
     uint64_t req_counter;
+    int64_t deadline;    /* monotonic usec past which the request's statements stop (0: none) */
+    int timed_out;       /* a statement of the current request was stopped at the deadline */
     int again;           /* api_handle is running a request that waited for the batch gate */
     int64_t again_since; /* when that request first arrived (now_usec) */
 };

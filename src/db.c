@@ -2,6 +2,7 @@
  * Durability: WAL with synchronous=FULL, so a COMMIT returns only after the WAL is
  * flushed with fsync; a 2xx answer sent after COMMIT therefore survives power loss. */
 #include "db.h"
+#include "value.h"
 #include "fold.h"
 #include "registry.h"
 #include "sql.h"
@@ -53,6 +54,44 @@ static int busy_wait(void *arg, int tries)
     return 1;
 }
 
+/* grantd_sum(x): the exact sum of integer (or scaled-decimal) values in 128 bits, where
+ * SQLite's sum() stops with "integer overflow" past 64 (ten amounts of 99999999999999.9
+ * already do). An integer when it fits 64 bits, else its decimal text; NULL over no rows. */
+struct wide_sum {
+    __int128 acc;
+    int64_t n;
+};
+
+static void wide_sum_step(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+    (void)argc;
+    struct wide_sum *s = sqlite3_aggregate_context(cx, sizeof *s);
+    if (!s) {
+        sqlite3_result_error_nomem(cx);
+        return;
+    }
+    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
+        return;
+    s->acc += sqlite3_value_int64(argv[0]);
+    s->n++;
+}
+
+static void wide_sum_final(sqlite3_context *cx)
+{
+    struct wide_sum *s = sqlite3_aggregate_context(cx, 0);
+    if (!s || !s->n) {
+        sqlite3_result_null(cx);
+        return;
+    }
+    if (s->acc >= INT64_MIN && s->acc <= INT64_MAX) {
+        sqlite3_result_int64(cx, (int64_t)s->acc);
+        return;
+    }
+    char buf[48];
+    size_t n = value_format_decimal_wide(s->acc, 0, buf);
+    sqlite3_result_text(cx, buf, (int)n, SQLITE_TRANSIENT);
+}
+
 sqlite3 *db_open(const char *path, int create, char *err, size_t errlen)
 {
     sqlite3 *db = NULL;
@@ -64,6 +103,13 @@ sqlite3 *db_open(const char *path, int create, char *err, size_t errlen)
     }
     sqlite3_busy_handler(db, busy_wait, NULL);
     sqlite3_extended_result_codes(db, 1);
+    if (sqlite3_create_function_v2(db, "grantd_sum", 1,
+                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
+                                   NULL, wide_sum_step, wide_sum_final, NULL) != SQLITE_OK) {
+        seterr(err, errlen, sqlite3_errmsg(db));
+        sqlite3_close(db);
+        return NULL;
+    }
     if (fold_register(db) != SQLITE_OK) { /* grantd_fold(), for the filter's text operators */
         seterr(err, errlen, sqlite3_errmsg(db));
         sqlite3_close(db);
@@ -728,6 +774,16 @@ static int check_zone(const char *v)
     return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
 }
 
+static int check_ms(const char *v)
+{
+    if (!*v || strlen(v) > 6)
+        return -1;
+    for (const char *p = v; *p; p++)
+        if (*p < '0' || *p > '9')
+            return -1;
+    return atoi(v) <= 600000 ? 0 : -1;
+}
+
 const struct setting_def db_settings[] = {
     {"site_url", "http://127.0.0.1:8080", "public base URL used in documentation samples",
      check_url},
@@ -737,6 +793,8 @@ const struct setting_def db_settings[] = {
     {"time_zone", "UTC", "IANA time zone for relative-date filters", check_zone},
     {"week_start", "1", "first day of the week, 1 = Monday ... 7 = Sunday", check_week_start},
     {"fiscal_year_start_month", "1", "month (1-12) in which the fiscal year starts", check_month},
+    {"query_time_limit", "500",
+     "milliseconds a read's queries may run before it answers 503 (0: no limit)", check_ms},
     {"rate_limit.index", "1500", "list calls per client per 60 s", check_posint},
     {"rate_limit.get", "180", "fetches per client per 60 s", check_posint},
     {"rate_limit.write", "60", "writes per client per 60 s", check_posint},

@@ -17,7 +17,8 @@
     X(ERR_MEDIA_TYPE, 415, 415, 415, "unsupported body type")                                      \
     X(ERR_RATE_LIMIT, 429, 429, 429, "rate limit exceeded")                                        \
     X(ERR_INTERNAL, 500, 500, 500, "internal error")                                               \
-    X(ERR_UNAVAILABLE, 503, 503, 503, "service unavailable")
+    X(ERR_UNAVAILABLE, 503, 503, 503, "service unavailable")                                       \
+    X(ERR_TIME_LIMIT, 503, 503, 503, "the query ran past the time limit")
 
 enum api_error {
 #define X(e, code, st_fluxx, st_http, msg) e,

@@ -25,8 +25,15 @@
 #define FILTER_MAX_DEPTH 32    /* nesting of groups, the root group being level 1 */
 #define FILTER_MAX_CONDS 1000  /* conditions (and basic-form values) in one filter */
 #define FILTER_MAX_GROUPS 1000 /* groups in one filter */
-#define FILTER_MAX_ALIAS 32    /* length of the caller's table alias */
-#define CLIP_BYTES 60          /* bytes of a client string echoed in an error message */
+/* Sub-queries over related records (cross-class and plural-relation conditions): the cost
+ * bound of a filter beside its condition count; the query time limit does the rest. */
+#define FILTER_MAX_SUBQUERIES 256
+/* A group's members are emitted as a balanced tree of at most this many per level, so that
+ * 1,000 OR-ed conditions nest ~4 levels deep instead of 1,000 (SQLite's parser refuses
+ * expression trees deeper than 1,000). Groups up to this size compile as before. */
+#define FILTER_FANOUT 8
+#define FILTER_MAX_ALIAS 32 /* length of the caller's table alias */
+#define CLIP_BYTES 60       /* bytes of a client string echoed in an error message */
 #define SECS_PER_DAY 86400
 #define FILTER_MAX_COUNT 100000 /* n of the relative-date operators */
 #define FILTER_MAX_TEXT 4096    /* bytes of a contains/starts_with/like operand */
@@ -1347,6 +1354,32 @@ static int compile_sub(struct fctx *x, const struct fnode *n, const char *alias)
     return rc;
 }
 
+/* kids[0..n) joined by op; more than FILTER_FANOUT of them are split into parenthesised
+ * runs (recursively), which keeps the expression shallow. */
+static int compile_terms(struct fctx *x, const struct fnode **kids, int n, const char *op,
+                         const char *alias)
+{
+    if (n <= FILTER_FANOUT) {
+        for (int i = 0; i < n; i++) {
+            if (i)
+                sql_append(x->q, op);
+            if (compile_node(x, kids[i], alias) < 0)
+                return -1;
+        }
+        return 0;
+    }
+    int per = (n + FILTER_FANOUT - 1) / FILTER_FANOUT;
+    for (int i = 0; i < n; i += per) {
+        if (i)
+            sql_append(x->q, op);
+        sql_append(x->q, "(");
+        if (compile_terms(x, kids + i, n - i < per ? n - i : per, op, alias) < 0)
+            return -1;
+        sql_append(x->q, ")");
+    }
+    return 0;
+}
+
 /* (A AND B), (A OR B); the NOT forms are `(... IS NOT TRUE)` so that a row on which the
  * inner expression is NULL (a NULL column) counts as not matching it and is kept, the
  * same two-valued logic not-eq follows. An empty group is its identity element. */
@@ -1360,16 +1393,20 @@ static int compile_group(struct fctx *x, const struct fnode *n, const char *alia
         sql_append(x->q, conj != neg ? "(1)" : "(0)");
         return 0;
     }
+    int nk = 0;
+    for (const struct fnode *k = n->kids; k; k = k->next)
+        nk++;
+    const struct fnode **kids = xmalloc(sizeof *kids * (size_t)nk);
+    nk = 0;
+    for (const struct fnode *k = n->kids; k; k = k->next)
+        kids[nk++] = k;
     if (neg)
         sql_append(x->q, "(");
     sql_append(x->q, "(");
-    for (const struct fnode *k = n->kids; k; k = k->next) {
-        if (k != n->kids)
-            sql_append(x->q, conj ? " AND " : " OR ");
-        rc = compile_node(x, k, alias);
-        if (rc < 0)
-            return rc;
-    }
+    rc = compile_terms(x, kids, nk, conj ? " AND " : " OR ", alias);
+    free(kids);
+    if (rc < 0)
+        return rc;
     sql_append(x->q, ")");
     if (neg)
         sql_append(x->q, " IS NOT TRUE)");
@@ -1924,6 +1961,11 @@ int filter_compile(const struct class_def *c, json_t *filter, const char *alias,
         goto out;
     }
     rc = compile_node(&x, root, alias);
+    if (rc == 0 && x.nalias > FILTER_MAX_SUBQUERIES)
+        rc = fail(&x,
+                  "filter reads related records in more than %d places (conditions on "
+                  "relations); split it",
+                  FILTER_MAX_SUBQUERIES);
 out:
     while (x.nodes) {
         struct fnode *n = x.nodes;

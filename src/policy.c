@@ -24,8 +24,8 @@ const struct policy_role policy_roles[] = {
 };
 const int policy_nroles = (int)(sizeof policy_roles / sizeof policy_roles[0]);
 
-static const struct policy_role no_role = {
-    "(unknown)", RANK_NONE, READS_NONE, WRITES_NONE, 0, 0, 1, 0, 0, 0, "nothing"};
+static const struct policy_role no_role = {"(unknown)", RANK_NONE, READS_NONE, WRITES_NONE, 0, 0, 1,
+                                           0,           0,         0,          "nothing"};
 
 const struct policy_role *policy_role_named(const char *role)
 {

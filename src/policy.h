@@ -43,13 +43,13 @@ struct policy_role {
     enum policy_rank rank;
     enum policy_reads reads;
     enum policy_writes writes;
-    unsigned unmask : 1;      /* sees FF_MASKED values in clear (and may filter/sort by them) */
-    unsigned admin_set : 1;   /* may set FF_ADMINSET fields (created_by_id, user.role ...) */
-    unsigned limited : 1;     /* FF_GRANTEE_RO fields refused; references kept in scope */
-    unsigned deleted : 1;     /* may list soft-deleted records (deleted=include|only) */
-    unsigned docs : 1;        /* documentation, class and field lists, OpenAPI */
-    unsigned apps : 1;        /* manages OAuth applications on /oauth/applications */
-    const char *summary;      /* one line for docs/security.md */
+    unsigned unmask : 1;    /* sees FF_MASKED values in clear (and may filter/sort by them) */
+    unsigned admin_set : 1; /* may set FF_ADMINSET fields (created_by_id, user.role ...) */
+    unsigned limited : 1;   /* FF_GRANTEE_RO fields refused; references kept in scope */
+    unsigned deleted : 1;   /* may list soft-deleted records (deleted=include|only) */
+    unsigned docs : 1;      /* documentation, class and field lists, OpenAPI */
+    unsigned apps : 1;      /* manages OAuth applications on /oauth/applications */
+    const char *summary;    /* one line for docs/security.md */
 };
 
 extern const struct policy_role policy_roles[];

@@ -1036,17 +1036,29 @@ static int numeric(const struct field *f)
 }
 
 /* avg of an exact scaled sum: round half to even at the column's scale. */
-static int64_t div_half_even(int64_t sum, int64_t n)
+static __int128 div_half_even(__int128 sum, int64_t n)
 {
-    int64_t q = sum / n, r = sum % n;
+    __int128 q = sum / n, r = sum % n;
     if (r < 0) {
         r = -r;
     }
-    int64_t twice = r * 2;
+    __int128 twice = r * 2;
     int neg = (sum < 0);
     if (twice > n || (twice == n && (q % 2 != 0)))
         q += neg ? -1 : 1;
     return q;
+}
+
+/* A grantd_sum result: a 64-bit integer, or the decimal text of a wider one. */
+static __int128 wide_value(sqlite3_stmt *st, int col)
+{
+    __int128 v = 0;
+    if (sqlite3_column_type(st, col) != SQLITE_TEXT)
+        return sqlite3_column_int64(st, col);
+    const char *s = (const char *)sqlite3_column_text(st, col);
+    if (s && value_parse_wide(s, strlen(s), &v) != 0)
+        v = 0;
+    return v;
 }
 
 static void render_agg_value(struct ctx *c, const struct field *f, enum aggfn fn, int is_group,
@@ -1069,12 +1081,15 @@ static void render_agg_value(struct ctx *c, const struct field *f, enum aggfn fn
                 snprintf(tmp, sizeof tmp, "%.15g", sqlite3_column_double(st, col) / (double)n);
             buf_add(b, tmp, (size_t)len);
         } else {
-            int64_t v = div_half_even(sqlite3_column_int64(st, col), n);
-            if (f->type == FT_DECIMAL)
-                buf_add(b, tmp, value_format_decimal(v, f->scale, tmp));
-            else
-                jw_int(b, v);
+            __int128 v = div_half_even(wide_value(st, col), n);
+            buf_add(b, tmp,
+                    value_format_decimal_wide(v, f->type == FT_DECIMAL ? f->scale : 0, tmp));
         }
+        return;
+    }
+    if (!is_group && fn == AGG_SUM && f->type != FT_FLOAT) {
+        __int128 v = wide_value(st, col);
+        buf_add(b, tmp, value_format_decimal_wide(v, f->type == FT_DECIMAL ? f->scale : 0, tmp));
         return;
     }
     if (render_value(c, f, st, col, b))
@@ -1230,7 +1245,8 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
             continue;
         }
         static const char *const sqlfn[] = {"sum", "count", "sum", "min", "max"};
-        sql_appendf(&sel, "%s(t.", sqlfn[cols[j].fn]);
+        int exact = (cols[j].fn == AGG_SUM || cols[j].fn == AGG_AVG) && cols[j].f->type != FT_FLOAT;
+        sql_appendf(&sel, "%s(t.", exact ? "grantd_sum" : sqlfn[cols[j].fn]);
         sql_ident(&sel, cols[j].f->name);
         sql_append(&sel, ")");
         if (cols[j].fn == AGG_AVG) {

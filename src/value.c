@@ -361,3 +361,52 @@ size_t value_format_datetime(int64_t unix_secs, char *buf)
     buf[20] = 0;
     return 20;
 }
+
+size_t value_format_decimal_wide(__int128 v, int scale, char *buf)
+{
+    char dig[48];
+    unsigned __int128 mag =
+        v < 0 ? (unsigned __int128)0 - (unsigned __int128)v : (unsigned __int128)v;
+    int nd = 0;
+    if (scale < 0)
+        scale = 0;
+    if (scale > MAX_SCALE)
+        scale = MAX_SCALE;
+    do { /* least significant digit first */
+        dig[nd++] = (char)('0' + (int)(mag % 10));
+        mag /= 10;
+    } while (mag);
+    while (nd < scale + 1) /* at least one digit before the point */
+        dig[nd++] = '0';
+    int fs = scale, skip = 0;
+    while (fs > 0 && dig[skip] == '0') { /* trailing zeros of the fraction */
+        skip++;
+        fs--;
+    }
+    size_t len = 0;
+    if (v < 0)
+        buf[len++] = '-';
+    for (int i = nd - 1; i >= skip; i--) {
+        buf[len++] = dig[i];
+        if (i == scale && fs > 0)
+            buf[len++] = '.';
+    }
+    buf[len] = 0;
+    return len;
+}
+
+int value_parse_wide(const char *s, size_t n, __int128 *out)
+{
+    int neg = n > 0 && s[0] == '-';
+    unsigned __int128 v = 0;
+    size_t i = (size_t)neg;
+    if (i == n || n - i > 38) /* 38 digits always fit 127 bits */
+        return -1;
+    for (; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    *out = neg ? -(__int128)v : (__int128)v;
+    return 0;
+}

@@ -16,6 +16,11 @@ int value_parse_decimal(const char *s, size_t n, int scale, int64_t *out);
  * digit after the point is NOT kept: 35000, 10000.5, 0.1, -0.0001. Returns length. buf
  * needs 32 bytes. */
 size_t value_format_decimal(int64_t v, int scale, char *buf);
+/* The same for a 128-bit value (sums and averages of many decimals, which need more than
+ * 64 bits); buf needs 48 bytes. */
+size_t value_format_decimal_wide(__int128 v, int scale, char *buf);
+/* Parse the optional '-' and digits value_format_decimal_wide wrote with scale 0. 0 ok. */
+int value_parse_wide(const char *s, size_t n, __int128 *out);
 
 /* Dates are kept as text YYYY-MM-DD; this validates one (real calendar day, year
  * 0001..9999). 0 ok, -1 bad. Also yields days since 1970-01-01 when out is not NULL. */

@@ -261,8 +261,44 @@ static void test_parse_int(void)
     CHECK(value_parse_int("42abc", 2, &v) == 0 && v == 42);
 }
 
+/* Sums of many amounts need more than 64 bits (issue 12, defect 8). */
+static void test_wide(void)
+{
+    char b[48];
+    __int128 v;
+    value_format_decimal_wide(0, 4, b);
+    CHECK_STR(b, "0");
+    value_format_decimal_wide(1, 4, b);
+    CHECK_STR(b, "0.0001");
+    value_format_decimal_wide(10, 4, b);
+    CHECK_STR(b, "0.001");
+    value_format_decimal_wide(-123450000, 4, b);
+    CHECK_STR(b, "-12345");
+    value_format_decimal_wide(123456789, 4, b);
+    CHECK_STR(b, "12345.6789");
+    /* ten amounts of 99999999999999.9 (scale 4): past int64 */
+    __int128 ten = (__int128)999999999999999000LL * 10;
+    value_format_decimal_wide(ten, 4, b);
+    CHECK_STR(b, "999999999999999");
+    value_format_decimal_wide(ten + 5, 4, b);
+    CHECK_STR(b, "999999999999999.0005");
+    for (int64_t x = -100000; x <= 100000; x += 777) { /* agrees with the 64-bit formatter */
+        char n[32];
+        value_format_decimal(x, 4, n);
+        value_format_decimal_wide(x, 4, b);
+        CHECK(strcmp(n, b) == 0);
+    }
+    value_format_decimal_wide(ten, 0, b);
+    CHECK(value_parse_wide(b, strlen(b), &v) == 0 && v == ten);
+    CHECK(value_parse_wide("-42", 3, &v) == 0 && v == -42);
+    CHECK(value_parse_wide("", 0, &v) == -1);
+    CHECK(value_parse_wide("-", 1, &v) == -1);
+    CHECK(value_parse_wide("1x", 2, &v) == -1);
+}
+
 int main(void)
 {
+    test_wide();
     test_parse_decimal();
     test_format_decimal();
     test_civil();
