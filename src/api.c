@@ -954,6 +954,19 @@ static int parse_id(const char *s, size_t n, int64_t *out)
     return 0;
 }
 
+/* A body or query that cannot be read: the OAuth endpoints answer in RFC 6749 §5.2's shape
+ * (their clients read that one), the rest with the API's error envelope. */
+static int params_failed(struct ctx *c, enum api_error e, const char *err)
+{
+    h2o_req_t *req = c->req;
+    size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
+    static const char *const oauth[] = {"/oauth/token", "/oauth/revoke", "/oauth/introspect"};
+    for (size_t i = 0; i < sizeof oauth / sizeof oauth[0]; i++)
+        if (h2o_memis(req->path.base, plen, oauth[i], strlen(oauth[i])))
+            return oauth_error(c, 400, "invalid_request", err), -1;
+    return ctx_error(c, e, NULL, "%s", err), -1;
+}
+
 static int parse_params(struct ctx *c)
 {
     char err[256];
@@ -963,7 +976,7 @@ static int parse_params(struct ctx *c)
         const char *q = req->path.base + req->query_at + 1;
         size_t ql = req->path.len - req->query_at - 1;
         if (params_parse_urlencoded(c->params, q, ql, err, sizeof err) != 0)
-            return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+            return params_failed(c, ERR_BAD_PARAM, err);
     }
     if (req->entity.len > 0) {
         ssize_t ci = h2o_find_header(&req->headers, H2O_TOKEN_CONTENT_TYPE, -1);
@@ -972,9 +985,9 @@ static int parse_params(struct ctx *c)
         int rc = params_parse_body(c->params, ct, ctl, req->entity.base, req->entity.len, err,
                                    sizeof err);
         if (rc == PARAMS_ETYPE)
-            return ctx_error(c, ERR_MEDIA_TYPE, NULL, "%s", err), -1;
+            return params_failed(c, ERR_MEDIA_TYPE, err);
         if (rc != 0)
-            return ctx_error(c, ERR_BAD_PARAM, NULL, "%s", err), -1;
+            return params_failed(c, ERR_BAD_PARAM, err);
     }
     return 0;
 }

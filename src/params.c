@@ -16,7 +16,9 @@
 
 #define MAX_BOUNDARY 200 /* RFC 2046 says 70; be lenient, but bounded */
 #define MAX_NAME_IN_ERR 64
-#define POSINT_MAX 2147483647LL /* 2^31 - 1: page and per_page numbers fit an int */
+/* Page numbers above 2^31 - 1 are real pages (past the end: an empty page), up to 2^53 so
+ * that (page - 1) * per_page (per_page <= 500) stays far inside 64 bits. */
+#define POSINT_MAX 9007199254740992LL
 
 /* One piece of a Rails key: `a[b][]` is "a", "b", "" (empty means "append"). */
 struct seg {
@@ -116,6 +118,12 @@ static void json_err(char *err, size_t errlen, const char *what, const json_erro
     char *near = strstr(text, " near '");
     if (near && json_error_code(je) != json_error_duplicate_key)
         *near = 0;
+    /* Messages that name the library's own flags (JSON_ALLOW_NUL) say it in our words. */
+    if (json_error_code(je) == json_error_null_character || strstr(text, "JSON_"))
+        snprintf(text, sizeof text, "%s",
+                 json_error_code(je) == json_error_null_character
+                     ? "a \\u0000 escape (NUL character) is not allowed"
+                     : "invalid JSON text");
     set_err(err, errlen, "%.*s is not valid JSON: %s at line %d column %d", MAX_NAME_IN_ERR, what,
             text, je->line, je->column);
 }

@@ -566,6 +566,7 @@ static void test_accessors(void)
                            "\"abc\":\"abc\",\"half\":2.5,\"r25\":25.0,\"lead\":\"007\","
                            "\"max\":\"2147483647\",\"over\":\"2147483648\","
                            "\"imax\":2147483647,\"iover\":2147483648,"
+                           "\"p53\":\"9007199254740992\",\"p53x\":\"9007199254740993\","
                            "\"huge\":\"99999999999999999999999\",\"empty\":\"\","
                            "\"sp\":\" 5\",\"plus\":\"+5\",\"x5\":\"5x\",\"rhuge\":1e300}",
                            0, NULL);
@@ -607,8 +608,11 @@ static void test_accessors(void)
     CHECK(params_posint(p, "ineg", 1) == -1);
     CHECK(params_posint(p, "abc", 1) == -1);
     CHECK(params_posint(p, "half", 1) == -1);
-    CHECK(params_posint(p, "over", 1) == -1);
-    CHECK(params_posint(p, "iover", 1) == -1);
+    /* pages past 2^31 - 1 are pages (an empty one past the end), up to 2^53 */
+    CHECK(params_posint(p, "over", 1) == 2147483648LL);
+    CHECK(params_posint(p, "iover", 1) == 2147483648LL);
+    CHECK(params_posint(p, "p53", 1) == 9007199254740992LL);
+    CHECK(params_posint(p, "p53x", 1) == -1);
     CHECK(params_posint(p, "huge", 1) == -1);
     CHECK(params_posint(p, "rhuge", 1) == -1);
     CHECK(params_posint(p, "empty", 1) == -1);
