@@ -151,7 +151,9 @@ static void many_sql(struct ctx *c, struct outf *o)
     sql_ident(&o->manysql, o->target->name);
     sql_append(&o->manysql, " x WHERE x.");
     sql_ident(&o->manysql, o->f->via);
-    sql_append(&o->manysql, " = ? AND x.\"deleted_at\" IS NULL");
+    sql_append(&o->manysql, " = ");
+    sql_bind_null(&o->manysql); /* value 1: the row's id, bound when rendered */
+    sql_append(&o->manysql, " AND x.\"deleted_at\" IS NULL");
     policy_scope(&c->p, o->target, "x", &o->manysql);
     sql_append(&o->manysql, " ORDER BY x.\"id\"");
 }
@@ -306,7 +308,9 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
     sql_ident(&o->relsql, t->name);
     sql_append(&o->relsql, " t WHERE t.");
     sql_ident(&o->relsql, f->type == FT_HAS_MANY ? f->via : "id");
-    sql_append(&o->relsql, " = ? AND t.\"deleted_at\" IS NULL");
+    sql_append(&o->relsql, " = ");
+    sql_bind_null(&o->relsql); /* value 1: the key, bound when rendered (render_related) */
+    sql_append(&o->relsql, " AND t.\"deleted_at\" IS NULL");
     policy_scope(&c->p, t, "t", &o->relsql); /* expanded rows: only those the caller reads */
     sql_append(&o->relsql, " ORDER BY t.\"id\"");
     if (f->type != FT_HAS_MANY) {
@@ -314,8 +318,9 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
         sql_append(&o->batchsql, sp.cols.buf);
         sql_append(&o->batchsql, " FROM ");
         sql_ident(&o->batchsql, t->name);
-        sql_append(&o->batchsql, " t WHERE t.\"id\" IN (SELECT value FROM json_each(?)) AND "
-                                 "t.\"deleted_at\" IS NULL");
+        sql_append(&o->batchsql, " t WHERE t.\"id\" IN (SELECT value FROM json_each(");
+        sql_bind_null(&o->batchsql); /* value 1: the page's keys, bound by batch_fill */
+        sql_append(&o->batchsql, ")) AND t.\"deleted_at\" IS NULL");
         policy_scope(&c->p, t, "t", &o->batchsql);
     }
     o->sub = sp.o;
@@ -666,7 +671,7 @@ static int batch_fill(struct ctx *c, struct relbatch *rb, struct buf *out)
         buf_addc(&ids, ']');
         if (!any)
             continue;
-        sqlite3_stmt *st = stmt_get(c->w, o->batchsql.buf, o->batchsql.len);
+        sqlite3_stmt *st = records_stmt(c, &o->batchsql); /* the scope's values too */
         if (!st || sqlite3_bind_text(st, 1, ids.s, (int)ids.len, SQLITE_STATIC) != SQLITE_OK) {
             rc = -1;
             break;
