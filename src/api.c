@@ -4,14 +4,17 @@
  * line (never a query string, body, token or secret). */
 #include "api.h"
 #include "ctx.h"
+#include "countcache.h"
 #include "db.h"
 #include "dynattr.h"
 #include "durable.h"
+#include "filtercache.h"
 #include "jsonw.h"
 #include "log.h"
 #include "params.h"
 #include "policy.h"
 #include "ratelimit.h"
+#include "slowlane.h"
 #include "web.h"
 
 #include <sodium.h>
@@ -19,6 +22,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+
+static const struct server_opts *lane_opts; /* the lane's workers open what the loops do */
 
 const struct error_def error_defs[ERR_COUNT] = {
 #define X(e, code, st_fluxx, st_http, msg) {code, st_fluxx, st_http, msg},
@@ -129,10 +134,18 @@ static void site_load(struct worker *w)
 static int on_progress(void *arg)
 {
     struct worker *w = arg;
-    if (!w->deadline || now_usec() < w->deadline)
+    if (!w->deadline && !w->slice_until)
         return 0;
-    w->timed_out = 1;
-    return 1;
+    int64_t now = now_usec();
+    if (w->deadline && now >= w->deadline) {
+        w->timed_out = 1;
+        return 1;
+    }
+    if (w->slice_until && now >= w->slice_until) {
+        w->moved = 1; /* the loop's share is spent: finish on the slow lane (slowlane.h) */
+        return 1;
+    }
+    return 0;
 }
 
 int worker_init(struct worker *w, int id, const struct server_opts *o, char *err, size_t errlen)
@@ -237,9 +250,75 @@ static const char *reason(int status)
     }
 }
 
+/* On the loop: the read ran past its slice; hand a copy of what it needs to the slow lane
+ * instead of answering. 0 handed, -1 not (lane off or full). */
+static int move_to_lane(struct ctx *c)
+{
+    h2o_req_t *req = c->req;
+    struct slowjob *job = xcalloc(1, sizeof *job);
+    job->fn = c->fn;
+    snprintf(job->method, sizeof job->method, "%s", c->method);
+    snprintf(job->req_method, sizeof job->req_method, "%.*s", (int)req->method.len,
+             req->method.base);
+    job->version = c->version;
+    job->cls = c->cls;
+    job->id = c->id;
+    job->params = c->params;
+    c->params = NULL; /* the job's now */
+    job->p = c->p;
+    memcpy(job->reqid, c->reqid, sizeof job->reqid);
+    job->started = c->started;
+    job->path = xstrndup(req->path.base, req->path.len);
+    job->path_len = req->path.len;
+    job->query_at = req->query_at;
+    if (slowlane_hand(c->w, req, job) != 0) {
+        c->params = job->params; /* still freed by the pipeline */
+        job->params = NULL;
+        slowlane_job_free(job);
+        return -1;
+    }
+    c->handed = 1;
+    return 0;
+}
+
+/* On a slow-lane thread: the answer built on the private request goes to its loop. */
+static void answer_from_lane(struct ctx *c, const char *line, size_t line_len)
+{
+    struct slowjob *job = c->job;
+    h2o_req_t *req = c->req;
+    job->answered = 1;
+    job->status = req->res.status;
+    job->reason = req->res.reason;
+    job->nhdrs = (int)req->res.headers.size;
+    job->hdrs = xcalloc(req->res.headers.size + 1, sizeof *job->hdrs);
+    for (size_t i = 0; i < req->res.headers.size; i++) {
+        const h2o_header_t *h = &req->res.headers.entries[i];
+        job->hdrs[i].name = xstrndup(h->name->base, h->name->len);
+        job->hdrs[i].nlen = h->name->len;
+        job->hdrs[i].value = xstrndup(h->value.base, h->value.len);
+        job->hdrs[i].vlen = h->value.len;
+    }
+    job->body = xmalloc(c->out.len + 1);
+    memcpy(job->body, c->out.s ? c->out.s : "", c->out.len);
+    job->len = c->out.len;
+    job->log = xstrndup(line, line_len);
+    job->log_len = line_len;
+    slowlane_post(job);
+}
+
 void ctx_send(struct ctx *c, int status, const char *ctype)
 {
     h2o_req_t *req = c->req;
+    if (c->handed || (c->job && c->job->answered))
+        return; /* answered elsewhere already */
+    if (c->w->moved) {
+        c->w->moved = 0;
+        c->w->slice_until = 0;
+        if (move_to_lane(c) == 0)
+            return;
+        ctx_error(c, ERR_UNAVAILABLE, NULL, "the server is busy with long reads; retry");
+        return;
+    }
     if (c->w->timed_out) {
         /* A statement stopped at the deadline: whatever was built (an error, or a page a
          * stopped sub-query left short) gives way to the time-limit answer. */
@@ -302,6 +381,10 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
     size_t line_len = logb_end(&lb);
     if (c->durable && durable_park(c->w, req, c->out.s ? c->out.s : "", c->out.len, line) == 0)
         return; /* answered by the flusher's message once the commit is durable */
+    if (c->job) {
+        answer_from_lane(c, line, line_len);
+        return;
+    }
     int is_head = req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0;
     if (is_head) {
         req->res.content_length = c->out.len;
@@ -328,7 +411,7 @@ int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt,
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt ? fmt : error_defs[e].message, ap);
     va_end(ap);
-    if (e == ERR_INTERNAL && !c->w->timed_out) /* the cause, never SQL text or values */
+    if (e == ERR_INTERNAL && !c->w->timed_out && !c->w->moved) /* the cause, never SQL */
         fprintf(stderr, "error id=%s status=500: %s; database: %s\n", c->reqid, msg,
                 c->w->db ? sqlite3_errmsg(c->w->db) : "-");
     c->out.len = 0;
@@ -668,6 +751,7 @@ static const char *const tier_names[3] = {"index", "get", "write"};
 
 int api_init(const struct server_opts *o, char *err, size_t errlen)
 {
+    lane_opts = o;
     memset(&trusted_proxies, 0, sizeof trusted_proxies);
     if (o->trusted_proxy && ratelimit_cidrs_parse(&trusted_proxies, o->trusted_proxy) != 0) {
         snprintf(err, errlen, "--trusted-proxy wants CIDR[,CIDR...] (e.g. 10.0.0.0/8 or ::1/128)");
@@ -1082,6 +1166,77 @@ static int framing_ambiguous(h2o_req_t *req)
     return te && cl;
 }
 
+/* ---- the slow lane's side (slowlane.h) ---- */
+
+int api_lane_worker_init(struct worker *w, int id)
+{
+    char err[256];
+    if (worker_init(w, id, lane_opts, err, sizeof err) != 0) {
+        fprintf(stderr, "grantd: slow lane: %s\n", err);
+        return -1;
+    }
+    w->lane = 1;
+    return 0;
+}
+
+void api_lane_worker_release(struct worker *w)
+{
+    dyn_release_thread();
+    auth_release_thread();
+    countcache_release_thread();
+    filtercache_release_thread();
+    worker_release(w);
+}
+
+/* Run a read that moved off its loop, from the start, on this lane worker: a private
+ * request (pool, path, method) stands in for the loop's; the answer goes back through
+ * ctx_send. Parameters, principal, class and id were settled on the loop. */
+void api_run_moved(struct worker *w, struct slowjob *job)
+{
+    struct ctx c;
+    h2o_req_t shadow;
+    memset(&c, 0, sizeof c);
+    memset(&shadow, 0, sizeof shadow);
+    h2o_mem_init_pool(&shadow.pool);
+    shadow.method = h2o_iovec_init(job->req_method, strlen(job->req_method));
+    shadow.path = h2o_iovec_init(job->path, job->path_len);
+    shadow.query_at = job->query_at;
+    c.w = w;
+    c.req = &shadow;
+    c.method = job->method;
+    c.version = job->version;
+    c.cls = job->cls;
+    c.id = job->id;
+    c.params = job->params;
+    job->params = NULL;
+    c.p = job->p;
+    c.authed = 1;
+    memcpy(c.reqid, job->reqid, sizeof c.reqid);
+    c.started = job->started;
+    c.job = job;
+    c.fn = job->fn;
+    buf_init(&c.out);
+    buf_init(&c.ignored);
+    if (now_usec() - w->site.loaded_at > 2000000)
+        site_load(w);
+    c.read_tx = read_begin(w);
+    dyn_sync(w->db);
+    if (w->site.query_limit_us)
+        w->deadline = c.started + w->site.query_limit_us;
+    c.fn(&c);
+    if (!job->answered) /* every handler answers; a job left without one would hang */
+        ctx_error(&c, ERR_INTERNAL, NULL, "internal error");
+    w->deadline = 0;
+    w->timed_out = 0;
+    if (c.read_tx)
+        read_end(w);
+    stmt_release_temp(w);
+    json_decref(c.params);
+    buf_release(&c.out);
+    buf_release(&c.ignored);
+    h2o_mem_clear_pool(&shadow.pool);
+}
+
 int api_handle_again(struct worker *w, h2o_req_t *req, int64_t since)
 {
     w->again = 1;
@@ -1173,7 +1328,9 @@ int api_handle(struct worker *w, h2o_req_t *req)
     if (r->flags & (R_INDEX | R_GET)) {
         c.read_tx = read_begin(w); /* one snapshot and one lock cycle for the whole read */
         if (w->site.query_limit_us)
-            w->deadline = now_usec() + w->site.query_limit_us;
+            w->deadline = c.started + w->site.query_limit_us;
+        if (slowlane_running())
+            w->slice_until = now_usec() + SLOWLANE_SLICE_US;
     }
     dyn_sync(w->db); /* the current site-defined fields */
     if (is_api && w->site.suspended) {
@@ -1218,10 +1375,13 @@ int api_handle(struct worker *w, h2o_req_t *req)
         ctx_error(&c, ERR_FORBIDDEN, NULL, "%s", why);
         goto done;
     }
+    c.fn = r->fn;
     r->fn(&c);
 done:
     w->deadline = 0;
     w->timed_out = 0;
+    w->slice_until = 0;
+    w->moved = 0;
     if (c.read_tx)
         read_end(w);
     stmt_release_temp(w);

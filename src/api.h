@@ -33,7 +33,11 @@ struct worker {
     sqlite3 *db;
     struct site site;
     struct stmt_cache *stmts;
-    void *durable; /* group commit receiver (durable.c) */
+    void *durable;       /* group commit receiver (durable.c) */
+    void *slow;          /* loop workers: the slow lane's answer receiver (slowlane.c) */
+    int lane;            /* 1 on a slow-lane thread (no event loop) */
+    int64_t slice_until; /* loop reads: monotonic usec past which the read moves to the lane */
+    int moved;           /* the current read was stopped to move to the slow lane */
     const struct server_opts *opts;
     uint64_t req_counter;
     int64_t deadline;    /* monotonic usec past which the request's statements stop (0: none) */
@@ -52,6 +56,11 @@ void worker_release(struct worker *w);
  * gate) leaves it in durable_wait's list, to be handled again with api_handle_again. */
 int api_handle(struct worker *w, h2o_req_t *req);
 int api_handle_again(struct worker *w, h2o_req_t *req, int64_t since);
+/* The slow lane (slowlane.h): its workers, and the run of a read that moved there. */
+struct slowjob;
+int api_lane_worker_init(struct worker *w, int id);
+void api_lane_worker_release(struct worker *w);
+void api_run_moved(struct worker *w, struct slowjob *job);
 
 /* Prepared statements cached per worker by SQL text (reset and cleared on return). */
 sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len);

@@ -31,7 +31,10 @@ struct ctx {
     int durable; /* a committed write: answer only once it is on stable storage */
     int read_tx; /* inside the request's read transaction */
     int64_t started;
-    int64_t waited; /* microseconds it waited for the batch gate before running (log) */
+    int64_t waited;           /* microseconds it waited for the batch gate before running (log) */
+    int (*fn)(struct ctx *c); /* the route's handler (run again on the slow lane) */
+    struct slowjob *job;      /* on a slow-lane thread: where the answer goes */
+    int handed;               /* on the loop: the request moved to the slow lane */
 };
 
 /* Answers. */

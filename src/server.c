@@ -9,6 +9,7 @@
 #include "db.h"
 #include "dynattr.h"
 #include "durable.h"
+#include "slowlane.h"
 #include "log.h"
 #include "util.h"
 
@@ -22,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -46,6 +48,8 @@ struct thread {
     h2o_multithread_receiver_t handoff; /* connections another loop accepted for this one */
     atomic_int ready;                   /* accept and handoff are set up */
     atomic_int conns;                   /* connections open on this loop, or on their way */
+    h2o_socket_t *listener;             /* this loop's */
+    h2o_timeout_entry_t accept_retry;   /* accepting paused: out of descriptors */
 };
 
 static struct thread *threads_all;
@@ -117,14 +121,32 @@ static struct thread *least_busy(struct thread *self)
     return to;
 }
 
+static void on_accept(h2o_socket_t *listener, const char *err);
+
+static void on_accept_retry(h2o_timeout_entry_t *entry)
+{
+    struct thread *t = H2O_STRUCT_FROM_MEMBER(struct thread, accept_retry, entry);
+    h2o_socket_read_start(t->listener, on_accept);
+}
+
 static void on_accept(h2o_socket_t *listener, const char *err)
 {
     if (err != NULL)
         return;
     struct thread *self = listener->data;
     h2o_socket_t *sock = h2o_evloop_socket_accept(listener);
-    if (sock == NULL)
+    if (sock == NULL) {
+        /* Out of descriptors (or kernel memory): the listener stays readable, and retrying
+         * at once would spin the loop at full CPU until a connection closes. Pause
+         * accepting for 100 ms instead; the loop keeps serving its open connections, and
+         * new clients wait in the listen queue. */
+        if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
+            h2o_socket_read_stop(listener);
+            h2o_timeout_link(self->accept->ctx->loop, &self->accept->ctx->hundred_ms_timeout,
+                             &self->accept_retry);
+        }
         return;
+    }
     struct thread *to = least_busy(self);
     struct handoff *h = NULL;
     if (to != self) {
@@ -169,11 +191,14 @@ static void *run_loop(void *arg)
     accept_ctx.ssl_ctx = ssl_ctx;
     if (durable_worker_init(&t->w, ctx.queue) != 0)
         fprintf(stderr, "grantd: worker %d: group commit unavailable\n", t->index);
+    slowlane_worker_init(&t->w, ctx.queue); /* answers of reads that moved off this loop */
     t->accept = &accept_ctx;
     h2o_multithread_register_receiver(ctx.queue, &t->handoff, on_handoff);
     atomic_store(&t->ready, 1);
     h2o_socket_t *listener = h2o_evloop_socket_create(ctx.loop, t->fd, H2O_SOCKET_FLAG_DONT_READ);
     listener->data = t;
+    t->listener = listener;
+    t->accept_retry.cb = on_accept_retry;
     h2o_socket_read_start(listener, on_accept);
     log_buffering(1);
     while (!atomic_load(&stopping)) {
@@ -186,15 +211,20 @@ static void *run_loop(void *arg)
     /* Stop accepting, then give requests in flight a moment to complete. Handlers are
      * synchronous, so a request that has been read is answered within one loop turn. */
     atomic_store(&t->ready, 0); /* no more connections handed to this loop */
+    if (h2o_timeout_is_linked(&t->accept_retry))
+        h2o_timeout_unlink(&t->accept_retry);
     h2o_socket_read_stop(listener);
     h2o_socket_close(listener);
     int64_t until = now_usec() + 300000, limit = now_usec() + 5000000;
-    for (int64_t now = now_usec(); now < until || (durable_inflight(&t->w) > 0 && now < limit);
+    for (int64_t now = now_usec();
+         now < until ||
+         ((durable_inflight(&t->w) > 0 || slowlane_inflight(&t->w) > 0) && now < limit);
          now = now_usec()) {
         h2o_evloop_run(ctx.loop, durable_waiting(&t->w) ? 1 : 20);
         durable_turn_end(&t->w, api_handle_again); /* and wait for every answer to return */
     }
     log_buffering(0);
+    slowlane_worker_release(&t->w);
     durable_worker_release(&t->w);
     dyn_release_thread();
     auth_release_thread();
@@ -256,6 +286,23 @@ static int setup_tls(const struct server_opts *o, char *err, size_t errlen)
     return 0;
 }
 
+/* Every connection holds a descriptor, and the usual soft RLIMIT_NOFILE is 1024 (systemd's
+ * default, most shells): past it accept() fails with EMFILE and new clients wait in the
+ * listen queue until idle ones time out, so 1,000 idle connections would shut everyone else
+ * out. Raise the soft limit to the hard one (systemd: 524288), as nginx's
+ * worker_rlimit_nofile would; the loops use epoll, so descriptors above 1024 are fine. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur >= rl.rlim_max)
+        return;
+    rlim_t was = rl.rlim_cur;
+    rl.rlim_cur = rl.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+        fprintf(stderr, "grantd: cannot raise the open files limit above %llu: %s\n",
+                (unsigned long long)was, strerror(errno));
+}
+
 int server_run(const struct server_opts *o)
 {
     char err[256], host[INET6_ADDRSTRLEN];
@@ -263,6 +310,7 @@ int server_run(const struct server_opts *o)
     int rc = -1, started = 0;
 
     signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
     if (parse_listen(o->listen, err, sizeof err) != 0 || setup_tls(o, err, sizeof err) != 0)
         goto fail;
     {
@@ -281,6 +329,10 @@ int server_run(const struct server_opts *o)
         goto fail;
     h2o_config_init(&config);
     config.max_request_entity_size = o->max_body;
+    /* Slow and idle clients (docs/architecture.md): in h2o 2.2 this is one deadline per
+     * HTTP/1 request, from accept (or from the end of the previous answer on a kept-alive
+     * connection) to the last body byte; bytes arriving do not extend it. A slowloris, a
+     * trickled body or a silent connection is closed 30 s in, without an answer. */
     config.http1.req_timeout = 30000;
     config.http2.idle_timeout = 30000;
     h2o_hostconf_t *hc =
@@ -305,6 +357,10 @@ int server_run(const struct server_opts *o)
     }
     if (durable_start(o->db_path, err, sizeof err) != 0)
         goto fail;
+    /* As many slow-lane threads as loops: reads that outrun a loop slice (slowlane.h). */
+    if (slowlane_start(o->threads, api_lane_worker_init, api_lane_worker_release, api_run_moved,
+                       err, sizeof err) != 0)
+        fprintf(stderr, "grantd: %s; long reads stay on their loops\n", err);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;
     sigaction(SIGTERM, &sa, NULL);
@@ -329,9 +385,12 @@ int server_run(const struct server_opts *o)
         fprintf(stderr, "listening on %s://%s:%d\n", ssl_ctx ? "https" : "http", host, port);
     }
     fflush(stderr);
+    if (o->on_listening)
+        o->on_listening(o->on_listening_arg, port);
     for (int i = 0; i < started; i++)
         pthread_join(threads[i].tid, NULL);
     rc = started == o->threads ? 0 : -1;
+    slowlane_stop();
     durable_stop();
     fprintf(stderr, "grantd: stopped\n");
     h2o_config_dispose(&config);

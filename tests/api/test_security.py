@@ -530,9 +530,13 @@ def test_expensive_filters_stop_at_the_time_limit(big_site):
     for took, r in results:
         err = assert_error(r, 503, 503)
         assert "300 ms" in err["message"], err
-        assert took < 0.3 + 1.0, took  # the limit, plus parsing and the answer on 2 cores
+        assert took < 0.3 + 0.2, took  # the limit, plus parsing and the answer
     assert health and all(h == 200 and l == 200 for _, h, l in health), health
-    slow_probes = sorted(t for t, _, _ in health)
-    assert slow_probes[len(slow_probes) * 9 // 10] < 0.1, slow_probes[-10:]
+    # the reads left their loops after a 20 ms slice (slowlane.h): every probe, /healthz and
+    # a fetch on one connection, answered within 100 ms while they ran
+    slowest = max(t for t, _, _ in health)
+    assert slowest < 0.1, sorted(t for t, _, _ in health)[-10:]
+    log = s.log_text()
+    assert log.count("worker=10") >= 2, "the slow reads did not move to the slow lane"
     # a cheap request right after is served normally
     assert s.api("GET", "v2/grant_request", params={"per_page": 1}).status_code == 200
