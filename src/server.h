@@ -14,6 +14,11 @@ struct server_opts {
     size_t max_url;
     const char *tls_cert, *tls_key;
     const char *trusted_proxy;
+    /* Called once on server_run's thread when every worker serves, with the port bound
+     * (the one the kernel chose for port 0); NULL for none. For embedding the server in
+     * a test or fuzz target: `serve` prints the port on stderr instead. */
+    void (*on_listening)(void *arg, int port);
+    void *on_listening_arg;
 };
 
 int server_run(const struct server_opts *o);

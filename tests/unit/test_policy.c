@@ -43,9 +43,12 @@ static void test_class_writes(void)
         const char *cls;
         int want[5]; /* grantee developer employee super_user admin */
     } rows[] = {
-        {"grant_request", {1, 0, 1, 1, 1}},   {"organization", {1, 0, 1, 1, 1}},
-        {"program", {0, 0, 0, 1, 1}},         {"model_attribute", {0, 0, 0, 0, 1}},
-        {"workflow_event", {0, 0, 0, 0, 0}},  {"user", {1, 0, 1, 1, 1}},
+        {"grant_request", {1, 0, 1, 1, 1}},
+        {"organization", {1, 0, 1, 1, 1}},
+        {"program", {0, 0, 0, 1, 1}},
+        {"model_attribute", {0, 0, 0, 0, 1}},
+        {"workflow_event", {0, 0, 0, 0, 0}},
+        {"user", {1, 0, 1, 1, 1}},
         {"request_transaction", {1, 0, 1, 1, 1}},
     };
     char why[160];
