@@ -1,7 +1,7 @@
 # grantd build. Plain make over pkg-config; Debian packages only.
 #   make demo   - install missing packages (as root), build, seed demo.db, serve on :8080
 #   make check  - install test packages, build, run unit tests, the API and browser suites,
-#                 everything again under ASan+UBSan, and a short fuzz run of the filter compiler
+#                 everything again under ASan+UBSan, and 30 s of each fuzz target (docs/fuzzing.md)
 PKGS      := libh2o-evloop sqlite3 jansson libsodium openssl
 DEB_BUILD := libh2o-evloop-dev libssl-dev libsqlite3-dev libjansson-dev libsodium-dev \
              libunistring-dev pkg-config gcc make
@@ -92,3 +92,12 @@ bench: deps
 
 clean:
 	rm -rf build build-asan build-fuzz build-bench
+
+# The authorization policy property test for longer than make check's 60 s (nightly-style):
+# PROPERTY_SECONDS of random requests with seed PROPERTY_SEED.
+PROPERTY_SECONDS ?= 1800
+PROPERTY_SEED    ?= 1207
+.PHONY: property-long
+property-long: $(BUILD)/grantd
+	GRANTD_BIN=$(abspath $(BUILD)/grantd) GRANTD_PROPERTY_SECONDS=$(PROPERTY_SECONDS) \
+	GRANTD_PROPERTY_SEED=$(PROPERTY_SEED) $(PY) -m pytest -q tests/api/test_policy_property.py $(PYTEST_ARGS)

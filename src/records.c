@@ -262,15 +262,32 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
         ctx_ignore(c, name);
         return 0;
     }
-    /* The relation replaces a plain member of the same name, keeping its position. */
+    /* The relation replaces a plain member of the same field or the same key (v1 keys
+     * `organization_id` as `organization`, the alias's own name), keeping its position; a
+     * second relation onto one member is ignored. */
+    const char *key = c->version == 1 ? v1_key(c, f) : f->name;
     struct outf *o = NULL;
     for (int i = 0; i < p->n; i++)
-        if (p->o[i].f == f)
+        if (p->o[i].f == f || strcmp(p->o[i].key, key) == 0)
             o = &p->o[i];
+    if (o && o->kind == K_REL) {
+        ctx_ignore(c, name);
+        return 0;
+    }
+    if (o && o->kind == K_MAV) { /* not a relation column: keep the member as it is */
+        ctx_ignore(c, name);
+        return 0;
+    }
+    if (o && o->f != f) { /* same key, another field of the same relation: read its column */
+        o->f = f;
+        o->col = f->type == FT_HAS_MANY ? 0
+                 : f->type == FT_REF    ? plan_col(p, f->name)
+                                        : plan_col(p, f->via);
+    }
     if (!o) {
         o = plan_add(p);
         o->f = f;
-        set_key(o, c->version == 1 ? v1_key(c, f) : f->name);
+        set_key(o, key);
         o->col = f->type == FT_HAS_MANY ? 0
                  : f->type == FT_REF    ? plan_col(p, f->name)
                                         : plan_col(p, f->via);
@@ -1454,7 +1471,10 @@ int records_list(struct ctx *c)
     if (per > 500)
         per = 500;
     if (json_object_get(c->params, "group") || json_object_get(c->params, "aggregation")) {
-        rc = records_aggregate(c, per, page);
+        /* groups sort by their values; a sort parameter is still checked (a masked field
+         * stays refused everywhere), then ignored */
+        if (parse_sort(c, k, &order) == 0)
+            rc = records_aggregate(c, per, page);
         goto out;
     }
     if (plan_build(c, &p, k) != 0 || where_clause(c, k, &w, 1, &lw) != 0 ||
