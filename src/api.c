@@ -286,7 +286,6 @@ static void answer_from_lane(struct ctx *c, const char *line, size_t line_len)
 {
     struct slowjob *job = c->job;
     h2o_req_t *req = c->req;
-    job->answered = 1;
     job->status = req->res.status;
     job->reason = req->res.reason;
     job->nhdrs = (int)req->res.headers.size;
@@ -303,14 +302,15 @@ static void answer_from_lane(struct ctx *c, const char *line, size_t line_len)
     job->len = c->out.len;
     job->log = xstrndup(line, line_len);
     job->log_len = line_len;
-    slowlane_post(job);
+    c->handed = 1;
+    slowlane_post(job); /* the loop frees the job: not to be touched after this */
 }
 
 void ctx_send(struct ctx *c, int status, const char *ctype)
 {
     h2o_req_t *req = c->req;
-    if (c->handed || (c->job && c->job->answered))
-        return; /* answered elsewhere already */
+    if (c->handed)
+        return; /* answered elsewhere already (moved, or posted from the lane) */
     if (c->w->moved) {
         c->w->moved = 0;
         c->w->slice_until = 0;
@@ -1224,7 +1224,7 @@ void api_run_moved(struct worker *w, struct slowjob *job)
     if (w->site.query_limit_us)
         w->deadline = c.started + w->site.query_limit_us;
     c.fn(&c);
-    if (!job->answered) /* every handler answers; a job left without one would hang */
+    if (!c.handed) /* every handler answers; a job left without one would hang */
         ctx_error(&c, ERR_INTERNAL, NULL, "internal error");
     w->deadline = 0;
     w->timed_out = 0;

@@ -58,7 +58,7 @@ static int busy_wait(void *arg, int tries)
  * SQLite's sum() stops with "integer overflow" past 64 (ten amounts of 99999999999999.9
  * already do). An integer when it fits 64 bits, else its decimal text; NULL over no rows. */
 struct wide_sum {
-    __int128 acc;
+    unsigned char acc[sizeof(__int128)]; /* SQLite's context memory is 8-byte aligned only */
     int64_t n;
 };
 
@@ -72,7 +72,10 @@ static void wide_sum_step(sqlite3_context *cx, int argc, sqlite3_value **argv)
     }
     if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
         return;
-    s->acc += sqlite3_value_int64(argv[0]);
+    __int128 acc;
+    memcpy(&acc, s->acc, sizeof acc);
+    acc += sqlite3_value_int64(argv[0]);
+    memcpy(s->acc, &acc, sizeof acc);
     s->n++;
 }
 
@@ -83,12 +86,14 @@ static void wide_sum_final(sqlite3_context *cx)
         sqlite3_result_null(cx);
         return;
     }
-    if (s->acc >= INT64_MIN && s->acc <= INT64_MAX) {
-        sqlite3_result_int64(cx, (int64_t)s->acc);
+    __int128 acc;
+    memcpy(&acc, s->acc, sizeof acc);
+    if (acc >= INT64_MIN && acc <= INT64_MAX) {
+        sqlite3_result_int64(cx, (int64_t)acc);
         return;
     }
     char buf[48];
-    size_t n = value_format_decimal_wide(s->acc, 0, buf);
+    size_t n = value_format_decimal_wide(acc, 0, buf);
     sqlite3_result_text(cx, buf, (int)n, SQLITE_TRANSIENT);
 }
 

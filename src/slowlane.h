@@ -36,9 +36,9 @@ struct slowjob {
     h2o_multithread_message_t msg; /* first: the loop's receiver gets &msg */
     struct slowjob *next;          /* in the lane's queue */
     /* the loop's side: touched on the loop thread only */
-    h2o_req_t *req;         /* NULL once the client went away */
-    struct slowjob **slot;  /* in req->pool, cleared when the request goes away first */
-    void *origin;           /* the loop's lane state (inflight count, receiver) */
+    h2o_req_t *req;        /* NULL once the client went away */
+    struct slowjob **slot; /* in req->pool, cleared when the request goes away first */
+    void *origin;          /* the loop's lane state (inflight count, receiver) */
     /* the request, copied on the loop */
     int (*fn)(struct ctx *c);
     char method[16]; /* effective method */
@@ -52,8 +52,7 @@ struct slowjob {
     char *path;      /* path and query, for the access log and HEAD */
     size_t path_len, query_at;
     char req_method[16]; /* the method on the wire (HEAD answers without a body) */
-    /* the answer, filled on the slow thread */
-    int answered;
+    /* the answer, filled on the slow thread; after slowlane_post only the loop touches it */
     int status;
     const char *reason; /* a static string */
     struct slowlane_header *hdrs;
