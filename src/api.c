@@ -314,7 +314,7 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
     if (c->w->moved) {
         c->w->moved = 0;
         c->w->slice_until = 0;
-        if (move_to_lane(c) == 0)
+        if (c->fn && move_to_lane(c) == 0)
             return;
         ctx_error(c, ERR_UNAVAILABLE, NULL, "the server is busy with long reads; retry");
         return;
@@ -1179,13 +1179,19 @@ int api_lane_worker_init(struct worker *w, int id)
     return 0;
 }
 
-void api_lane_worker_release(struct worker *w)
+void api_lane_interrupt(struct worker *w)
 {
+    if (w->db)
+        sqlite3_interrupt(w->db); /* thread-safe by SQLite's contract */
+}
+
+void api_lane_thread_end(struct worker *w)
+{
+    (void)w;
     dyn_release_thread();
     auth_release_thread();
     countcache_release_thread();
     filtercache_release_thread();
-    worker_release(w);
 }
 
 /* Run a read that moved off its loop, from the start, on this lane worker: a private
@@ -1325,14 +1331,9 @@ int api_handle(struct worker *w, h2o_req_t *req)
         durable_wait(w, req); /* answered when it runs again, once this worker has the gate */
         goto done;
     }
-    if (r->flags & (R_INDEX | R_GET)) {
+    if (r->flags & (R_INDEX | R_GET))
         c.read_tx = read_begin(w); /* one snapshot and one lock cycle for the whole read */
-        if (w->site.query_limit_us)
-            w->deadline = c.started + w->site.query_limit_us;
-        if (slowlane_running())
-            w->slice_until = now_usec() + SLOWLANE_SLICE_US;
-    }
-    dyn_sync(w->db); /* the current site-defined fields */
+    dyn_sync(w->db);               /* the current site-defined fields */
     if (is_api && w->site.suspended) {
         if (r->flags & R_HTML)
             web_unavailable(&c);
@@ -1376,6 +1377,14 @@ int api_handle(struct worker *w, h2o_req_t *req)
         goto done;
     }
     c.fn = r->fn;
+    if (r->flags & (R_INDEX | R_GET)) {
+        /* The clocks run for the handler's statements only: the pipeline's own (token and
+         * field-set checks) must never be stopped, nor a request moved without a handler. */
+        if (w->site.query_limit_us)
+            w->deadline = c.started + w->site.query_limit_us;
+        if (slowlane_running())
+            w->slice_until = now_usec() + SLOWLANE_SLICE_US;
+    }
     r->fn(&c);
 done:
     w->deadline = 0;

@@ -59,8 +59,10 @@ int api_handle_again(struct worker *w, h2o_req_t *req, int64_t since);
 /* The slow lane (slowlane.h): its workers, and the run of a read that moved there. */
 struct slowjob;
 int api_lane_worker_init(struct worker *w, int id);
-void api_lane_worker_release(struct worker *w);
+void api_lane_thread_end(struct worker *w); /* on the lane thread: its thread's caches */
 void api_run_moved(struct worker *w, struct slowjob *job);
+/* From another thread: stop the statement lane worker w is running (shutdown). */
+void api_lane_interrupt(struct worker *w);
 
 /* Prepared statements cached per worker by SQL text (reset and cleared on return). */
 sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len);

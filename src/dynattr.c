@@ -129,7 +129,8 @@ int dyn_reload(sqlite3 *db)
         snap_free(s);
         return -1;
     }
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
         const char *mt = (const char *)sqlite3_column_text(st, 0);
         const char *name = (const char *)sqlite3_column_text(st, 1);
         int type = dyn_type((const char *)sqlite3_column_text(st, 2));
@@ -148,6 +149,10 @@ int dyn_reload(sqlite3 *db)
         f->desc = xstrdup(desc && *desc ? desc : "A site-defined field.");
     }
     sqlite3_finalize(st);
+    if (rc != SQLITE_DONE) { /* a scan cut short (busy, interrupted) publishes nothing */
+        snap_free(s);
+        return -1;
+    }
     pthread_mutex_lock(&lock);
     struct snapshot *old = current;
     current = s;

@@ -1550,7 +1550,8 @@ static const struct field *find_field(struct fctx *x, const struct class_def *c,
 
     if (strlen(name) == n)
         f = registry_field(c, name);
-    if (!f || (f->flags & FF_SECRET)) {
+    if (!f || (f->flags & FF_SECRET) ||
+        (x->env->who && policy_field(x->env->who, f) == PF_HIDDEN)) {
         fail(x, "unknown field '%s' in filter for %s", clip(&cb, name, n), c->name);
         return NULL;
     }

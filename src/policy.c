@@ -168,6 +168,10 @@ enum policy_field policy_field(const struct principal *p, const struct field *f)
 {
     if (f->flags & FF_SECRET)
         return PF_HIDDEN;
+    /* A computed member that reads another class's record (an organization's name) could
+     * show a record outside a scoped role's part: hidden from it. */
+    if ((f->flags & FF_CROSS) && policy_role(p)->reads != READS_ALL)
+        return PF_HIDDEN;
     if ((f->flags & FF_MASKED) && !policy_role(p)->unmask)
         return PF_MASKED;
     return PF_VISIBLE;

@@ -29,7 +29,8 @@ struct outf {
     enum okind kind;
     int col; /* select-list index holding the value (or the via / id column) */
     const struct class_def *target;
-    struct outf *sub; /* K_REL: fields of the related class */
+    const struct class_def *owner; /* the class of the record this member belongs to */
+    struct outf *sub;              /* K_REL: fields of the related class */
     int nsub;
     struct sql relsql;   /* K_REL: statement for the related rows */
     struct sql manysql;  /* K_MANY: ids of the related rows */
@@ -165,6 +166,7 @@ static void plan_field(struct ctx *c, struct plan *p, const struct field *f, con
         return; /* always first */
     struct outf *o = plan_add(p);
     o->f = f;
+    o->owner = p->cls;
     set_key(o, key ? key : f->name);
     if (f->type == FT_MULTI) {
         o->kind = K_MAV;
@@ -560,7 +562,8 @@ static void render_mav(struct ctx *c, const struct outf *o, int64_t id, struct b
     if (s) {
         sqlite3_bind_int64(s, 1, id);
         sqlite3_bind_text(s, 2, o->f->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, c->cls->camel, -1, SQLITE_STATIC);
+        sqlite3_bind_text(s, 3, o->owner->camel, -1, SQLITE_STATIC); /* not c->cls: an
+                                                    expanded record's own class */
     }
     buf_addc(b, '[');
     int first = 1;
@@ -981,7 +984,9 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
     json_t *raw = json_object_get(c->params, "filter");
     const char *text = json_is_string(raw) ? json_string_value(raw) : NULL;
     size_t tlen = text ? json_string_length(raw) : 0;
-    int cacheable = text && !policy_scoped(&c->p, k);
+    /* Only a caller that reads everything: a scoped caller's filter carries its scope (and
+     * user id) into every related class a sub-query reads, even on a class it reads whole. */
+    int cacheable = text && policy_role(&c->p)->reads == READS_ALL;
     struct filter_env env = {.who = &c->p};
     if (raw)
         filter_env_site(c->w->db, &env);
@@ -1438,7 +1443,6 @@ static int list_count(struct ctx *c, const struct class_def *k, const struct sql
         if (st)
             sqlite3_reset(st);
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
-        fprintf(stderr, "list count failed: %s\n", sqlite3_errmsg(c->w->db));
         return -1;
     }
     *total = sqlite3_column_int64(st, 0);
@@ -1521,7 +1525,6 @@ int records_list(struct ctx *c)
             sqlite3_bind_int64(st, args->nargs + 1, per) != SQLITE_OK ||
             sqlite3_bind_int64(st, args->nargs + 2, (page - 1) * per) != SQLITE_OK) {
             ctx_error(c, ERR_INTERNAL, NULL, "internal error");
-            fprintf(stderr, "list query failed: %s\n", sqlite3_errmsg(c->w->db));
             goto out;
         }
     }

@@ -38,6 +38,7 @@ enum ftype {
 #define FF_ADMINSET 0x200u   /* only admin may set it (created_by_id, updated_by_id, user.role) */
 #define FF_GRANTEE_RO 0x400u /* a grantee may never write it (state, amount_*, *_id) */
 #define FF_DYNAMIC 0x800u    /* site-defined (model_attribute); in all_dynamic and style=full */
+#define FF_CROSS 0x1000u     /* computed from another class's record: hidden from scoped roles */
 
 struct field {
     const char *name;

@@ -358,8 +358,8 @@ int server_run(const struct server_opts *o)
     if (durable_start(o->db_path, err, sizeof err) != 0)
         goto fail;
     /* As many slow-lane threads as loops: reads that outrun a loop slice (slowlane.h). */
-    if (slowlane_start(o->threads, api_lane_worker_init, api_lane_worker_release, api_run_moved,
-                       err, sizeof err) != 0)
+    if (slowlane_start(o->threads, api_lane_worker_init, api_lane_thread_end, worker_release,
+                       api_run_moved, err, sizeof err) != 0)
         fprintf(stderr, "grantd: %s; long reads stay on their loops\n", err);
     struct sigaction sa = {0};
     sa.sa_handler = on_signal;

@@ -21,7 +21,7 @@ struct lane_loop {
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static struct slowjob *head, **tail = &head;
-static int queued, stopping, nthreads;
+static int queued, stopping, nthreads, nworkers;
 static atomic_int running;
 static pthread_t *tids;
 static struct worker *workers;
@@ -29,6 +29,7 @@ static slowlane_run_fn run_job;
 static struct lane_loop *loops[64]; /* freed by slowlane_stop, after every thread is done */
 static atomic_int nloops;
 static void (*release_worker)(struct worker *w);
+static void (*end_thread)(struct worker *w);
 
 void slowlane_job_free(struct slowjob *job)
 {
@@ -53,7 +54,7 @@ static void *lane_main(void *arg)
         pthread_mutex_lock(&mu);
         while (!head && !stopping)
             pthread_cond_wait(&cv, &mu);
-        struct slowjob *job = head;
+        struct slowjob *job = stopping ? NULL : head; /* stopping: the rest is dropped */
         if (job) {
             head = job->next;
             if (!head)
@@ -65,15 +66,17 @@ static void *lane_main(void *arg)
             break; /* stopping, and nothing left */
         run_job(w, job);
     }
-    release_worker(w);
+    end_thread(w); /* the worker itself is released by slowlane_stop, after the join */
     return NULL;
 }
 
-int slowlane_start(int n, int (*init)(struct worker *w, int id), void (*release)(struct worker *w),
+int slowlane_start(int n, int (*init)(struct worker *w, int id),
+                   void (*thread_end)(struct worker *w), void (*release)(struct worker *w),
                    slowlane_run_fn run, char *err, size_t errlen)
 {
     run_job = run;
     release_worker = release;
+    end_thread = thread_end;
     workers = xcalloc((size_t)n, sizeof *workers);
     tids = xcalloc((size_t)n, sizeof *tids);
     for (int i = 0; i < n; i++) {
@@ -87,6 +90,7 @@ int slowlane_start(int n, int (*init)(struct worker *w, int id), void (*release)
             goto fail;
         }
         nthreads++;
+        nworkers++;
     }
     atomic_store(&running, 1);
     return 0;
@@ -102,9 +106,22 @@ void slowlane_stop(void)
     stopping = 1;
     pthread_cond_broadcast(&cv);
     pthread_mutex_unlock(&mu);
+    /* The loops have stopped waiting for answers by now (server.c joins them first): a read
+     * still running is stopped (its answer goes nowhere), queued ones are dropped. */
+    for (int i = 0; i < nthreads; i++)
+        api_lane_interrupt(&workers[i]);
     for (int i = 0; i < nthreads; i++)
         pthread_join(tids[i], NULL);
-    nthreads = 0;
+    for (int i = 0; i < nworkers; i++)
+        release_worker(&workers[i]);
+    nthreads = nworkers = 0;
+    while (head) {
+        struct slowjob *job = head;
+        head = job->next;
+        slowlane_job_free(job);
+    }
+    tail = &head;
+    queued = 0;
     int n = atomic_exchange(&nloops, 0);
     for (int i = 0; i < n && i < 64; i++) { /* the loops have exited (server.c joins them first) */
         free(loops[i]);
@@ -146,12 +163,15 @@ static void on_answer(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
             for (int i = 0; i < job->nhdrs; i++) {
                 h2o_iovec_t v = h2o_strdup(&req->pool, job->hdrs[i].value, job->hdrs[i].vlen);
                 h2o_iovec_t n = h2o_strdup(&req->pool, job->hdrs[i].name, job->hdrs[i].nlen);
-                h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL,
-                                      v.base, v.len);
+                h2o_add_header_by_str(&req->pool, &req->res.headers, n.base, n.len, 1, NULL, v.base,
+                                      v.len);
             }
             req->res.content_length = job->len;
             int head_only = strcmp(job->req_method, "HEAD") == 0;
-            h2o_send_inline(req, head_only ? "" : job->body ? job->body : "",
+            h2o_send_inline(req,
+                            head_only   ? ""
+                            : job->body ? job->body
+                                        : "",
                             head_only ? 0 : job->len);
             if (job->log)
                 log_linen(job->log, job->log_len);

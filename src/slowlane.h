@@ -68,8 +68,10 @@ struct slowjob {
 typedef void (*slowlane_run_fn)(struct worker *w, struct slowjob *job);
 
 /* Start n slow threads, each with its own worker (connection, statement cache), made by
- * init; run executes a job. slowlane_stop joins them; workers are released with release. */
-int slowlane_start(int n, int (*init)(struct worker *w, int id), void (*release)(struct worker *w),
+ * init; run executes a job; thread_end runs on each thread as it ends. slowlane_stop joins
+ * them, then releases their workers with release. */
+int slowlane_start(int n, int (*init)(struct worker *w, int id),
+                   void (*thread_end)(struct worker *w), void (*release)(struct worker *w),
                    slowlane_run_fn run, char *err, size_t errlen);
 void slowlane_stop(void);
 int slowlane_running(void);

@@ -5,6 +5,8 @@
  * rotate (never stored, never shown again). Every form carries the session's CSRF token. */
 #include "web.h"
 #include "params.h"
+#include "policy.h"
+#include "sql.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -28,6 +30,35 @@ static const char app_sql[] =
     "c.read_only, c.created_at, COALESCE(c.revoked_at, 0), (SELECT count(*) FROM grantd_token t "
     "WHERE t.client = c.id AND t.revoked_at IS NULL AND t.expires_at > strftime('%s','now')) "
     "FROM grantd_client c LEFT JOIN \"user\" u ON u.id = c.owner_id";
+
+/* app_sql limited to applications whose owner u may act on (policy_write_scope: no owner
+ * above u's rank), then `tail`. A super_user rotating an admin's secret would act as the
+ * admin. The statement is prepared on db with its values bound; NULL on error. */
+static sqlite3_stmt *apps_query(sqlite3 *db, const struct web_user *u, const char *id, size_t idlen,
+                                const char *tail)
+{
+    struct principal p;
+    struct sql q;
+    sqlite3_stmt *st = NULL;
+    memset(&p, 0, sizeof p);
+    snprintf(p.role, sizeof p.role, "%s", u->role);
+    p.user_id = u->user_id;
+    sql_init(&q);
+    sql_append(&q, app_sql);
+    sql_append(&q, " WHERE 1");
+    if (id) {
+        sql_append(&q, " AND c.client_id = ");
+        sql_bind_text(&q, id, idlen);
+    }
+    policy_write_scope(&p, registry_class("user", 4), "u", &q);
+    sql_append(&q, tail);
+    if (sql_prepare(db, &q, &st) != SQLITE_OK) {
+        sqlite3_finalize(st);
+        st = NULL;
+    }
+    sql_release(&q);
+    return st;
+}
 
 static void app_row(sqlite3_stmt *st, struct app *a)
 {
@@ -54,7 +85,6 @@ static int app_from_path(struct ctx *c, const struct web_user *u, struct app *a)
 {
     const char *s;
     size_t n;
-    char sql[sizeof app_sql + 32];
     sqlite3_stmt *st = NULL;
     int rc = -1;
     if (web_segment(c, 2, &s, &n) != 0 || n != 64)
@@ -62,13 +92,12 @@ static int app_from_path(struct ctx *c, const struct web_user *u, struct app *a)
     for (size_t i = 0; i < n; i++)
         if (!((s[i] >= '0' && s[i] <= '9') || (s[i] >= 'a' && s[i] <= 'f')))
             goto missing;
-    snprintf(sql, sizeof sql, "%s WHERE c.client_id = ?", app_sql);
-    if (sqlite3_prepare_v2(c->w->db, sql, -1, &st, NULL) != SQLITE_OK) {
+    st = apps_query(c->w->db, u, s, n, "");
+    if (!st) {
         rc = -2;
         goto out;
     }
-    sqlite3_bind_text(st, 1, s, (int)n, SQLITE_TRANSIENT);
-    if (sqlite3_step(st) == SQLITE_ROW) {
+    if (sqlite3_step(st) == SQLITE_ROW) { /* another's, above u's rank: as if missing */
         app_row(st, a);
         rc = 0;
     }
@@ -131,7 +160,7 @@ int web_apps_list(struct ctx *c)
 {
     struct web_user u;
     struct wh_page p;
-    char nonce[33], sql[sizeof app_sql + 64];
+    char nonce[33];
     sqlite3_stmt *st = NULL;
     struct app a;
     int n = 0;
@@ -145,8 +174,8 @@ int web_apps_list(struct ctx *c)
               "<div class=\"scroll\"><table id=\"apps\"><thead><tr><th>Name</th><th>Client id"
               "</th><th>Owner</th><th>Access</th><th>Created</th><th>Status</th></tr></thead>"
               "<tbody>");
-    snprintf(sql, sizeof sql, "%s ORDER BY c.revoked_at IS NOT NULL, c.id DESC", app_sql);
-    if (sqlite3_prepare_v2(c->w->db, sql, -1, &st, NULL) == SQLITE_OK) {
+    st = apps_query(c->w->db, &u, NULL, 0, " ORDER BY c.revoked_at IS NOT NULL, c.id DESC");
+    if (st) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             app_row(st, &a);
             n++;

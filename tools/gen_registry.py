@@ -573,6 +573,13 @@ COMPUTED = {
 }
 
 
+# Computed members that read records of another class than their own (an organization's or
+# a program's name): the policy hides them from roles that read only part of the records
+# (FF_CROSS), since the record they read may be outside that part.
+CROSS = {("grant_request", "program_org_name"), ("grant_request", "fiscal_org_name"),
+         ("grant_request", "program_name"), ("request_transaction", "request_org_name")}
+
+
 def add_computed(out, computed):
     for c, rows in COMPUTED.items():
         have = {f.name for f in out[c]}
@@ -580,6 +587,8 @@ def add_computed(out, computed):
             assert name not in have, (c, name)
             f = Field(name, ftype)
             f.flags = {"FF_READONLY", "FF_GRANTEE_RO"}
+            if (c, name) in CROSS:
+                f.flags.add("FF_CROSS")
             f.scale = 4 if ftype == "FT_DECIMAL" else 0
             f.expr = expr
             f.desc = desc
@@ -1879,11 +1888,12 @@ def add_descriptions(out):
 # ---------------------------------------------------------------------------------------
 FLAG_ORDER = ["FF_REQUIRED", "FF_READONLY", "FF_SECRET", "FF_FULLTEXT", "FF_DATEONLY",
               "FF_MASKED", "FF_COMPACT", "FF_DETAIL", "FF_SERVER", "FF_ADMINSET",
-              "FF_GRANTEE_RO"]
+              "FF_GRANTEE_RO", "FF_CROSS"]
 FLAG_WORD = {"FF_REQUIRED": "required", "FF_READONLY": "read-only", "FF_SECRET": "secret",
              "FF_FULLTEXT": "full-text", "FF_DATEONLY": "date-only", "FF_MASKED": "masked",
              "FF_COMPACT": "compact", "FF_DETAIL": "detail", "FF_SERVER": "server",
-             "FF_ADMINSET": "admin-set", "FF_GRANTEE_RO": "grantee-ro"}
+             "FF_ADMINSET": "admin-set", "FF_GRANTEE_RO": "grantee-ro",
+             "FF_CROSS": "hidden from grantees"}
 SCOPE_TEXT = {
     "SCOPE_NONE": "Grantees see no record of this class.",
     "SCOPE_ALL": "Reference data: every user, grantees included, may read all records.",

@@ -540,3 +540,76 @@ def test_expensive_filters_stop_at_the_time_limit(big_site):
     assert log.count("worker=10") >= 2, "the slow reads did not move to the slow lane"
     # a cheap request right after is served normally
     assert s.api("GET", "v2/grant_request", params={"per_page": 1}).status_code == 200
+
+
+# ---------------------------------------------------------------- review findings
+
+
+def test_multi_value_fields_of_expanded_records_are_their_own(make_server):
+    """A multi-value field rendered inside a relation expansion shows the expanded record's
+    own choices, not those of the outer class's record with the same id."""
+    s = make_server("sec-mav", grants=30)
+    org = s.grantee_org
+    mine = sorted(visible_ids(s, GR, "grantee"))
+    gid = [g for g in mine if s.fetch(GR, g).get("program_organization_id") == org][0]
+    ma_g = s.create("model_attribute", {"model_type": "GrantRequest", "name": "focus",
+                                         "attribute_type": "multi_value"})
+    s.create("model_attribute", {"model_type": "Organization", "name": "focus",
+                                 "attribute_type": "multi_value"})
+    v = s.create("model_attribute_value", {"model_attribute_id": ma_g["id"],
+                                           "value": "SECRET-GRANT-VALUE"})
+    # the choice belongs to the grant request whose id equals the organization's id
+    assert org in everything(s, GR), "no grant request has the organization's id"
+    s.create("model_attribute_choice", {"model_attribute_id": ma_g["id"], "model_id": org,
+                                        "model_attribute_value_id": v["id"]})
+    for role in ("grantee", "admin"):
+        rec = s.fetch(GR, gid, role=role, cols=["id"],
+                      relation={"program_organization_id": ["name", "focus"]})
+        sub = rec["program_organization_id"]
+        assert sub and sub[0]["id"] == org, rec
+        assert sub[0].get("focus", []) == [], (role, sub)
+        assert "SECRET-GRANT-VALUE" not in json.dumps(rec)
+    assert s.fetch("organization", org, role="grantee", cols=["focus"]).get("focus", []) == []
+
+
+def test_compiled_filters_are_not_shared_between_scoped_users(make_server):
+    """A grantee's filter carries its own scope into related classes even on a class it
+    reads whole (geo_city): another grantee must never be served it from a cache."""
+    s = make_server("sec-fcache", grants=20)  # one keep-alive connection: one loop, one cache
+    other = other_org(s)
+    H_run = __import__("grantd_harness")
+    H_run.run_cli(["user", "add", "g_b", "--role", "grantee", "--db", s.db_path,
+                   "--password-stdin", "--organization", str(other)],
+                  stdin=H_run.PASSWORD + "\n")
+    s.add_client("grantee_b", "g_b")
+    city = sorted(everything(s, "geo_city"))[0]
+    s.update("geo_city", city, {"name": "Probe City"}, role="admin")
+    f = json.dumps(["updated_by_id", "filter", ["login", "eq", s.logins["admin"]]])
+
+    def ids(role):
+        return [r["id"] for r in s.list("geo_city", role=role, filter=json.loads(f),
+                                        cols=["id"])["records"]["geo_city"]]
+
+    assert ids("admin") == [city]
+    assert ids("grantee") == [] and ids("grantee_b") == []  # the admin is outside both scopes
+    # the same text sent by an unrestricted role first, then by a grantee
+    assert ids("employee") == [city]
+    assert ids("grantee_b") == []
+
+
+def test_computed_names_of_other_records_are_hidden_from_grantees(srv):
+    gid = own_grant(srv)
+    cross = ["program_org_name", "fiscal_org_name", "program_name"]
+    rec = srv.fetch(GR, gid, role="grantee", cols=cross + ["state_to_english"])
+    assert not set(cross) & set(rec), rec
+    assert set(ignored_fields(srv.api("GET", "v2/%s/%d" % (GR, gid), role="grantee",
+                                      params={"cols": json.dumps(cross)}))) == set(cross)
+    for fld in cross:
+        r = srv.api("GET", "v2/grant_request", role="grantee",
+                    params={"filter": json.dumps([fld, "starts_with", "a"])})
+        err = assert_error(r, 103)
+        assert "unknown field" in err["message"], err
+        assert_error(srv.api("GET", "v2/grant_request", role="grantee",
+                             params={"sort": json.dumps([fld, "asc"])}), 103)
+    # staff still have them
+    assert "program_name" in srv.fetch(GR, gid, role="employee", cols=["program_name"])

@@ -544,3 +544,26 @@ def test_wrong_methods(srv):
                          ("GET", APPS + "/" + "a" * 64 + "/revoke")):
         r = requests.request(method, srv.url(path), allow_redirects=False, timeout=30)
         assert r.status_code == 405, (method, path, r.status_code)
+
+
+def test_super_user_cannot_manage_an_admins_application(srv):
+    """Issue 12 (review): a super_user rotating an admin's client would get a secret whose
+    tokens act as the admin. Applications of a higher-ranked owner are not shown, and every
+    action on them answers 404, as for a missing one."""
+    cid, secret = srv.clients["admin2"]
+    before = token_for(srv, cid, secret)
+    assert before.status_code == 200
+    b = signed_in(srv, "super_user")
+    listing = b.get(srv.url(APPS), timeout=30)
+    assert listing.status_code == 200 and cid[:12] not in listing.text
+    assert b.get(srv.url("%s/%s" % (APPS, cid)), timeout=30).status_code == 404
+    token = page_csrf(b, srv, APPS)
+    for action in ("rotate", "revoke", "read_only"):
+        r = b.post(srv.url("%s/%s/%s" % (APPS, cid, action)), data={"csrf_token": token},
+                   allow_redirects=False, timeout=30)
+        assert r.status_code == 404, (action, r.status_code)
+    # nothing changed: the admin's secret still works and its token is not read-only
+    assert token_for(srv, cid, secret).status_code == 200
+    # the super_user's own applications remain its to manage
+    own, _, _ = create_app(srv, b, name="su app")
+    assert app_post(srv, b, own, "rotate").status_code == 200

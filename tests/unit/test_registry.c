@@ -37,7 +37,7 @@ static const char *const expected_classes[] = {"bank_account",
 
 #define ALL_FF                                                                                     \
     (FF_REQUIRED | FF_READONLY | FF_SECRET | FF_FULLTEXT | FF_DATEONLY | FF_MASKED | FF_COMPACT |  \
-     FF_DETAIL | FF_SERVER | FF_ADMINSET | FF_GRANTEE_RO)
+     FF_DETAIL | FF_SERVER | FF_ADMINSET | FF_GRANTEE_RO | FF_CROSS)
 
 static int is_ident(const char *s)
 {
