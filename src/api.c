@@ -206,7 +206,7 @@ void ctx_ignore(struct ctx *c, const char *name)
     for (const char *p = c->ignored.s; p && *p;) {
         const char *end = strchr(p, ',');
         size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == e.len && memcmp(p, e.s, len) == 0) {
+        if (len == e.len && (len == 0 || memcmp(p, e.s, len) == 0)) {
             buf_release(&e);
             return;
         }

@@ -4,6 +4,7 @@
  * bound parameter, and prepare and run on an in-memory database with grantd's schema; a
  * refused one must explain itself in valid UTF-8. Any other outcome aborts. Inputs that
  * start with "TZif" go to the time-zone file reader instead. */
+#include "auth.h"
 #include "db.h"
 #include "filter.h"
 #include "registry.h"
@@ -65,13 +66,11 @@ static int is_ident(const char *s, size_t n)
     return bsearch(&key, idents, nidents, sizeof *idents, cmp_str) != NULL;
 }
 
-/* A grantee-like scope, so that the scope path of sub-queries is exercised too. */
-static void scope_stub(struct ctx *c, const struct class_def *k, const char *alias, struct sql *q)
-{
-    (void)c;
-    (void)k;
-    sql_appendf(q, " AND %s.\"id\" > 0", alias);
-}
+/* Callers: none (no limits), a grantee (policy.c's scope on every sub-query over a related
+ * class) and a developer (masked fields refused). */
+static const struct principal grantee = {.user_id = 7, .role = "grantee"};
+static const struct principal developer = {.user_id = 8, .role = "developer"};
+static const struct principal *const callers[] = {NULL, &grantee, &developer};
 
 int LLVMFuzzerInitialize(int *argc, char ***argv)
 {
@@ -116,8 +115,9 @@ static int word_ok(const char *w, size_t n)
     for (i = 0; i < ARRAY_LEN(words); i++)
         if (strlen(words[i]) == n && memcmp(words[i], w, n) == 0)
             return 1;
-    /* Table aliases: the root "t" and sub-queries "t_<n>". */
-    if (n == 1 && w[0] == 't')
+    /* Table aliases: the root "t", sub-queries "t_<n>", and the scope's (policy.c). */
+    if ((n == 1 && (w[0] == 't' || w[0] == 'g')) ||
+        (n == 2 && (memcmp(w, "uo", 2) == 0 || memcmp(w, "u2", 2) == 0)))
         return 1;
     if (n < 3 || w[0] != 't' || w[1] != '_')
         return 0;
@@ -128,8 +128,9 @@ static int word_ok(const char *w, size_t n)
 }
 
 /* Every token of the compiled expression is a registry identifier in double quotes, an
- * allowed keyword, function or alias, the constants 0 and 1, the one literal '\' (LIKE's
- * escape), punctuation, or a `?` placeholder; and there are exactly nargs placeholders. */
+ * allowed keyword, function or alias, the constants 0 and 1, the literals '\' (LIKE's
+ * escape) and the scope's documentable types, punctuation, or a `?` placeholder; and there
+ * are exactly nargs placeholders. */
 static void check_sql(const char *s, size_t n, int nargs)
 {
     int placeholders = 0;
@@ -144,9 +145,15 @@ static void check_sql(const char *s, size_t n, int nargs)
                 die("not a registry identifier", s + i, s);
             i = j + 1;
         } else if (ch == '\'') {
-            if (n - i < 3 || memcmp(s + i, "'\\'", 3) != 0)
+            /* LIKE's escape, and the scope's documentable types */
+            static const char *const lits[] = {"'\\'", "'GrantRequest'", "'Organization'"};
+            size_t k;
+            for (k = 0; k < ARRAY_LEN(lits); k++)
+                if (n - i >= strlen(lits[k]) && memcmp(s + i, lits[k], strlen(lits[k])) == 0)
+                    break;
+            if (k == ARRAY_LEN(lits))
                 die("a string literal in compiled SQL", s + i, s);
-            i += 3;
+            i += strlen(lits[k]);
         } else if ((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || ch == '_') {
             for (j = i; j < n && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z') ||
                                   (s[j] >= '0' && s[j] <= '9') || s[j] == '_');
@@ -254,7 +261,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     env.week_start = (int)(h >> 4) % 9;    /* 0 and 8 are out of range on purpose */
     env.fiscal_start = (int)(h >> 8) % 14; /* likewise 0 and 13 */
     env.zone = zones[(h >> 12) % ARRAY_LEN(zones)];
-    env.scope = (h >> 14) & 1 ? scope_stub : NULL;
+    env.who = callers[(h >> 14) % ARRAY_LEN(callers)];
     for (size_t i = 0; i < ARRAY_LEN(classes); i++)
         run_one(classes[i], j, &env);
     run_one(classes[0], j, NULL);
