@@ -1166,6 +1166,22 @@ static int framing_ambiguous(h2o_req_t *req)
     return te && cl;
 }
 
+/* After a request's handler, on a loop or on the lane: the clocks stop, the read
+ * transaction ends, the request's memory goes. */
+static void request_end(struct worker *w, struct ctx *c)
+{
+    w->deadline = 0;
+    w->timed_out = 0;
+    w->slice_until = 0;
+    w->moved = 0;
+    if (c->read_tx)
+        read_end(w);
+    stmt_release_temp(w);
+    json_decref(c->params);
+    buf_release(&c->out);
+    buf_release(&c->ignored);
+}
+
 /* ---- the slow lane's side (slowlane.h) ---- */
 
 int api_lane_worker_init(struct worker *w, int id)
@@ -1232,14 +1248,7 @@ void api_run_moved(struct worker *w, struct slowjob *job)
     c.fn(&c);
     if (!c.handed) /* every handler answers; a job left without one would hang */
         ctx_error(&c, ERR_INTERNAL, NULL, "internal error");
-    w->deadline = 0;
-    w->timed_out = 0;
-    if (c.read_tx)
-        read_end(w);
-    stmt_release_temp(w);
-    json_decref(c.params);
-    buf_release(&c.out);
-    buf_release(&c.ignored);
+    request_end(w, &c);
     h2o_mem_clear_pool(&shadow.pool);
 }
 
@@ -1387,15 +1396,6 @@ int api_handle(struct worker *w, h2o_req_t *req)
     }
     r->fn(&c);
 done:
-    w->deadline = 0;
-    w->timed_out = 0;
-    w->slice_until = 0;
-    w->moved = 0;
-    if (c.read_tx)
-        read_end(w);
-    stmt_release_temp(w);
-    json_decref(c.params);
-    buf_release(&c.out);
-    buf_release(&c.ignored);
+    request_end(w, &c);
     return 0;
 }
