@@ -241,6 +241,17 @@ static void on_dispose(void *p)
         (*slot)->req = NULL; /* the client went away: nothing to answer */
 }
 
+/* The access-log line was written when the answer was parked, as a 200: a request that is
+ * answered 500 instead is logged as one ("METHOD PATH STATUS ..."). */
+static void log_status_500(char *line)
+{
+    char *sp = strchr(line, ' ');
+    sp = sp ? strchr(sp + 1, ' ') : NULL;
+    if (sp && sp[1] >= '0' && sp[1] <= '9' && sp[2] >= '0' && sp[2] <= '9' && sp[3] >= '0' &&
+        sp[3] <= '9' && sp[4] == ' ')
+        memcpy(sp + 1, "500", 3);
+}
+
 static void on_flushed(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
 {
     while (!h2o_linklist_is_empty(messages)) {
@@ -259,6 +270,7 @@ static void on_flushed(h2o_multithread_receiver_t *r, h2o_linklist_t *messages)
                 req->res.status = 500;
                 req->res.reason = "Internal Server Error";
                 h2o_send_inline(req, msg, sizeof msg - 1);
+                log_status_500(p->log);
             } else {
                 req->res.content_length = p->len;
                 h2o_send_inline(req, p->body, p->len);
@@ -538,6 +550,9 @@ static void batch_commit(struct durable_worker *d, struct worker *w)
              (!d->fts_deferred || db_fulltext_sync(d->db, stmt_get_any, w) == 0) &&
              run(w, "COMMIT") == 0;
     d->fts_deferred = 0;
+    if (!ok) /* the cause of the 500s its requests get (the engine's words, no SQL) */
+        fprintf(stderr, "grantd: a batch of %d writes failed to commit: %s\n", d->nreq,
+                sqlite3_errmsg(d->db));
     if (!ok && !sqlite3_get_autocommit(d->db) && db_exec(d->db, "ROLLBACK", NULL, 0) != 0)
         fprintf(stderr, "grantd: a failed batch could not be rolled back: %s\n",
                 sqlite3_errmsg(d->db));

@@ -258,3 +258,48 @@ def test_commit_is_flushed_before_the_answer(make_server):
                    "the answer (trace line %d):\n%s" % (
                        db_base, recv_at + 1, answer_at + 1,
                        "\n".join(lines[recv_at:answer_at + 1])[-8000:]))
+
+
+def test_disk_full_write_is_500_logged_with_its_cause_and_changes_nothing(make_server):
+    """A write whose commit cannot reach the disk (a full file system) answers 500; the log
+    says why (issue 12: every 500 logs its cause) and its access line says 500 (it said
+    200, the status the answer was parked with); the failed write left nothing, and writes
+    work again once there is room."""
+    import subprocess
+    s = make_server("full-disk", grants=3, start=False)
+    mnt = os.path.join(s.dir, "small")
+    os.makedirs(mnt)
+    if os.geteuid() != 0 or subprocess.run(["mount", "-t", "tmpfs", "-o", "size=8m", "tmpfs",
+                                            mnt], capture_output=True).returncode != 0:
+        pytest.skip("needs root to mount a small tmpfs")
+    try:
+        shutil.copy(s.db_path, os.path.join(mnt, "grantd.db"))
+        s.db_path = os.path.join(mnt, "grantd.db")
+        s.start()
+        s.token("admin")  # issuing a token writes too
+        before = s.list_ids("organization")
+        st = os.statvfs(mnt)
+        subprocess.run(["fallocate", "-l", str(st.f_bavail * st.f_frsize - 8192),
+                        os.path.join(mnt, "filler")], check=True)
+        mark = s.log_len()
+        failed = None
+        for i in range(50):
+            r = s.write("POST", "organization", None,
+                        {"name": "disk full %d" % i, "mission_statement": "y" * 60000})
+            if r.status_code != 200 or "error" in jparse(r):
+                failed = r
+                break
+        assert failed is not None and failed.status_code == 500, "no write failed"
+        log = s.log_text(mark)
+        assert re.search(r"failed to commit: database or disk is full", log), log[-2000:]
+        assert re.search(r"^POST /api/rest/v2/organization 500 ", log, re.M), log[-2000:]
+        assert "SELECT" not in log and "INSERT" not in log
+        names = {o.get("name") for o in s.list("organization", per_page=500,
+                                                 cols=["name"])["records"]["organization"]}
+        assert "disk full %d" % i not in names
+        os.remove(os.path.join(mnt, "filler"))
+        made = s.create("organization", {"name": "room again"})
+        assert made["id"] not in before
+        s.stop()
+    finally:
+        subprocess.run(["umount", "-l", mnt], capture_output=True)
