@@ -290,7 +290,14 @@ def test_disk_full_write_is_500_logged_with_its_cause_and_changes_nothing(make_s
                 failed = r
                 break
         assert failed is not None and failed.status_code == 500, "no write failed"
-        log = s.log_text(mark)
+        import time
+        deadline = time.monotonic() + 10  # the access log is written once per loop turn
+        while True:
+            log = s.log_text(mark)
+            if re.search(r"^POST /api/rest/v2/organization 500 ", log, re.M) or \
+                    time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
         assert re.search(r"failed to commit: database or disk is full", log), log[-2000:]
         assert re.search(r"^POST /api/rest/v2/organization 500 ", log, re.M), log[-2000:]
         assert "SELECT" not in log and "INSERT" not in log
