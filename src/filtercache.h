@@ -5,8 +5,9 @@
  * SQL fragment and its bound values) is kept under everything its output depends on: the
  * class, the exact filter text, the site's time zone, week start and fiscal-year start,
  * the generation of the site-defined fields, and the caller's role (which fields it may
- * filter on). Compilations that read the clock (relative dates) or carry a caller's
- * scope (policy_scoped) are not cached (the caller checks). */
+ * filter on). Compilations that read the clock (relative dates), and those of callers who
+ * do not read everything (their scope is inside the SQL), are not cached (the caller
+ * checks). */
 #ifndef GRANTD_FILTERCACHE_H
 #define GRANTD_FILTERCACHE_H
 

@@ -306,15 +306,24 @@ static int collect(struct ctx *c, json_t *data, int is_create, struct changes *c
 
 enum { OUT_OF_SCOPE = 0, READ_SCOPE = 1, WRITE_SCOPE = 2 };
 
+/* A select-list expression over alias t: WRITE_SCOPE when the caller may act on the row,
+ * else READ_SCOPE (the query's WHERE keeps it to the read scope). */
+static void append_scope_level(struct ctx *c, const struct class_def *k, struct sql *q)
+{
+    sql_append(q, "CASE WHEN 1");
+    policy_write_scope(&c->p, k, "t", q);
+    sql_append(q, " THEN 2 ELSE 1 END");
+}
+
 /* Where record id of class k stands for the caller (policy.h): missing (or deleted, with
  * live), outside its read scope, inside it, or inside what it may also act on. */
 static int scope_of(struct ctx *c, const struct class_def *k, int64_t id, int live)
 {
     struct sql q;
     sql_init(&q);
-    sql_append(&q, "SELECT CASE WHEN 1");
-    policy_write_scope(&c->p, k, "t", &q);
-    sql_append(&q, " THEN 2 ELSE 1 END FROM ");
+    sql_append(&q, "SELECT ");
+    append_scope_level(c, k, &q);
+    sql_append(&q, " FROM ");
     sql_ident(&q, k->name);
     sql_append(&q, " t WHERE t.\"id\" = ");
     sql_bind_int(&q, id);
@@ -552,9 +561,8 @@ static int load_current(struct ctx *c, int64_t id, char *state, size_t slen, int
 {
     struct sql q;
     sql_init(&q);
-    sql_append(&q, "SELECT t.\"deleted_at\", CASE WHEN 1");
-    policy_write_scope(&c->p, c->cls, "t", &q);
-    sql_append(&q, " THEN 2 ELSE 1 END");
+    sql_append(&q, "SELECT t.\"deleted_at\", ");
+    append_scope_level(c, c->cls, &q);
     if (c->cls->wf)
         sql_append(&q, ", t.\"state\"");
     sql_append(&q, " FROM ");
