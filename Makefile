@@ -24,7 +24,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PY        := /usr/bin/python3
 
-.PHONY: all deps deps-test demo check unit api asan browser fmt fmt-check clean bench
+.PHONY: all deps deps-test demo check unit api asan browser fmt fmt-check seam-check clean bench
 all: $(BUILD)/grantd
 
 $(BUILD)/%.o: %.c $(wildcard src/*.h src/models/*.h)
@@ -67,7 +67,7 @@ asan:
 	  PYTEST_ARGS="--ignore=tests/api/test_slowclients.py $(PYTEST_ARGS)" unit api
 
 check: deps-test
-	@$(MAKE) --no-print-directory fmt-check
+	@$(MAKE) --no-print-directory fmt-check seam-check
 	@$(MAKE) --no-print-directory all unit
 	@$(MAKE) --no-print-directory asan
 	@sh tests/fuzz/run.sh
@@ -82,6 +82,13 @@ browser: $(BUILD)/grantd
 
 fmt:
 	clang-format -i $$(git ls-files '*.c' '*.h')
+# The storage seam (store.h): only the engine files talk to a database driver.
+ENGINE_FILES := src/store_sqlite.c src/store_sqlite_schema.c
+seam-check:
+	@bad=$$(grep -l 'sqlite3\|libpq' src/*.c src/*.h src/models/* | grep -vxF $(ENGINE_FILES:%=-e %)); \
+	 if [ -n "$$bad" ]; then echo "seam-check: a driver outside the engines: $$bad"; exit 1; fi; \
+	 echo "seam-check: only $(ENGINE_FILES) use a database driver"
+
 fmt-check:
 	@out=$$(git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run 2>&1 | grep -c warning:); \
 	 if [ "$${out:-0}" != 0 ]; then echo "clang-format: $$out differences (run make fmt)"; exit 1; fi

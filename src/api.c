@@ -5,7 +5,8 @@
 #include "api.h"
 #include "ctx.h"
 #include "countcache.h"
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "dynattr.h"
 #include "durable.h"
 #include "filtercache.h"
@@ -37,100 +38,31 @@ const struct error_def error_defs[ERR_COUNT] = {
  * replaces the least recently used idle one. (Direct-mapped, two statements of one write
  * that shared a slot evicted each other on every request, re-preparing an INSERT and
  * its triggers each time.) */
-#define STMT_SETS 128
-#define STMT_WAYS 4
-
-struct stmt_slot {
-    char *sql;
-    size_t len;
-    uint64_t hash;
-    uint64_t used; /* the cache's clock at the last use */
-    sqlite3_stmt *st;
-};
-
-struct stmt_cache {
-    struct stmt_slot slot[STMT_SETS * STMT_WAYS];
-    uint64_t clock;
-};
-
-/* A cached statement still stepping (an outer loop) is never reset or evicted: the caller
- * then gets a private statement, finalized by stmt_release_temp at the end of the request. */
-sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
+struct store_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
 {
-    uint64_t h = hash_bytes(sql, len);
-    struct stmt_cache *sc = w->stmts;
-    struct stmt_slot *set = &sc->slot[(h % STMT_SETS) * STMT_WAYS], *victim = NULL;
-    sqlite3_stmt *st = NULL;
-    int hit = 0;
-    sc->clock++;
-    for (int i = 0; i < STMT_WAYS; i++) {
-        struct stmt_slot *s = &set[i];
-        if (s->st && s->hash == h && s->len == len && memcmp(s->sql, sql, len) == 0) {
-            if (sqlite3_stmt_busy(s->st)) {
-                hit = 1;
-                break;
-            }
-            s->used = sc->clock;
-            sqlite3_reset(s->st);
-            sqlite3_clear_bindings(s->st);
-            return s->st;
-        }
-        if (!s->st)
-            victim = s; /* an empty way: nothing to evict */
-        else if (!sqlite3_stmt_busy(s->st) && (!victim || (victim->st && s->used < victim->used)))
-            victim = s;
-    }
-    if (hit || !victim) { /* in use by an outer loop, or every way is */
-        if (w->ntemp >= WORKER_TEMP_STMTS ||
-            sqlite3_prepare_v2(w->db, sql, (int)len, &st, NULL) != SQLITE_OK)
-            return NULL;
-        w->temp[w->ntemp++] = st;
-        return st;
-    }
-    if (sqlite3_prepare_v3(w->db, sql, (int)len, SQLITE_PREPARE_PERSISTENT, &st, NULL) != SQLITE_OK)
-        return NULL;
-    sqlite3_finalize(victim->st);
-    free(victim->sql);
-    victim->sql = xstrndup(sql, len);
-    victim->len = len;
-    victim->hash = h;
-    victim->used = sc->clock;
-    victim->st = st;
-    return st;
-}
-
-sqlite3_stmt *stmt_get_any(void *w, const char *sql, size_t len)
-{
-    return stmt_get(w, sql, len);
-}
-
-void stmt_release_temp(struct worker *w)
-{
-    for (int i = 0; i < w->ntemp; i++)
-        sqlite3_finalize(w->temp[i]);
-    w->ntemp = 0;
+    return store_cached(w->db, sql, len);
 }
 
 static void site_load(struct worker *w)
 {
     char v[64];
-    db_setting_get(w->db, "error_status", v, sizeof v);
+    settings_get(w->db, "error_status", v, sizeof v);
     w->site.error_http = strcmp(v, "http") == 0;
-    db_setting_get(w->db, "site_status", v, sizeof v);
+    settings_get(w->db, "site_status", v, sizeof v);
     w->site.suspended = strcmp(v, "suspended") == 0;
-    w->site.token_lifetime = db_setting_int(w->db, "token_lifetime");
-    w->site.query_limit_us = db_setting_int(w->db, "query_time_limit") * 1000;
+    w->site.token_lifetime = settings_int(w->db, "token_lifetime");
+    w->site.query_limit_us = settings_int(w->db, "query_time_limit") * 1000;
     static const char *const rl_keys[3] = {"rate_limit.index", "rate_limit.get",
                                            "rate_limit.write"};
     for (int i = 0; i < 3; i++) {
-        long long n = db_setting_int(w->db, rl_keys[i]);
+        long long n = settings_int(w->db, rl_keys[i]);
         w->site.rate_limit[i] = n < 0 ? 0 : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
     }
     w->site.loaded_at = now_usec();
 }
 
-/* SQLite calls this every few thousand virtual-machine steps: a read past its deadline
- * stops (its statement returns SQLITE_INTERRUPT), and ctx_send answers the time limit. */
+/* The engine calls this every few thousand steps of a statement: a read past its deadline
+ * stops (its statement returns STORE_INTERRUPT), and ctx_send answers the time limit. */
 static int on_progress(void *arg)
 {
     struct worker *w = arg;
@@ -153,26 +85,18 @@ int worker_init(struct worker *w, int id, const struct server_opts *o, char *err
     memset(w, 0, sizeof *w);
     w->id = id;
     w->opts = o;
-    w->db = db_open(o->db_path, 0, err, errlen);
+    w->db = store_connect(o->store, err, errlen);
     if (!w->db)
         return -1;
-    w->stmts = xcalloc(1, sizeof *w->stmts);
-    sqlite3_progress_handler(w->db, 4000, on_progress, w);
+    store_set_progress(w->db, on_progress, w);
     site_load(w);
     return 0;
 }
 
 void worker_release(struct worker *w)
 {
-    if (w->stmts) {
-        for (int i = 0; i < STMT_SETS * STMT_WAYS; i++) {
-            sqlite3_finalize(w->stmts->slot[i].st);
-            free(w->stmts->slot[i].sql);
-        }
-        free(w->stmts);
-    }
     if (w->db)
-        db_close(w->db);
+        store_conn_close(w->db);
     memset(w, 0, sizeof *w);
 }
 
@@ -413,7 +337,7 @@ int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt,
     va_end(ap);
     if (e == ERR_INTERNAL && !c->w->timed_out && !c->w->moved) /* the cause, never SQL */
         fprintf(stderr, "error id=%s status=500: %s; database: %s\n", c->reqid, msg,
-                c->w->db ? sqlite3_errmsg(c->w->db) : "-");
+                c->w->db ? store_errmsg(c->w->db) : "-");
     c->out.len = 0;
     buf_adds(&c->out, "{\"error\":{\"code\":");
     jw_int(&c->out, error_defs[e].code);
@@ -1106,20 +1030,20 @@ static void effective_method(struct ctx *c, char *buf, size_t len)
  * snapshot, and SQLite takes and drops its file locks once instead of per statement. */
 static int read_begin(struct worker *w)
 {
-    sqlite3_stmt *st = stmt_get(w, "BEGIN", 5);
-    int ok = st && sqlite3_step(st) == SQLITE_DONE;
+    struct store_stmt *st = stmt_get(w, "BEGIN", 5);
+    int ok = st && store_step(st) == STORE_DONE;
     if (st)
-        sqlite3_reset(st);
+        store_reset(st);
     return ok;
 }
 
 static void read_end(struct worker *w)
 {
-    sqlite3_stmt *st = stmt_get(w, "COMMIT", 6);
-    if (!st || sqlite3_step(st) != SQLITE_DONE)
-        sqlite3_exec(w->db, "ROLLBACK", NULL, NULL, NULL);
+    struct store_stmt *st = stmt_get(w, "COMMIT", 6);
+    if (!st || store_step(st) != STORE_DONE)
+        store_exec(w->db, "ROLLBACK", NULL, 0);
     if (st)
-        sqlite3_reset(st);
+        store_reset(st);
 }
 
 /* picohttpparser, inside libh2o (its header is not installed). */
@@ -1176,7 +1100,7 @@ static void request_end(struct worker *w, struct ctx *c)
     w->moved = 0;
     if (c->read_tx)
         read_end(w);
-    stmt_release_temp(w);
+    store_release_temp(w->db);
     json_decref(c->params);
     buf_release(&c->out);
     buf_release(&c->ignored);
@@ -1198,14 +1122,13 @@ int api_lane_worker_init(struct worker *w, int id)
 void api_lane_interrupt(struct worker *w)
 {
     if (w->db)
-        sqlite3_interrupt(w->db); /* thread-safe by SQLite's contract */
+        store_interrupt(w->db); /* thread-safe */
 }
 
 void api_lane_thread_end(struct worker *w)
 {
     (void)w;
     dyn_release_thread();
-    auth_release_thread();
     countcache_release_thread();
     filtercache_release_thread();
 }

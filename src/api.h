@@ -7,7 +7,7 @@
 
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
-#include <sqlite3.h>
+#include "store.h"
 #include <stdint.h>
 
 #include "server.h"
@@ -22,17 +22,10 @@ struct site {
     int64_t loaded_at;      /* monotonic usec of the last reload */
 };
 
-struct stmt_cache;
-
-#define WORKER_TEMP_STMTS 64
-
 struct worker {
     int id;
-    sqlite3_stmt *temp[WORKER_TEMP_STMTS]; /* private statements of the current request */
-    int ntemp;
-    sqlite3 *db;
+    struct store_conn *db; /* owns the statement cache (store_cached) */
     struct site site;
-    struct stmt_cache *stmts;
     void *durable;       /* group commit receiver (durable.c) */
     void *slow;          /* loop workers: the slow lane's answer receiver (slowlane.c) */
     int lane;            /* 1 on a slow-lane thread (no event loop) */
@@ -64,10 +57,7 @@ void api_run_moved(struct worker *w, struct slowjob *job);
 /* From another thread: stop the statement lane worker w is running (shutdown). */
 void api_lane_interrupt(struct worker *w);
 
-/* Prepared statements cached per worker by SQL text (reset and cleared on return). */
-sqlite3_stmt *stmt_get(struct worker *w, const char *sql, size_t len);
-/* stmt_get for callbacks that take a void * (db_stmt_fn in db.h) */
-sqlite3_stmt *stmt_get_any(void *w, const char *sql, size_t len);
-void stmt_release_temp(struct worker *w);
+/* The worker connection's cached statement for SQL text (store_cached). */
+struct store_stmt *stmt_get(struct worker *w, const char *sql, size_t len);
 
 #endif

@@ -88,26 +88,12 @@ static void cache_flush(void)
     atomic_fetch_add(&cache_gen, 1);
 }
 
-/* Statements of the request path, prepared once per thread and connection (each worker
- * thread has its own connection) with SQLITE_PREPARE_PERSISTENT, then reset and unbound
- * after every use: no statement stays active between calls, so none holds a read
- * transaction open, and no binding points at a caller's buffer once a call returned.
- * sqlite3 re-prepares them by itself after a schema change. They belong to `stmt_db`;
- * another connection on the same thread finalizes them first (db_close uses
- * sqlite3_close_v2, so a connection closed before that stays valid until then), and
- * auth_release_thread finalizes them before the worker's connection closes. */
-enum {
-    Q_DATA_VERSION,
-    Q_AUTH_GEN,
-    Q_PRINCIPAL,
-    Q_TOKEN_INSERT,
-    Q_TOKEN_LOOKUP,
-    Q_TOKEN_REVOKE,
-    Q_COUNT
-};
+/* Statements of the request path, from the connection's statement cache (store_cached):
+ * reset and unbound after every use, so none holds a read transaction open, and no
+ * binding points at a caller's buffer once a call returned. */
+enum { Q_AUTH_GEN, Q_PRINCIPAL, Q_TOKEN_INSERT, Q_TOKEN_LOOKUP, Q_TOKEN_REVOKE, Q_COUNT };
 
 static const char *const q_sql[Q_COUNT] = {
-    [Q_DATA_VERSION] = "PRAGMA data_version",
     [Q_AUTH_GEN] = "SELECT value FROM grantd_meta WHERE key='auth_gen'",
     [Q_PRINCIPAL] =
         "SELECT c.id, c.client_id, c.owner_id, COALESCE(u.role, 'grantee'), c.read_only, "
@@ -124,71 +110,35 @@ static const char *const q_sql[Q_COUNT] = {
                        "hash = ? AND client = ? AND revoked_at IS NULL",
 };
 
-static __thread sqlite3 *stmt_db;
-static __thread sqlite3_stmt *stmts[Q_COUNT];
-static __thread int64_t last_dv = -1;
-
-static void stmts_release(void)
+/* The statement q on db, ready to bind; NULL when it cannot be prepared. Hand it back
+ * with stmt_done. */
+static struct store_stmt *stmt_get(struct store_conn *db, int q)
 {
-    for (int i = 0; i < Q_COUNT; i++) {
-        sqlite3_finalize(stmts[i]);
-        stmts[i] = NULL;
-    }
-    stmt_db = NULL;
-    last_dv = -1;
+    return store_cached(db, q_sql[q], strlen(q_sql[q]));
 }
 
-/* The thread's statement q on db, ready to bind; NULL when it cannot be prepared.
- * Hand it back with stmt_done. */
-static sqlite3_stmt *stmt_get(sqlite3 *db, int q)
+static void stmt_done(struct store_stmt *st)
 {
-    if (stmt_db != db) {
-        stmts_release();
-        stmt_db = db;
-    }
-    if (!stmts[q] && sqlite3_prepare_v3(db, q_sql[q], -1, SQLITE_PREPARE_PERSISTENT, &stmts[q],
-                                        NULL) != SQLITE_OK) {
-        sqlite3_finalize(stmts[q]);
-        stmts[q] = NULL;
-    }
-    return stmts[q];
+    store_reset(st);
+    store_clear_bindings(st);
 }
 
-static void stmt_done(sqlite3_stmt *st)
-{
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
-}
-
-static int64_t read_auth_gen(sqlite3 *db)
+static int64_t read_auth_gen(struct store_conn *db)
 {
     int64_t g = 0;
-    sqlite3_stmt *st = stmt_get(db, Q_AUTH_GEN);
+    struct store_stmt *st = stmt_get(db, Q_AUTH_GEN);
     if (!st)
         return 0;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        g = sqlite3_column_int64(st, 0);
+    if (store_step(st) == STORE_ROW)
+        g = store_col_int(st, 0);
     stmt_done(st);
     return g;
 }
 
-void auth_release_thread(void)
+void auth_sync(struct store_conn *db)
 {
-    stmts_release();
-}
-
-void auth_sync(sqlite3 *db)
-{
-    sqlite3_stmt *st = stmt_get(db, Q_DATA_VERSION); /* (re)binds the thread's statements */
-    if (!st)
+    if (!store_changed(db, STORE_WATCH_AUTH))
         return;
-    int64_t dv = -1;
-    if (sqlite3_step(st) == SQLITE_ROW)
-        dv = sqlite3_column_int64(st, 0);
-    stmt_done(st);
-    if (dv == last_dv)
-        return;
-    last_dv = dv;
     int64_t g = read_auth_gen(db);
     int64_t prev = atomic_load(&known_auth_gen);
     if (g != prev) {
@@ -202,62 +152,63 @@ void auth_cache_invalidate(void)
     cache_flush();
 }
 
-int auth_bump_generation(sqlite3 *db)
+int auth_bump_generation(struct store_conn *db)
 {
-    int rc = sqlite3_exec(db,
-                          "UPDATE grantd_meta SET value = CAST(value AS INTEGER) + 1 "
-                          "WHERE key = 'auth_gen'",
-                          NULL, NULL, NULL);
+    int rc = store_exec(db,
+                        "UPDATE grantd_meta SET value = CAST(value AS INTEGER) + 1 "
+                        "WHERE key = 'auth_gen'",
+                        NULL, 0);
     cache_flush();
-    return rc == SQLITE_OK ? 0 : -1;
+    return rc == STORE_OK ? 0 : -1;
 }
 
-int auth_client_add(sqlite3 *db, const char *name, int64_t owner_id, int read_only,
+int auth_client_add(struct store_conn *db, const char *name, int64_t owner_id, int read_only,
                     char client_id[65], char secret[65], char *err, size_t errlen)
 {
     unsigned char h[32];
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int rc = -1;
     auth_random_hex(client_id);
     auth_random_hex(secret);
     auth_sha256(secret, 64, h);
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO grantd_client(client_id, secret_hash, name, owner_id, "
-                           "read_only, created_at) VALUES(?,?,?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (store_prepare(db,
+                      "INSERT INTO grantd_client(client_id, secret_hash, name, owner_id, "
+                      "read_only, created_at) VALUES(?,?,?,?,?,?)",
+                      STORE_NUL, 0, &st) != STORE_OK)
         goto out;
-    sqlite3_bind_text(st, 1, client_id, 64, SQLITE_STATIC);
-    sqlite3_bind_blob(st, 2, h, 32, SQLITE_STATIC);
-    sqlite3_bind_text(st, 3, name, -1, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 4, owner_id);
-    sqlite3_bind_int(st, 5, read_only ? 1 : 0);
-    sqlite3_bind_int64(st, 6, now_unix());
-    if (sqlite3_step(st) == SQLITE_DONE)
+    store_bind_text(st, 1, client_id, 64);
+    store_bind_blob(st, 2, h, 32);
+    store_bind_text(st, 3, name, -1);
+    store_bind_int(st, 4, owner_id);
+    store_bind_int(st, 5, read_only ? 1 : 0);
+    store_bind_int(st, 6, now_unix());
+    if (store_step(st) == STORE_DONE)
         rc = 0;
 out:
     if (rc != 0)
-        snprintf(err, errlen, "cannot store client: %s", sqlite3_errmsg(db));
-    sqlite3_finalize(st);
+        snprintf(err, errlen, "cannot store client: %s", store_errmsg(db));
+    store_finalize(st);
     return rc;
 }
 
-static int exec_client(sqlite3 *db, const char *sql, const char *client_id, const void *blob)
+static int exec_client(struct store_conn *db, const char *sql, const char *client_id,
+                       const void *blob)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int rc = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (store_prepare(db, sql, STORE_NUL, 0, &st) != STORE_OK)
         return -1;
     int i = 1;
     if (blob)
-        sqlite3_bind_blob(st, i++, blob, 32, SQLITE_STATIC);
-    sqlite3_bind_text(st, i, client_id, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_DONE)
-        rc = sqlite3_changes(db) > 0 ? 0 : 1;
-    sqlite3_finalize(st);
+        store_bind_blob(st, i++, blob, 32);
+    store_bind_text(st, i, client_id, -1);
+    if (store_step(st) == STORE_DONE)
+        rc = store_changes(db) > 0 ? 0 : 1;
+    store_finalize(st);
     return rc;
 }
 
-int auth_client_rotate(sqlite3 *db, const char *client_id, char secret[65], char *err,
+int auth_client_rotate(struct store_conn *db, const char *client_id, char secret[65], char *err,
                        size_t errlen)
 {
     unsigned char h[32];
@@ -272,10 +223,10 @@ int auth_client_rotate(sqlite3 *db, const char *client_id, char secret[65], char
     return rc ? -1 : 0;
 }
 
-int auth_client_revoke(sqlite3 *db, const char *client_id, char *err, size_t errlen)
+int auth_client_revoke(struct store_conn *db, const char *client_id, char *err, size_t errlen)
 {
     int rc = -1;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
+    if (store_exec(db, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK) {
         snprintf(err, errlen, "database busy");
         return -1;
     }
@@ -293,51 +244,52 @@ int auth_client_revoke(sqlite3 *db, const char *client_id, char *err, size_t err
                  : 0;
     if (rc == 0)
         rc = auth_bump_generation(db);
-    if (rc == 0 && sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK)
+    if (rc == 0 && store_exec(db, "COMMIT", NULL, 0) == STORE_OK)
         return 0;
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    store_exec(db, "ROLLBACK", NULL, 0);
     snprintf(err, errlen, "no active client %s", client_id);
     return -1;
 }
 
-static int owner_active(sqlite3_stmt *st)
+static int owner_active(struct store_stmt *st)
 {
-    if (sqlite3_column_type(st, 2) == SQLITE_NULL)
+    if (store_col_type(st, 2) == STORE_NULL)
         return 0;
-    if (sqlite3_column_type(st, 7) != SQLITE_NULL)
+    if (store_col_type(st, 7) != STORE_NULL)
         return 0;
-    const char *state = (const char *)sqlite3_column_text(st, 8);
+    const char *state = (const char *)store_col_text(st, 8);
     return !state || strcmp(state, "passive") != 0;
 }
 
-static void fill_principal(sqlite3_stmt *st, struct principal *p)
+static void fill_principal(struct store_stmt *st, struct principal *p)
 {
     memset(p, 0, sizeof *p);
-    p->client_pk = sqlite3_column_int64(st, 0);
-    snprintf(p->client_id, sizeof p->client_id, "%s", (const char *)sqlite3_column_text(st, 1));
-    p->user_id = sqlite3_column_int64(st, 2);
-    snprintf(p->role, sizeof p->role, "%s", (const char *)sqlite3_column_text(st, 3));
-    p->read_only = sqlite3_column_int(st, 4);
+    p->client_pk = store_col_int(st, 0);
+    snprintf(p->client_id, sizeof p->client_id, "%s", (const char *)store_col_text(st, 1));
+    p->user_id = store_col_int(st, 2);
+    snprintf(p->role, sizeof p->role, "%s", (const char *)store_col_text(st, 3));
+    p->read_only = (int)store_col_int(st, 4);
 }
 
-int auth_client_check(sqlite3 *db, const char *client_id, const char *secret, struct principal *p)
+int auth_client_check(struct store_conn *db, const char *client_id, const char *secret,
+                      struct principal *p)
 {
     unsigned char h[32];
     unsigned char dummy[32] = {0};
     int rc = -1;
     auth_sha256(secret, strlen(secret), h);
-    sqlite3_stmt *st = stmt_get(db, Q_PRINCIPAL);
+    struct store_stmt *st = stmt_get(db, Q_PRINCIPAL);
     if (!st)
         return -2;
-    sqlite3_bind_text(st, 1, client_id, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW && sqlite3_column_bytes(st, 5) == 32) {
-        int same = sodium_memcmp(sqlite3_column_blob(st, 5), h, 32) == 0;
-        if (same && sqlite3_column_type(st, 6) == SQLITE_NULL && owner_active(st)) {
+    store_bind_text(st, 1, client_id, -1);
+    int step = store_step(st);
+    if (step == STORE_ROW && store_col_bytes(st, 5) == 32) {
+        int same = sodium_memcmp(store_col_blob(st, 5), h, 32) == 0;
+        if (same && store_col_type(st, 6) == STORE_NULL && owner_active(st)) {
             fill_principal(st, p);
             rc = 0;
         }
-    } else if (step == SQLITE_ROW || step == SQLITE_DONE) {
+    } else if (step == STORE_ROW || step == STORE_DONE) {
         if (sodium_memcmp(dummy, h, 32) == 0) /* same work whether or not the client exists */
             rc = -1;
     } else {
@@ -347,22 +299,22 @@ int auth_client_check(sqlite3 *db, const char *client_id, const char *secret, st
     return rc;
 }
 
-int auth_token_issue(sqlite3 *db, const struct principal *p, int64_t lifetime, char token[65],
-                     int64_t *created_at)
+int auth_token_issue(struct store_conn *db, const struct principal *p, int64_t lifetime,
+                     char token[65], int64_t *created_at)
 {
     unsigned char h[32];
     int rc = -1;
     auth_random_hex(token);
     auth_sha256(token, 64, h);
     *created_at = now_unix();
-    sqlite3_stmt *st = stmt_get(db, Q_TOKEN_INSERT);
+    struct store_stmt *st = stmt_get(db, Q_TOKEN_INSERT);
     if (!st)
         return -1;
-    sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, p->client_pk);
-    sqlite3_bind_int64(st, 3, *created_at);
-    sqlite3_bind_int64(st, 4, *created_at + lifetime);
-    if (sqlite3_step(st) == SQLITE_DONE)
+    store_bind_blob(st, 1, h, 32);
+    store_bind_int(st, 2, p->client_pk);
+    store_bind_int(st, 3, *created_at);
+    store_bind_int(st, 4, *created_at + lifetime);
+    if (store_step(st) == STORE_DONE)
         rc = 0;
     stmt_done(st);
     if (rc == 0) {
@@ -384,7 +336,7 @@ int auth_is_hex64(const char *t, size_t len)
     return 1;
 }
 
-int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principal *p)
+int auth_token_check(struct store_conn *db, const char *token, size_t len, struct principal *p)
 {
     unsigned char h[32];
     if (!auth_is_hex64(token, len))
@@ -395,24 +347,24 @@ int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principa
         return p->expires_at > now ? 0 : -2;
     uint64_t gen = atomic_load(&cache_gen);
     int rc = -1;
-    sqlite3_stmt *st = stmt_get(db, Q_TOKEN_LOOKUP);
+    struct store_stmt *st = stmt_get(db, Q_TOKEN_LOOKUP);
     if (!st)
         return -4;
-    sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
+    store_bind_blob(st, 1, h, 32);
+    int step = store_step(st);
+    if (step == STORE_ROW) {
         memset(p, 0, sizeof *p);
-        p->client_pk = sqlite3_column_int64(st, 0);
-        snprintf(p->client_id, sizeof p->client_id, "%s", (const char *)sqlite3_column_text(st, 1));
-        p->user_id = sqlite3_column_int64(st, 2);
-        snprintf(p->role, sizeof p->role, "%s", (const char *)sqlite3_column_text(st, 3));
-        p->read_only = sqlite3_column_int(st, 4);
-        p->created_at = sqlite3_column_int64(st, 5);
-        p->expires_at = sqlite3_column_int64(st, 6);
-        const char *state = (const char *)sqlite3_column_text(st, 10);
+        p->client_pk = store_col_int(st, 0);
+        snprintf(p->client_id, sizeof p->client_id, "%s", (const char *)store_col_text(st, 1));
+        p->user_id = store_col_int(st, 2);
+        snprintf(p->role, sizeof p->role, "%s", (const char *)store_col_text(st, 3));
+        p->read_only = (int)store_col_int(st, 4);
+        p->created_at = store_col_int(st, 5);
+        p->expires_at = store_col_int(st, 6);
+        const char *state = (const char *)store_col_text(st, 10);
         int owner_ok =
-            sqlite3_column_type(st, 9) == SQLITE_NULL && (!state || strcmp(state, "passive") != 0);
-        if (sqlite3_column_type(st, 7) != SQLITE_NULL || sqlite3_column_type(st, 8) != SQLITE_NULL)
+            store_col_type(st, 9) == STORE_NULL && (!state || strcmp(state, "passive") != 0);
+        if (store_col_type(st, 7) != STORE_NULL || store_col_type(st, 8) != STORE_NULL)
             rc = -3;
         else if (!owner_ok)
             rc = -5;
@@ -420,7 +372,7 @@ int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principa
             rc = -2;
         else
             rc = 0;
-    } else if (step != SQLITE_DONE) {
+    } else if (step != STORE_DONE) {
         rc = -4;
     }
     stmt_done(st);
@@ -429,19 +381,19 @@ int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principa
     return rc;
 }
 
-int auth_token_revoke(sqlite3 *db, int64_t client_pk, const char *token, size_t len)
+int auth_token_revoke(struct store_conn *db, int64_t client_pk, const char *token, size_t len)
 {
     unsigned char h[32];
     if (!auth_is_hex64(token, len))
         return 0;
     auth_sha256(token, len, h);
-    sqlite3_stmt *st = stmt_get(db, Q_TOKEN_REVOKE);
+    struct store_stmt *st = stmt_get(db, Q_TOKEN_REVOKE);
     if (!st)
         return -1;
-    sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, client_pk);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
-    int changed = sqlite3_changes(db);
+    store_bind_blob(st, 1, h, 32);
+    store_bind_int(st, 2, client_pk);
+    int rc = store_step(st) == STORE_DONE ? 0 : -1;
+    int changed = store_changes(db);
     stmt_done(st);
     if (rc == 0 && changed > 0) {
         cache_drop(h);
@@ -450,14 +402,14 @@ int auth_token_revoke(sqlite3 *db, int64_t client_pk, const char *token, size_t 
     return rc;
 }
 
-int auth_purge_expired(sqlite3 *db)
+int auth_purge_expired(struct store_conn *db)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "DELETE FROM grantd_token WHERE expires_at < ?", -1, &st, NULL) !=
-        SQLITE_OK)
+    struct store_stmt *st = NULL;
+    if (store_prepare(db, "DELETE FROM grantd_token WHERE expires_at < ?", STORE_NUL, 0, &st) !=
+        STORE_OK)
         return -1;
-    sqlite3_bind_int64(st, 1, now_unix() - 60);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? sqlite3_changes(db) : -1;
-    sqlite3_finalize(st);
+    store_bind_int(st, 1, now_unix() - 60);
+    int rc = store_step(st) == STORE_DONE ? store_changes(db) : -1;
+    store_finalize(st);
     return rc;
 }

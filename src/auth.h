@@ -6,7 +6,7 @@
 #ifndef GRANTD_AUTH_H
 #define GRANTD_AUTH_H
 
-#include <sqlite3.h>
+#include "store.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -26,34 +26,33 @@ void auth_sha256(const void *p, size_t n, unsigned char out[32]);
 int auth_is_hex64(const char *t, size_t len);
 
 /* Clients. client_id/secret outputs are 64 hex + NUL; the secret is never stored. */
-int auth_client_add(sqlite3 *db, const char *name, int64_t owner_id, int read_only,
+int auth_client_add(struct store_conn *db, const char *name, int64_t owner_id, int read_only,
                     char client_id[65], char secret[65], char *err, size_t errlen);
-int auth_client_rotate(sqlite3 *db, const char *client_id, char secret[65], char *err,
+int auth_client_rotate(struct store_conn *db, const char *client_id, char secret[65], char *err,
                        size_t errlen);
-int auth_client_revoke(sqlite3 *db, const char *client_id, char *err, size_t errlen);
+int auth_client_revoke(struct store_conn *db, const char *client_id, char *err, size_t errlen);
 
 /* Check client credentials in constant time; fills p (user, role...) on success.
  * 0 ok, -1 invalid_client, -2 database error. */
-int auth_client_check(sqlite3 *db, const char *client_id, const char *secret, struct principal *p);
+int auth_client_check(struct store_conn *db, const char *client_id, const char *secret,
+                      struct principal *p);
 /* Issue a token for an authenticated client; token = 64 hex + NUL. */
-int auth_token_issue(sqlite3 *db, const struct principal *p, int64_t lifetime, char token[65],
-                     int64_t *created_at);
+int auth_token_issue(struct store_conn *db, const struct principal *p, int64_t lifetime,
+                     char token[65], int64_t *created_at);
 /* Validate a bearer token: 0 ok (p filled), -1 unknown, -2 expired, -3 revoked (the token or
  * its client), -4 db error, -5 its owner is deleted or passive. */
-int auth_token_check(sqlite3 *db, const char *token, size_t len, struct principal *p);
+int auth_token_check(struct store_conn *db, const char *token, size_t len, struct principal *p);
 /* Revoke one token if it belongs to client_pk (RFC 7009: unknown tokens are fine). */
-int auth_token_revoke(sqlite3 *db, int64_t client_pk, const char *token, size_t len);
+int auth_token_revoke(struct store_conn *db, int64_t client_pk, const char *token, size_t len);
 /* Forget cached tokens when another connection changed grantd's auth state. Call once per
- * request on the worker's connection; cheap (PRAGMA data_version). */
-void auth_sync(sqlite3 *db);
-/* Finalize the calling thread's statements (before its connection closes). */
-void auth_release_thread(void);
+ * request on the worker's connection; cheap (the store's change stamp). */
+void auth_sync(struct store_conn *db);
 /* Bump the shared auth generation (inside the caller's transaction when there is one). */
-int auth_bump_generation(sqlite3 *db);
+int auth_bump_generation(struct store_conn *db);
 /* Drop every cached principal (after the commit of a bump: no thread may have cached a
  * principal from before it under the new generation). */
 void auth_cache_invalidate(void);
 /* Delete expired tokens; returns how many. */
-int auth_purge_expired(sqlite3 *db);
+int auth_purge_expired(struct store_conn *db);
 
 #endif

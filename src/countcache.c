@@ -16,26 +16,11 @@ struct slot {
 };
 
 static __thread struct slot slots[SLOTS];
-static __thread sqlite3_stmt *st_version;
-static __thread sqlite3 *st_db;
 
-int countcache_stamp(sqlite3 *db, struct count_stamp *out)
+int countcache_stamp(struct store_conn *db, struct count_stamp *out)
 {
-    out->version = out->changes = -1;
-    if (st_version && st_db != db) {
-        sqlite3_finalize(st_version);
-        st_version = NULL;
-    }
-    if (!st_version) {
-        if (sqlite3_prepare_v3(db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
-                               &st_version, NULL) != SQLITE_OK)
-            return -1;
-        st_db = db;
-    }
-    if (sqlite3_step(st_version) == SQLITE_ROW)
-        out->version = sqlite3_column_int64(st_version, 0);
-    sqlite3_reset(st_version);
-    out->changes = sqlite3_total_changes64(db);
+    out->version = store_stamp(db);
+    out->changes = store_own_changes(db);
     return out->version < 0 ? -1 : 0;
 }
 
@@ -108,7 +93,4 @@ void countcache_release_thread(void)
         slots[i].key = NULL;
         slots[i].len = 0;
     }
-    sqlite3_finalize(st_version);
-    st_version = NULL;
-    st_db = NULL;
 }

@@ -5,7 +5,8 @@
  * the registry at request time; the samples name records that exist when the page is
  * rendered (docs_samples.c), so every line works when pasted with a token. */
 #include "docs.h"
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "docs_samples.h"
 #include "dynattr.h"
 #include "jsonw.h"
@@ -416,7 +417,7 @@ static void limits_table(struct ctx *c, struct buf *b)
               "per client per 60 s</th></tr></thead><tbody>");
     for (size_t i = 0; i < 3; i++) {
         char v[32];
-        db_setting_get(c->w->db, tiers[i][1], v, sizeof v);
+        settings_get(c->w->db, tiers[i][1], v, sizeof v);
         WH_LIT(b, "<tr><td>");
         wh_text(b, tiers[i][0]);
         WH_LIT(b, "</td><td>");
@@ -529,7 +530,7 @@ int docs_index(struct ctx *c)
     if (web_auth(c, WEB_DOCS, 1, &u) != 0)
         return 0;
     web_site_url(c, site, sizeof site);
-    db_setting_get(c->w->db, "token_lifetime", life, sizeof life);
+    settings_get(c->w->db, "token_lifetime", life, sizeof life);
     const char *query = params_str(web_params(c), "q");
     web_page_begin(c, &p, nonce, v == 1 ? "API v1 documentation" : "API v2 documentation", &u);
     struct buf *b = &c->out;

@@ -114,11 +114,11 @@ void samples_block(struct buf *page, const char *id, const struct buf *cmd)
 
 /* A live id of k (oldest or newest), optionally with column `col` set, never `exclude`.
  * 0 when there is none. */
-static int64_t live_id(sqlite3 *db, const struct class_def *k, const char *col, int newest,
-                       int64_t exclude)
+static int64_t live_id(struct store_conn *db, const struct class_def *k, const char *col,
+                       int newest, int64_t exclude)
 {
     struct sql q;
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int64_t id = 0;
     sql_init(&q);
     sql_append(&q, "SELECT \"id\" FROM ");
@@ -134,15 +134,15 @@ static int64_t live_id(sqlite3 *db, const struct class_def *k, const char *col, 
         sql_bind_int(&q, exclude);
     }
     sql_append(&q, newest ? " ORDER BY \"id\" DESC LIMIT 1" : " ORDER BY \"id\" LIMIT 1");
-    if (sql_prepare(db, &q, &st) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (store_prepare_sql(db, &q, &st) == STORE_OK && store_step(st) == STORE_ROW)
+        id = store_col_int(st, 0);
+    store_finalize(st);
     sql_release(&q);
     return id;
 }
 
 /* A word (3+ ASCII letters or digits) found in a full-text field of a live record. */
-static int fulltext_word(sqlite3 *db, const struct class_def *k, char *out, size_t outlen)
+static int fulltext_word(struct store_conn *db, const struct class_def *k, char *out, size_t outlen)
 {
     out[0] = 0;
     for (int i = 0; i < k->nfields && !out[0]; i++) {
@@ -151,7 +151,7 @@ static int fulltext_word(sqlite3 *db, const struct class_def *k, char *out, size
             (f->flags & (FF_SECRET | FF_MASKED)))
             continue;
         struct sql q;
-        sqlite3_stmt *st = NULL;
+        struct store_stmt *st = NULL;
         sql_init(&q);
         sql_append(&q, "SELECT ");
         sql_ident(&q, f->name);
@@ -160,9 +160,9 @@ static int fulltext_word(sqlite3 *db, const struct class_def *k, char *out, size
         sql_append(&q, " WHERE \"deleted_at\" IS NULL AND ");
         sql_ident(&q, f->name);
         sql_append(&q, " <> '' ORDER BY \"id\" LIMIT 5");
-        if (sql_prepare(db, &q, &st) == SQLITE_OK) {
-            while (!out[0] && sqlite3_step(st) == SQLITE_ROW) {
-                const char *s = (const char *)sqlite3_column_text(st, 0);
+        if (store_prepare_sql(db, &q, &st) == STORE_OK) {
+            while (!out[0] && store_step(st) == STORE_ROW) {
+                const char *s = (const char *)store_col_text(st, 0);
                 while (s && *s && !out[0]) {
                     size_t n = 0;
                     while (s[n] && (unsigned char)s[n] < 0x80 && isalnum((unsigned char)s[n]))
@@ -175,7 +175,7 @@ static int fulltext_word(sqlite3 *db, const struct class_def *k, char *out, size
                 }
             }
         }
-        sqlite3_finalize(st);
+        store_finalize(st);
         sql_release(&q);
     }
     return out[0] ? 0 : -1;
@@ -191,11 +191,11 @@ static int has_fulltext(const struct class_def *k)
 }
 
 /* The newest live record whose state has a way out, and where it may go. */
-static int64_t promote_target(sqlite3 *db, const struct class_def *k, int64_t exclude, char *from,
-                              size_t fromlen, const char **to)
+static int64_t promote_target(struct store_conn *db, const struct class_def *k, int64_t exclude,
+                              char *from, size_t fromlen, const char **to)
 {
     struct sql q;
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int64_t id = 0;
     if (!k->wf || k->wf->ntransitions == 0)
         return 0;
@@ -214,8 +214,8 @@ static int64_t promote_target(sqlite3 *db, const struct class_def *k, int64_t ex
         sql_bind_int(&q, exclude);
     }
     sql_append(&q, " ORDER BY \"id\" DESC LIMIT 1");
-    if (sql_prepare(db, &q, &st) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW) {
-        const char *s = (const char *)sqlite3_column_text(st, 1);
+    if (store_prepare_sql(db, &q, &st) == STORE_OK && store_step(st) == STORE_ROW) {
+        const char *s = (const char *)store_col_text(st, 1);
         snprintf(from, fromlen, "%s", s ? s : "");
         *to = NULL;
         /* Prefer moving forward over rejecting or cancelling. */
@@ -227,9 +227,9 @@ static int64_t promote_target(sqlite3 *db, const struct class_def *k, int64_t ex
                 *to = t->to;
         }
         if (*to)
-            id = sqlite3_column_int64(st, 0);
+            id = store_col_int(st, 0);
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     sql_release(&q);
     return id;
 }
@@ -283,8 +283,8 @@ static const struct field *label_field(const struct class_def *k)
 }
 
 /* A value for required field f of k, or NULL (why says) when none can be made. */
-static json_t *required_value(sqlite3 *db, const struct class_def *k, const struct field *f,
-                              char *why, size_t whylen)
+static json_t *required_value(struct store_conn *db, const struct class_def *k,
+                              const struct field *f, char *why, size_t whylen)
 {
     char today[16];
     time_t now = time(NULL);
@@ -334,7 +334,8 @@ static json_t *required_value(sqlite3 *db, const struct class_def *k, const stru
     }
 }
 
-static json_t *create_data(sqlite3 *db, const struct class_def *k, char *why, size_t whylen)
+static json_t *create_data(struct store_conn *db, const struct class_def *k, char *why,
+                           size_t whylen)
 {
     json_t *d = json_object();
     if (strcmp(k->name, "model_attribute") == 0) {
@@ -402,7 +403,7 @@ static void c_fields(struct buf *b, const struct class_def *k, int v)
 void samples_render(struct ctx *c, struct buf *page, const struct class_def *k, int v,
                     const char *site, int64_t viewer)
 {
-    sqlite3 *db = c->w->db;
+    struct store_conn *db = c->w->db;
     struct buf cmd;
     char word[40], why[200], from[64];
     const char *to = NULL;

@@ -1,12 +1,12 @@
-/* Group commit (durable.h). Why this is durable: in WAL mode a COMMIT appends its frames
- * to the -wal file with write(); fdatasync of that file after the COMMIT returned puts
- * those frames on stable storage, and checkpoints under synchronous=NORMAL flush the WAL
- * before copying and the database after, so a frame is never only in a cache once
- * acknowledged. The flusher syncs the inode of the current -wal path (reopened if it
- * changes). kill -9 of grantd loses nothing either way: written pages live in the OS. */
+/* Group commit (durable.h): the batch gate, write requests waiting for it, batches of
+ * savepoints in one transaction, and answers parked until the flusher has made their
+ * commit durable. Engine-neutral: what makes a commit durable is the engine's
+ * store_durable_flush (SQLite: fdatasync of the WAL; an engine whose COMMIT already is
+ * durable does nothing), run by the flusher thread here after the commit returned. */
 #include "durable.h"
 #include "api.h"
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "log.h"
 #include "util.h"
 
@@ -44,7 +44,7 @@ struct waiting {
 struct durable_worker {
     h2o_multithread_receiver_t receiver;
     h2o_multithread_queue_t *queue;
-    sqlite3 *db;
+    struct store_conn *db;
     int open;                          /* a batch transaction is open on db */
     int nreq;                          /* requests in it */
     int fts_deferred;                  /* it defers full-text indexing to its commit */
@@ -74,81 +74,9 @@ static pthread_cond_t wake = PTHREAD_COND_INITIALIZER;
 static pthread_t flusher;
 static int running, stopping;
 static struct parked *pending_head, **pending_tail = &pending_head;
-static char wal_path[4096];
-static int wal_fd = -1;
-static ino_t wal_ino;
-static sqlite3 *ckpt_db; /* the checkpointer's own connection */
+static struct store *flush_store;
 
-/* Checkpoint once the WAL holds this many frames (~32 MiB): a page rewritten by many
- * commits (a rightmost leaf, the token index) is copied to the database once. */
-#define CHECKPOINT_PAGES 8000
 #define BATCH_MAX 64 /* requests in one batch transaction at most */
-
-static int wal_open(void)
-{
-    struct stat st;
-    if (stat(wal_path, &st) != 0)
-        return -1;
-    if (wal_fd >= 0 && st.st_ino == wal_ino)
-        return 0;
-    if (wal_fd >= 0)
-        close(wal_fd);
-    wal_fd = open(wal_path, O_RDONLY | O_CLOEXEC);
-    wal_ino = st.st_ino;
-    return wal_fd >= 0 ? 0 : -1;
-}
-
-/* Worker connections never checkpoint (wal_autocheckpoint=0: a checkpoint copies pages
- * and flushes the database file, which must not run on an event loop). A checkpointer
- * thread does it, PASSIVE (it never waits for readers or the writer), when the WAL has
- * grown. It is not the flusher: a checkpoint of 8,000 pages of a large database takes tens
- * of milliseconds, which acknowledgements need not wait for. Checkpoints and the flusher's
- * fdatasync of the WAL run side by side; a checkpoint flushes the WAL before it copies
- * frames and the database after, so the flusher's guarantee holds either way. */
-static _Atomic int wal_pages; /* frames in the WAL after the latest commit (wal hook) */
-static pthread_t checkpointer;
-static pthread_mutex_t ckpt_mu = PTHREAD_MUTEX_INITIALIZER;
-static pthread_cond_t ckpt_cv = PTHREAD_COND_INITIALIZER;
-static int ckpt_wanted, ckpt_stopping; /* under ckpt_mu */
-static atomic_int ckpt_signalled;      /* a request is on its way: commits need not lock */
-
-static int on_wal_commit(void *arg, sqlite3 *db, const char *name, int pages)
-{
-    (void)arg;
-    (void)db;
-    (void)name;
-    atomic_store(&wal_pages, pages);
-    if (pages >= CHECKPOINT_PAGES && atomic_exchange(&ckpt_signalled, 1) == 0) {
-        pthread_mutex_lock(&ckpt_mu);
-        ckpt_wanted = 1;
-        pthread_cond_signal(&ckpt_cv);
-        pthread_mutex_unlock(&ckpt_mu);
-    }
-    return SQLITE_OK;
-}
-
-static void *checkpoint_loop(void *arg)
-{
-    (void)arg;
-    pthread_mutex_lock(&ckpt_mu);
-    for (;;) {
-        while (!ckpt_wanted && !ckpt_stopping)
-            pthread_cond_wait(&ckpt_cv, &ckpt_mu);
-        if (ckpt_stopping)
-            break;
-        ckpt_wanted = 0;
-        pthread_mutex_unlock(&ckpt_mu);
-        atomic_store(&ckpt_signalled, 0); /* a commit from now on asks again */
-        /* The WAL file never shrinks, so its size says nothing: the frame count does. */
-        if (atomic_load(&wal_pages) >= CHECKPOINT_PAGES) {
-            atomic_store(&wal_pages, 0);
-            sqlite3_wal_checkpoint_v2(ckpt_db, "main", SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-        }
-        pthread_mutex_lock(&ckpt_mu);
-    }
-    pthread_mutex_unlock(&ckpt_mu);
-    return NULL;
-}
 
 static void *flush_loop(void *arg)
 {
@@ -164,9 +92,9 @@ static void *flush_loop(void *arg)
         pending_head = NULL;
         pending_tail = &pending_head;
         pthread_mutex_unlock(&lock);
-        int ok = wal_open() == 0 && fdatasync(wal_fd) == 0;
+        int ok = store_durable_flush(flush_store) == 0;
         if (!ok)
-            fprintf(stderr, "grantd: flushing the WAL failed: %s\n", strerror(errno));
+            fprintf(stderr, "grantd: flushing the commits failed: %s\n", strerror(errno));
         while (batch) {
             struct parked *p = batch;
             batch = p->next;
@@ -179,33 +107,15 @@ static void *flush_loop(void *arg)
     return NULL;
 }
 
-int durable_start(const char *db_path, char *err, size_t errlen)
+int durable_start(struct store *st, char *err, size_t errlen)
 {
-    snprintf(wal_path, sizeof wal_path, "%s-wal", db_path);
-    if (wal_open() != 0) {
-        snprintf(err, errlen, "cannot open the write-ahead log %s", wal_path);
+    if (store_durable_start(st, err, errlen) != 0)
         return -1;
-    }
-    ckpt_db = db_open(db_path, 0, err, errlen);
-    if (!ckpt_db)
-        return -1;
+    flush_store = st;
     stopping = 0;
-    ckpt_stopping = 0;
     if (pthread_create(&flusher, NULL, flush_loop, NULL) != 0) {
         snprintf(err, errlen, "cannot start the flusher thread");
-        db_close(ckpt_db);
-        ckpt_db = NULL;
-        return -1;
-    }
-    if (pthread_create(&checkpointer, NULL, checkpoint_loop, NULL) != 0) {
-        snprintf(err, errlen, "cannot start the checkpointer thread");
-        pthread_mutex_lock(&lock);
-        stopping = 1;
-        pthread_cond_signal(&wake);
-        pthread_mutex_unlock(&lock);
-        pthread_join(flusher, NULL);
-        db_close(ckpt_db);
-        ckpt_db = NULL;
+        store_durable_stop(st);
         return -1;
     }
     running = 1;
@@ -221,17 +131,8 @@ void durable_stop(void)
     pthread_cond_signal(&wake);
     pthread_mutex_unlock(&lock);
     pthread_join(flusher, NULL);
-    pthread_mutex_lock(&ckpt_mu);
-    ckpt_stopping = 1;
-    pthread_cond_signal(&ckpt_cv);
-    pthread_mutex_unlock(&ckpt_mu);
-    pthread_join(checkpointer, NULL);
+    store_durable_stop(flush_store);
     running = 0;
-    if (wal_fd >= 0)
-        close(wal_fd);
-    wal_fd = -1;
-    db_close(ckpt_db);
-    ckpt_db = NULL;
 }
 
 static void on_dispose(void *p)
@@ -304,12 +205,7 @@ int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue)
     if (slot < MAX_WORKERS)
         atomic_store(&workers[slot], d);
     w->durable = d;
-    int rc = sqlite3_exec(w->db,
-                          "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=0; "
-                          "PRAGMA journal_size_limit=67108864",
-                          NULL, NULL, NULL);
-    sqlite3_wal_hook(w->db, on_wal_commit, NULL); /* replaces the automatic checkpoint */
-    return rc == SQLITE_OK ? 0 : -1;
+    return store_group_commit(w->db) == 0 ? 0 : -1;
 }
 
 int durable_inflight(struct worker *w)
@@ -471,10 +367,10 @@ static void enqueue(struct parked *first, struct parked **last_next, int failed)
 /* A statement of the batch's own, from the worker's statement cache. */
 static int run(struct worker *w, const char *sql)
 {
-    sqlite3_stmt *st = stmt_get(w, sql, strlen(sql));
-    int rc = st && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    struct store_stmt *st = stmt_get(w, sql, strlen(sql));
+    int rc = st && store_step(st) == STORE_DONE ? 0 : -1;
     if (st)
-        sqlite3_reset(st);
+        store_reset(st);
     return rc;
 }
 
@@ -485,7 +381,7 @@ int durable_batch_begin(struct worker *w, int records)
     struct durable_worker *d = w->durable;
     if (!d || !running)
         return -1;
-    if (d->open && (d->nreq >= BATCH_MAX || sqlite3_get_autocommit(d->db)))
+    if (d->open && (d->nreq >= BATCH_MAX || !store_in_transaction(d->db)))
         batch_commit(d, w); /* full, or the transaction is gone (an I/O error ends it) */
     if (!d->gate) {         /* a write that did not pass durable_gate (none does): never block */
         if (pthread_mutex_trylock(&gate) != 0)
@@ -502,7 +398,7 @@ int durable_batch_begin(struct worker *w, int records)
     /* Outside the request's savepoint, so that its failure does not end the deferral; a
      * batch of tokens only has nothing to index and skips it. */
     if (records && !d->fts_deferred) {
-        if (db_fulltext_defer(d->db, stmt_get_any, w) != 0)
+        if (store_fulltext_defer(d->db) != 0)
             return -2; /* the batch stays open: durable_batch_end commits what it holds */
         d->fts_deferred = 1;
     }
@@ -526,10 +422,10 @@ int durable_batch_release(struct worker *w)
 void durable_batch_undo(struct worker *w)
 {
     struct durable_worker *d = w->durable;
-    if (sqlite3_get_autocommit(d->db))
+    if (!store_in_transaction(d->db))
         return; /* the whole transaction is gone; durable_batch_end fails the batch */
-    db_exec(d->db, "ROLLBACK TO grantd_request", NULL, 0);
-    db_exec(d->db, "RELEASE grantd_request", NULL, 0);
+    store_exec(d->db, "ROLLBACK TO grantd_request", NULL, 0);
+    store_exec(d->db, "RELEASE grantd_request", NULL, 0);
 }
 
 void durable_batch_end(struct worker *w)
@@ -546,16 +442,15 @@ static void batch_commit(struct durable_worker *d, struct worker *w)
     if (!d->open)
         return;
     d->open = 0;
-    int ok = !sqlite3_get_autocommit(d->db) &&
-             (!d->fts_deferred || db_fulltext_sync(d->db, stmt_get_any, w) == 0) &&
-             run(w, "COMMIT") == 0;
+    int ok = !!store_in_transaction(d->db) &&
+             (!d->fts_deferred || store_fulltext_sync(d->db) == 0) && run(w, "COMMIT") == 0;
     d->fts_deferred = 0;
     if (!ok) /* the cause of the 500s its requests get (the engine's words, no SQL) */
         fprintf(stderr, "grantd: a batch of %d writes failed to commit: %s\n", d->nreq,
-                sqlite3_errmsg(d->db));
-    if (!ok && !sqlite3_get_autocommit(d->db) && db_exec(d->db, "ROLLBACK", NULL, 0) != 0)
+                store_errmsg(d->db));
+    if (!ok && !!store_in_transaction(d->db) && store_exec(d->db, "ROLLBACK", NULL, 0) != 0)
         fprintf(stderr, "grantd: a failed batch could not be rolled back: %s\n",
-                sqlite3_errmsg(d->db));
+                store_errmsg(d->db));
     struct parked *first = d->held, **last = d->held_tail;
     d->held = NULL;
     d->held_tail = &d->held;

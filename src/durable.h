@@ -1,6 +1,6 @@
-/* Group commit. Worker connections commit with synchronous=NORMAL (the WAL is written but
- * not flushed); an acknowledged write's answer is parked until one flusher thread has
- * run fdatasync on the WAL after that commit, so a single flush covers every request that
+/* Group commit. Worker connections commit without waiting for the disk
+ * (store_group_commit); an acknowledged write's answer is parked until one flusher thread
+ * has made that commit durable (store_durable_flush), so a single flush covers every request that
  * committed while the previous flush ran. The loop thread never waits on the disk. */
 #ifndef GRANTD_DURABLE_H
 #define GRANTD_DURABLE_H
@@ -12,10 +12,11 @@
 
 struct worker;
 
-/* Start the flusher for the database at db_path (after the workers opened it). */
-int durable_start(const char *db_path, char *err, size_t errlen);
+/* Start the flusher for store s (after the workers connected). */
+struct store;
+int durable_start(struct store *s, char *err, size_t errlen);
 void durable_stop(void);
-/* Per worker, on its loop thread: switch its connection to synchronous=NORMAL and listen
+/* Per worker, on its loop thread: switch its connection to group commit and listen
  * for flushed answers on the context's queue. */
 int durable_worker_init(struct worker *w, h2o_multithread_queue_t *queue);
 void durable_worker_release(struct worker *w);
@@ -32,7 +33,7 @@ int durable_park(struct worker *w, h2o_req_t *req, const char *body, size_t len,
  * writes the pages those requests share (table, index and full-text leaves) once.
  * durable_batch_begin: 0 inside a savepoint, -1 when group commit is off (use a plain
  * transaction), -2 when the database is busy. `records`: the request writes records, so
- * the batch defers their full-text indexing to its commit (db_fulltext_defer); a token
+ * the batch defers their full-text indexing to its commit (store_fulltext_defer); a token
  * batch has nothing to index. durable_batch_end also lets go of the gate. */
 int durable_batch_begin(struct worker *w, int records);
 int durable_batch_open(struct worker *w);

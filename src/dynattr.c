@@ -26,12 +26,6 @@ struct snapshot {
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static struct snapshot *current;
 static __thread struct snapshot *mine;
-/* The thread's persistent statements (PRAGMA data_version, the schema_gen read) belong to
- * mine_db; they are reset and unbound after each use and finalized by dyn_release_thread
- * (or when the thread turns to another connection). */
-static __thread sqlite3 *mine_db;
-static __thread sqlite3_stmt *st_dv, *st_gen;
-static __thread int64_t last_dv = -1;
 
 static const struct {
     const char *name;
@@ -75,38 +69,16 @@ static void unref(struct snapshot *s)
         snap_free(s);
 }
 
-static void stmts_release(void)
+static int64_t read_gen(struct store_conn *db)
 {
-    sqlite3_finalize(st_dv);
-    sqlite3_finalize(st_gen);
-    st_dv = st_gen = NULL;
-    mine_db = NULL;
-    last_dv = -1;
-}
-
-/* Point the thread's statements at db (finalizing those of another connection). */
-static void stmts_bind(sqlite3 *db)
-{
-    if (mine_db != db) {
-        stmts_release();
-        mine_db = db;
-    }
-}
-
-static int64_t read_gen(sqlite3 *db)
-{
+    static const char sql[] = "SELECT value FROM grantd_meta WHERE key = 'schema_gen'";
     int64_t g = 0;
-    stmts_bind(db);
-    if (!st_gen && sqlite3_prepare_v3(db, "SELECT value FROM grantd_meta WHERE key = 'schema_gen'",
-                                      -1, SQLITE_PREPARE_PERSISTENT, &st_gen, NULL) != SQLITE_OK) {
-        sqlite3_finalize(st_gen);
-        st_gen = NULL;
+    struct store_stmt *st = store_cached(db, sql, sizeof sql - 1);
+    if (!st)
         return 0;
-    }
-    if (sqlite3_step(st_gen) == SQLITE_ROW)
-        g = sqlite3_column_int64(st_gen, 0);
-    sqlite3_reset(st_gen);
-    sqlite3_clear_bindings(st_gen);
+    if (store_step(st) == STORE_ROW)
+        g = store_col_int(st, 0);
+    store_reset(st);
     return g;
 }
 
@@ -115,32 +87,32 @@ static int class_index(const struct class_def *c)
     return (int)(c - registry_classes);
 }
 
-int dyn_reload(sqlite3 *db)
+int dyn_reload(struct store_conn *db)
 {
     struct snapshot *s = xcalloc(1, sizeof *s);
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     s->cls = xcalloc((size_t)registry_nclasses, sizeof *s->cls);
     s->refs = 1; /* the global reference */
     s->gen = read_gen(db);
-    if (sqlite3_prepare_v2(db,
-                           "SELECT model_type, name, attribute_type, description FROM "
-                           "model_attribute WHERE deleted_at IS NULL ORDER BY id",
-                           -1, &st, NULL) != SQLITE_OK) {
+    if (store_prepare(db,
+                      "SELECT model_type, name, attribute_type, description FROM "
+                      "model_attribute WHERE deleted_at IS NULL ORDER BY id",
+                      STORE_NUL, 0, &st) != STORE_OK) {
         snap_free(s);
         return -1;
     }
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *mt = (const char *)sqlite3_column_text(st, 0);
-        const char *name = (const char *)sqlite3_column_text(st, 1);
-        int type = dyn_type((const char *)sqlite3_column_text(st, 2));
+    while ((rc = store_step(st)) == STORE_ROW) {
+        const char *mt = (const char *)store_col_text(st, 0);
+        const char *name = (const char *)store_col_text(st, 1);
+        int type = dyn_type((const char *)store_col_text(st, 2));
         const struct class_def *c = mt ? registry_class(mt, strlen(mt)) : NULL;
         if (!c || !name || type < 0 || registry_static_field(c, name))
             continue;
         struct dynclass *d = &s->cls[class_index(c)];
         d->fields = xrealloc(d->fields, sizeof *d->fields * (size_t)(d->n + 1));
         struct field *f = &d->fields[d->n++];
-        const char *desc = (const char *)sqlite3_column_text(st, 3);
+        const char *desc = (const char *)store_col_text(st, 3);
         memset(f, 0, sizeof *f);
         f->name = xstrdup(name);
         f->type = (enum ftype)type;
@@ -148,8 +120,8 @@ int dyn_reload(sqlite3 *db)
         f->scale = type == FT_DECIMAL ? 4 : 0;
         f->desc = xstrdup(desc && *desc ? desc : "A site-defined field.");
     }
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE) { /* a scan cut short (busy, interrupted) publishes nothing */
+    store_finalize(st);
+    if (rc != STORE_DONE) { /* a scan cut short (busy, interrupted) publishes nothing */
         snap_free(s);
         return -1;
     }
@@ -161,18 +133,9 @@ int dyn_reload(sqlite3 *db)
     return 0;
 }
 
-void dyn_sync(sqlite3 *db)
+void dyn_sync(struct store_conn *db)
 {
-    stmts_bind(db);
-    if (!st_dv && sqlite3_prepare_v3(db, "PRAGMA data_version", -1, SQLITE_PREPARE_PERSISTENT,
-                                     &st_dv, NULL) != SQLITE_OK)
-        return;
-    int64_t dv = -1;
-    if (sqlite3_step(st_dv) == SQLITE_ROW)
-        dv = sqlite3_column_int64(st_dv, 0);
-    sqlite3_reset(st_dv);
-    if (dv != last_dv) {
-        last_dv = dv;
+    if (store_changed(db, STORE_WATCH_FIELDS)) {
         int64_t g = read_gen(db);
         pthread_mutex_lock(&lock);
         int stale = !current || current->gen != g;
@@ -202,7 +165,6 @@ void dyn_release_thread(void)
 {
     unref(mine);
     mine = NULL;
-    stmts_release();
 }
 
 int dyn_fields(const struct class_def *c, const struct field **out)
@@ -226,12 +188,12 @@ const struct field *dyn_field(const struct class_def *c, const char *name)
     return NULL;
 }
 
-int dyn_bump(sqlite3 *db)
+int dyn_bump(struct store_conn *db)
 {
-    return sqlite3_exec(db,
-                        "INSERT INTO grantd_meta(key, value) VALUES('schema_gen', '1') "
-                        "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
-                        NULL, NULL, NULL) == SQLITE_OK
+    return store_exec(db,
+                      "INSERT INTO grantd_meta(key, value) VALUES('schema_gen', '1') "
+                      "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                      NULL, 0) == STORE_OK
                ? 0
                : -1;
 }
@@ -247,8 +209,8 @@ static int valid_name(const char *n)
     return 1;
 }
 
-int dyn_add_column(sqlite3 *db, const char *model_type, const char *name, const char *type,
-                   char *problem, size_t plen, const char **at)
+int dyn_add_column(struct store_conn *db, const char *model_type, const char *name,
+                   const char *type, char *problem, size_t plen, const char **at)
 {
     const struct class_def *c = model_type ? registry_class(model_type, strlen(model_type)) : NULL;
     int t = dyn_type(type);
@@ -275,14 +237,14 @@ int dyn_add_column(sqlite3 *db, const char *model_type, const char *name, const 
     if (t != FT_MULTI) {
         struct sql q;
         int exists = 0;
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &st,
-                               NULL) == SQLITE_OK) {
-            sqlite3_bind_text(st, 1, c->name, -1, SQLITE_STATIC);
-            sqlite3_bind_text(st, 2, name, -1, SQLITE_STATIC);
-            exists = sqlite3_step(st) == SQLITE_ROW;
+        struct store_stmt *st = NULL;
+        if (store_prepare(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", STORE_NUL, 0,
+                          &st) == STORE_OK) {
+            store_bind_text(st, 1, c->name, -1);
+            store_bind_text(st, 2, name, -1);
+            exists = store_step(st) == STORE_ROW;
         }
-        sqlite3_finalize(st);
+        store_finalize(st);
         if (!exists) { /* a deleted attribute's column is reused */
             sql_init(&q);
             sql_append(&q, "ALTER TABLE ");
@@ -290,9 +252,9 @@ int dyn_add_column(sqlite3 *db, const char *model_type, const char *name, const 
             sql_append(&q, " ADD COLUMN ");
             sql_ident(&q, name);
             sql_append(&q, t == FT_STRING || t == FT_TEXT || t == FT_DATE ? " TEXT" : " INTEGER");
-            int rc = sqlite3_exec(db, q.buf, NULL, NULL, NULL);
+            int rc = store_exec(db, q.buf, NULL, 0);
             sql_release(&q);
-            if (rc != SQLITE_OK) {
+            if (rc != STORE_OK) {
                 *at = "name";
                 snprintf(problem, plen, "could not be added");
                 return -1;

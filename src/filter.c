@@ -6,7 +6,8 @@
  * new operator is a new row and, at most, a new compile function. Also here: the calendar
  * periods of the relative-date operators, and the site time zone they are computed in. */
 #include "filter.h"
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "fold.h"
 #include "policy.h"
 #include "util.h"
@@ -952,7 +953,7 @@ static void today_init(void)
 }
 
 struct env_cache {
-    sqlite3 *db;
+    struct store_conn *db;
     int64_t at; /* now_usec() of the last read; 0: never */
     int week_start, fiscal_start;
     const struct filter_zone *zone;
@@ -961,17 +962,17 @@ struct env_cache {
 
 static __thread struct env_cache env_cache;
 
-static void env_reload(sqlite3 *db, struct env_cache *c)
+static void env_reload(struct store_conn *db, struct env_cache *c)
 {
     char name[72];
 
-    c->week_start = (int)db_setting_int(db, "week_start");
+    c->week_start = (int)settings_int(db, "week_start");
     if (c->week_start < 1 || c->week_start > 7)
         c->week_start = 1;
-    c->fiscal_start = (int)db_setting_int(db, "fiscal_year_start_month");
+    c->fiscal_start = (int)settings_int(db, "fiscal_year_start_month");
     if (c->fiscal_start < 1 || c->fiscal_start > 12)
         c->fiscal_start = 1;
-    if (db_setting_get(db, "time_zone", name, sizeof name) != 0)
+    if (settings_get(db, "time_zone", name, sizeof name) != 0)
         snprintf(name, sizeof name, "UTC");
     if (strcmp(name, c->zone_name) != 0 || c->db != db) {
         c->zone = strcmp(name, "UTC") == 0 ? NULL : filter_zone_load(name);
@@ -983,7 +984,7 @@ static void env_reload(sqlite3 *db, struct env_cache *c)
     c->db = db;
 }
 
-void filter_env_site(sqlite3 *db, struct filter_env *env)
+void filter_env_site(struct store_conn *db, struct filter_env *env)
 {
     struct env_cache *c = &env_cache;
     int64_t t = now_usec();

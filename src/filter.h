@@ -10,7 +10,7 @@
 #include "sql.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store.h"
 #include <stdint.h>
 
 struct principal;
@@ -41,7 +41,7 @@ int filter_compile(const struct class_def *c, json_t *filter, const char *alias,
  * fiscal_year_start_month, time_zone), cached per thread and re-read every 5 s; `who` is
  * left as it is. `now` is the clock, or the test hook GRANTD_TODAY
  * (YYYY-MM-DD: noon of that day in the site zone; or an RFC 3339 instant), read once. */
-void filter_env_site(sqlite3 *db, struct filter_env *env);
+void filter_env_site(struct store_conn *db, struct filter_env *env);
 
 /* Time zones, parsed from TZif files (RFC 8536, with the POSIX TZ footer for instants past
  * the last transition) so that nothing depends on the process-wide TZ of localtime_r.

@@ -1,7 +1,7 @@
 /* Unicode case folding (see fold.h) with libunistring's u8_casefold, normalised to NFC.
  * ASCII-only text, by far the common case, takes a fast path that gives the same result
  * (folding ASCII is lowering it, and ASCII is already NFC). Nothing here keeps state, so
- * the SQL function is deterministic and safe on every worker's connection. */
+ * engines' SQL functions built on it are deterministic and safe on every connection. */
 #include "fold.h"
 #include "util.h"
 
@@ -11,8 +11,6 @@
 #include <string.h>
 #include <unicase.h>
 #include <uninorm.h>
-
-#define FOLD_STACK 512 /* bytes folded without a heap allocation in the SQL function */
 
 static int is_ascii(const unsigned char *s, size_t n)
 {
@@ -65,42 +63,20 @@ int fold_utf8(const char *s, size_t n, char **out, size_t *outlen)
     return 0;
 }
 
-static void sql_fold(sqlite3_context *cx, int argc, sqlite3_value **argv)
+char *fold_into(const char *s, size_t n, char *buf, size_t *outlen)
 {
-    uint8_t stack[FOLD_STACK], *r;
-    const unsigned char *s;
-    size_t len = sizeof stack;
-    int n;
-
-    (void)argc;
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL) {
-        sqlite3_result_null(cx);
-        return;
+    const unsigned char *u = (const unsigned char *)s;
+    if (is_ascii(u, n) && n <= FOLD_STACK) {
+        ascii_lower(u, n, buf);
+        *outlen = n;
+        return buf;
     }
-    s = sqlite3_value_text(argv[0]);
-    n = sqlite3_value_bytes(argv[0]);
-    if (!s) {
-        sqlite3_result_error_nomem(cx);
-        return;
+    size_t len = FOLD_STACK;
+    uint8_t *r = casefold(u, n, (uint8_t *)buf, &len);
+    if (!r) { /* not reached with libunistring 1.0 (invalid bytes become U+FFFD) */
+        r = (uint8_t *)xstrndup(s, n);
+        len = n;
     }
-    if (is_ascii(s, (size_t)n) && (size_t)n <= sizeof stack) {
-        ascii_lower(s, (size_t)n, (char *)stack);
-        sqlite3_result_text(cx, (const char *)stack, n, SQLITE_TRANSIENT);
-        return;
-    }
-    r = casefold(s, (size_t)n, stack, &len);
-    if (!r) {
-        sqlite3_result_text(cx, (const char *)s, n, SQLITE_TRANSIENT);
-        return;
-    }
-    sqlite3_result_text64(cx, (const char *)r, len, SQLITE_TRANSIENT, SQLITE_UTF8);
-    if (r != stack)
-        free(r);
-}
-
-int fold_register(sqlite3 *db)
-{
-    return sqlite3_create_function_v2(db, "grantd_fold", 1,
-                                      SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                      sql_fold, NULL, NULL, NULL);
+    *outlen = len;
+    return (char *)r;
 }

@@ -2,7 +2,8 @@
  * own --help. Subcommands other than `serve` are short-lived administrative tools that
  * open the database, do one thing in a transaction, and exit. */
 #include "auth.h"
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "seed.h"
 #include "server.h"
 #include "util.h"
@@ -10,7 +11,6 @@
 #include <errno.h>
 #include <stdarg.h>
 #include <sodium.h>
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -93,21 +93,17 @@ static int reject_extra(int argc, char **argv, int want)
     return usage_exit(2);
 }
 
-static sqlite3 *open_existing(const char *path)
+static struct store_conn *open_existing(const char *path)
 {
     char err[256];
-    if (access(path, F_OK) != 0) {
-        fprintf(stderr, "grantd: no database at %s (run grantd init)\n", path);
-        return NULL;
-    }
-    sqlite3 *db = db_open(path, 0, err, sizeof err);
+    struct store_conn *db = store_conn_open(path, 0, err, sizeof err);
     if (!db) {
-        fprintf(stderr, "grantd: %s: %s\n", path, err);
+        fprintf(stderr, "grantd: %s\n", err);
         return NULL;
     }
-    if (db_migrate(db, err, sizeof err) != 0) {
+    if (store_migrate(db, err, sizeof err) != 0) {
         fprintf(stderr, "grantd: migration failed: %s\n", err);
-        db_close(db);
+        store_conn_close(db);
         return NULL;
     }
     return db;
@@ -135,21 +131,21 @@ static int cmd_init(int argc, char **argv)
         snprintf(side, sizeof side, "%s-shm", path);
         unlink(side);
     }
-    sqlite3 *db = db_open(path, 1, err, sizeof err);
-    if (!db || db_migrate(db, err, sizeof err) != 0) {
+    struct store_conn *db = store_conn_open(path, STORE_CREATE, err, sizeof err);
+    if (!db || store_migrate(db, err, sizeof err) != 0) {
         fprintf(stderr, "grantd init: %s\n", err);
         return 1;
     }
     int rc = 0;
-    if (url && db_setting_set(db, "site_url", url, err, sizeof err) != 0)
+    if (url && settings_set(db, "site_url", url, err, sizeof err) != 0)
         rc = 1;
-    if (!rc && status && db_setting_set(db, "site_status", status, err, sizeof err) != 0)
+    if (!rc && status && settings_set(db, "site_status", status, err, sizeof err) != 0)
         rc = 1;
     if (rc)
         fprintf(stderr, "grantd init: %s\n", err);
     else
         fprintf(stderr, "initialized %s\n", path);
-    db_close(db);
+    store_conn_close(db);
     return rc;
 }
 
@@ -157,7 +153,7 @@ static int cmd_config(int argc, char **argv)
 {
     const char *path = opt_value(&argc, argv, "--db");
     char err[256], val[512];
-    sqlite3 *db = NULL;
+    struct store_conn *db = NULL;
     int rc = 2;
     if (argc < 2)
         return usage_exit(2);
@@ -166,27 +162,27 @@ static int cmd_config(int argc, char **argv)
         return 1;
     if (strcmp(argv[1], "get") == 0 && argc <= 3) {
         rc = 0;
-        for (const struct setting_def *s = db_settings; s->key; s++) {
+        for (const struct setting_def *s = settings_table; s->key; s++) {
             if (argc == 3 && strcmp(argv[2], s->key) != 0)
                 continue;
-            db_setting_get(db, s->key, val, sizeof val);
+            settings_get(db, s->key, val, sizeof val);
             if (argc == 3)
                 printf("%s\n", val);
             else
                 printf("%s=%s\n", s->key, val);
         }
-        if (argc == 3 && !db_setting_def(argv[2])) {
+        if (argc == 3 && !settings_def(argv[2])) {
             fprintf(stderr, "grantd config: unknown setting '%s'\n", argv[2]);
             rc = 1;
         }
     } else if (strcmp(argv[1], "set") == 0 && argc == 4) {
-        rc = db_setting_set(db, argv[2], argv[3], err, sizeof err) ? 1 : 0;
+        rc = settings_set(db, argv[2], argv[3], err, sizeof err) ? 1 : 0;
         if (rc)
             fprintf(stderr, "grantd config: %s\n", err);
     } else {
         usage_exit(2);
     }
-    db_close(db);
+    store_conn_close(db);
     return rc;
 }
 
@@ -206,13 +202,13 @@ static int cmd_seed(int argc, char **argv)
         fprintf(stderr, "grantd seed: --grants must be between 1 and 100000000\n");
         return 2;
     }
-    sqlite3 *db = open_existing(path ? path : db_path_default());
+    struct store_conn *db = open_existing(path ? path : db_path_default());
     if (!db)
         return 1;
     int rc = seed_run(db, &o, err, sizeof err);
     if (rc)
         fprintf(stderr, "grantd seed: %s\n", err);
-    db_close(db);
+    store_conn_close(db);
     return rc ? 1 : 0;
 }
 
@@ -240,21 +236,21 @@ static int read_password(char *out, size_t outlen, int from_stdin)
     return out[0] ? 0 : -1;
 }
 
-static int64_t user_id_by_login(sqlite3 *db, const char *login)
+static int64_t user_id_by_login(struct store_conn *db, const char *login)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int64_t id = 0;
-    if (sqlite3_prepare_v2(db, "SELECT id FROM \"user\" WHERE login = ? AND deleted_at IS NULL", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (store_prepare(db, "SELECT id FROM \"user\" WHERE login = ? AND deleted_at IS NULL",
+                      STORE_NUL, 0, &st) != STORE_OK)
         return 0;
-    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    store_bind_text(st, 1, login, -1);
+    if (store_step(st) == STORE_ROW)
+        id = store_col_int(st, 0);
+    store_finalize(st);
     return id;
 }
 
-static int exec_bound(sqlite3 *db, const char *sql, const char *fmt, ...);
+static int exec_bound(struct store_conn *db, const char *sql, const char *fmt, ...);
 
 static int cmd_user(int argc, char **argv)
 {
@@ -287,12 +283,12 @@ static int cmd_user(int argc, char **argv)
         return 1;
     }
     sodium_memzero(pw, sizeof pw);
-    sqlite3 *db = open_existing(path ? path : db_path_default());
+    struct store_conn *db = open_existing(path ? path : db_path_default());
     if (!db)
         return 1;
     int rc = 1;
     int64_t now = now_unix();
-    if (db_exec(db, "BEGIN IMMEDIATE", NULL, 0) != 0)
+    if (store_exec(db, "BEGIN IMMEDIATE", NULL, 0) != 0)
         goto out;
     if (user_id_by_login(db, login)) {
         fprintf(stderr, "grantd user: login '%s' exists\n", login);
@@ -308,7 +304,7 @@ static int cmd_user(int argc, char **argv)
                    "updated_at) VALUES(?, ?, ?, ?, 'active', ?, ?)",
                    "ssssii", login, login, role, role, now, now) < 0)
         goto rollback;
-    int64_t uid = sqlite3_last_insert_rowid(db);
+    int64_t uid = store_last_id(db);
     if (org && exec_bound(db,
                           "INSERT INTO user_organization(user_id, organization_id, created_at, "
                           "updated_at) VALUES(?, ?, ?, ?)",
@@ -318,39 +314,39 @@ static int cmd_user(int argc, char **argv)
         exec_bound(db, "INSERT INTO grantd_login(user_id, password_hash) VALUES(?, ?)", "is", uid,
                    hash) < 0)
         goto rollback;
-    if (db_exec(db, "COMMIT", NULL, 0) != 0)
+    if (store_exec(db, "COMMIT", NULL, 0) != 0)
         goto rollback;
     printf("user_id=%lld\n", (long long)uid);
     rc = 0;
     goto out;
 rollback:
-    db_exec(db, "ROLLBACK", NULL, 0);
+    store_exec(db, "ROLLBACK", NULL, 0);
 out:
     if (rc)
         fprintf(stderr, "grantd user: could not add %s\n", login);
-    db_close(db);
+    store_conn_close(db);
     return rc;
 }
 
 /* Run one statement with values described by fmt (i = int64, s = string). Returns 1 when
  * it produced a row, 0 when done, -1 on error. */
-static int exec_bound(sqlite3 *db, const char *sql, const char *fmt, ...)
+static int exec_bound(struct store_conn *db, const char *sql, const char *fmt, ...)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     va_list ap;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+    if (store_prepare(db, sql, STORE_NUL, 0, &st) != STORE_OK)
         return -1;
     va_start(ap, fmt);
     for (int i = 0; fmt[i]; i++) {
         if (fmt[i] == 'i')
-            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+            store_bind_int(st, i + 1, va_arg(ap, int64_t));
         else
-            sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+            store_bind_text_copy(st, i + 1, va_arg(ap, const char *), -1);
     }
     va_end(ap);
-    int s = sqlite3_step(st);
-    sqlite3_finalize(st);
-    return s == SQLITE_ROW ? 1 : s == SQLITE_DONE ? 0 : -1;
+    int s = store_step(st);
+    store_finalize(st);
+    return s == STORE_ROW ? 1 : s == STORE_DONE ? 0 : -1;
 }
 
 static int cmd_client(int argc, char **argv)
@@ -369,7 +365,7 @@ static int cmd_client(int argc, char **argv)
     if (strcmp(sub, "add") && strcmp(sub, "list") && strcmp(sub, "revoke") &&
         strcmp(sub, "rotate-secret"))
         return usage_exit(2);
-    sqlite3 *db = open_existing(path ? path : db_path_default());
+    struct store_conn *db = open_existing(path ? path : db_path_default());
     if (!db)
         return 1;
     if (strcmp(sub, "add") == 0) {
@@ -383,20 +379,19 @@ static int cmd_client(int argc, char **argv)
             fprintf(stderr, "grantd client: %s\n", err);
         }
     } else if (strcmp(sub, "list") == 0) {
-        sqlite3_stmt *st = NULL;
-        if (sqlite3_prepare_v2(db,
-                               "SELECT c.client_id, c.name, COALESCE(u.login,'?'), c.read_only, "
-                               "c.revoked_at IS NOT NULL FROM grantd_client c LEFT JOIN \"user\" "
-                               "u ON u.id = c.owner_id ORDER BY c.id",
-                               -1, &st, NULL) == SQLITE_OK) {
-            while (sqlite3_step(st) == SQLITE_ROW)
-                printf("%s\t%s\towner=%s%s%s\n", sqlite3_column_text(st, 0),
-                       sqlite3_column_text(st, 1), sqlite3_column_text(st, 2),
-                       sqlite3_column_int(st, 3) ? "\tread-only" : "",
-                       sqlite3_column_int(st, 4) ? "\trevoked" : "");
+        struct store_stmt *st = NULL;
+        if (store_prepare(db,
+                          "SELECT c.client_id, c.name, COALESCE(u.login,'?'), c.read_only, "
+                          "c.revoked_at IS NOT NULL FROM grantd_client c LEFT JOIN \"user\" "
+                          "u ON u.id = c.owner_id ORDER BY c.id",
+                          STORE_NUL, 0, &st) == STORE_OK) {
+            while (store_step(st) == STORE_ROW)
+                printf("%s\t%s\towner=%s%s%s\n", store_col_text(st, 0), store_col_text(st, 1),
+                       store_col_text(st, 2), (int)store_col_int(st, 3) ? "\tread-only" : "",
+                       (int)store_col_int(st, 4) ? "\trevoked" : "");
             rc = 0;
         }
-        sqlite3_finalize(st);
+        store_finalize(st);
     } else if (strcmp(sub, "revoke") == 0) {
         rc = auth_client_revoke(db, argv[2], err, sizeof err) ? 1 : 0;
         if (rc)
@@ -408,7 +403,7 @@ static int cmd_client(int argc, char **argv)
         else
             printf("client_id=%s\nclient_secret=%s\n", argv[2], secret);
     }
-    db_close(db);
+    store_conn_close(db);
     return rc;
 }
 
@@ -418,13 +413,13 @@ static int cmd_optimize(int argc, char **argv)
     char err[256];
     if (reject_extra(argc, argv, 0))
         return usage_exit(2);
-    sqlite3 *db = open_existing(path ? path : db_path_default());
+    struct store_conn *db = open_existing(path ? path : db_path_default());
     if (!db)
         return 1;
-    int rc = db_optimize_fulltext(db, err, sizeof err);
+    int rc = store_optimize(db, err, sizeof err);
     if (rc != 0)
         fprintf(stderr, "grantd optimize: %s\n", err);
-    db_close(db);
+    store_conn_close(db);
     return rc == 0 ? 0 : 1;
 }
 
@@ -435,41 +430,16 @@ static int cmd_backup(int argc, char **argv)
     char err[256];
     if (!to || reject_extra(argc, argv, 0))
         return usage_exit(2);
-    sqlite3 *src = open_existing(path ? path : db_path_default());
+    struct store_conn *src = open_existing(path ? path : db_path_default());
     if (!src)
         return 1;
-    sqlite3 *dst = NULL;
-    int rc = 1;
-    if (sqlite3_open_v2(to, &dst, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
-        fprintf(stderr, "grantd backup: cannot open %s\n", to);
-        goto out;
-    }
-    /* The online backup API copies a consistent snapshot while the server keeps serving;
-     * it restarts by itself when a writer changes pages mid-copy. */
-    sqlite3_backup *b = sqlite3_backup_init(dst, "main", src, "main");
-    if (!b) {
-        fprintf(stderr, "grantd backup: %s\n", sqlite3_errmsg(dst));
-        goto out;
-    }
-    int s;
-    do {
-        s = sqlite3_backup_step(b, 256);
-        if (s == SQLITE_BUSY || s == SQLITE_LOCKED)
-            sqlite3_sleep(20);
-    } while (s == SQLITE_OK || s == SQLITE_BUSY || s == SQLITE_LOCKED);
-    sqlite3_backup_finish(b);
-    if (s != SQLITE_DONE) {
-        fprintf(stderr, "grantd backup: %s\n", sqlite3_errstr(s));
-        goto out;
-    }
-    if (db_exec(dst, "PRAGMA journal_mode=DELETE", err, sizeof err) == 0) {
+    int rc = store_backup(src, to, err, sizeof err);
+    if (rc == 0)
         fprintf(stderr, "backed up to %s\n", to);
-        rc = 0;
-    }
-out:
-    sqlite3_close(dst);
-    db_close(src);
-    return rc;
+    else
+        fprintf(stderr, "grantd backup: %s\n", err);
+    store_conn_close(src);
+    return rc == 0 ? 0 : 1;
 }
 
 static int cmd_serve(int argc, char **argv)
@@ -554,9 +524,7 @@ int main(int argc, char **argv)
         usage_all(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
     }
-    /* SQLite's memory statistics take a global mutex on every allocation; grantd reads
-     * none of them. Must run before any connection is opened. */
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    store_global_init(); /* before any connection is opened */
     if (auth_init() != 0) {
         fputs("grantd: libsodium failed to initialize\n", stderr);
         return 1;

@@ -448,18 +448,18 @@ static json_t *pm_request(const char *name, const char *method, json_t *url, con
     return json_pack("{s:s,s:o}", "name", name, "request", req);
 }
 
-static int64_t first_id(sqlite3 *db, const struct class_def *k)
+static int64_t first_id(struct store_conn *db, const struct class_def *k)
 {
     struct sql q;
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int64_t id = 1;
     sql_init(&q);
     sql_append(&q, "SELECT \"id\" FROM ");
     sql_ident(&q, k->name);
     sql_append(&q, " WHERE \"deleted_at\" IS NULL ORDER BY \"id\" LIMIT 1");
-    if (sql_prepare(db, &q, &st) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        id = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (store_prepare_sql(db, &q, &st) == STORE_OK && store_step(st) == STORE_ROW)
+        id = store_col_int(st, 0);
+    store_finalize(st);
     sql_release(&q);
     return id;
 }

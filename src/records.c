@@ -5,7 +5,8 @@
 #include "records.h"
 #include "countcache.h"
 #include "dynattr.h"
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "filter.h"
 #include "filtercache.h"
 #include "jsonw.h"
@@ -47,13 +48,13 @@ struct plan {
 
 void records_release_temp(struct worker *w)
 {
-    stmt_release_temp(w);
+    store_release_temp(w->db);
 }
 
-sqlite3_stmt *records_stmt(struct ctx *c, const struct sql *q)
+struct store_stmt *records_stmt(struct ctx *c, const struct sql *q)
 {
-    sqlite3_stmt *st = stmt_get(c->w, q->buf, q->len);
-    if (!st || sql_bind_all(st, q) != SQLITE_OK)
+    struct store_stmt *st = stmt_get(c->w, q->buf, q->len);
+    if (!st || store_bind_sql(st, q) != STORE_OK)
         return NULL;
     return st;
 }
@@ -487,46 +488,45 @@ static int plan_build(struct ctx *c, struct plan *p, const struct class_def *k)
 
 /* ---- rendering ---- */
 
-static int render_value(struct ctx *c, const struct field *f, sqlite3_stmt *st, int col,
+static int render_value(struct ctx *c, const struct field *f, struct store_stmt *st, int col,
                         struct buf *b)
 {
     char tmp[48];
-    /* One column call, then the value's own accessors: each sqlite3_column_* call enters
-     * and leaves the connection's mutex and checks for malloc failure (~6% of a list
-     * page's CPU went to those wrappers). Workers' connections are opened NOMUTEX, where
-     * SQLite makes no difference between protected and unprotected values. */
-    sqlite3_value *v = sqlite3_column_value(st, col);
-    if (sqlite3_value_type(v) == SQLITE_NULL)
+    /* One column call for the type and the value (store_col_value): a call per accessor
+     * cost ~6% of a list page's CPU on SQLite. */
+    struct store_value v;
+    store_col_value(st, col, &v);
+    if (v.type == STORE_NULL)
         return 1;
     switch (f->type) {
     case FT_INT:
     case FT_REF:
-        jw_int(b, sqlite3_value_int64(v));
+        jw_int(b, v.i);
         break;
     case FT_REF_ALIAS:
         buf_addc(b, '[');
-        jw_int(b, sqlite3_value_int64(v));
+        jw_int(b, v.i);
         buf_addc(b, ']');
         break;
     case FT_DECIMAL:
-        buf_add(b, tmp, value_format_decimal(sqlite3_value_int64(v), f->scale, tmp));
+        buf_add(b, tmp, value_format_decimal(v.i, f->scale, tmp));
         break;
     case FT_FLOAT: {
-        int n = snprintf(tmp, sizeof tmp, "%.15g", sqlite3_value_double(v));
+        int n = snprintf(tmp, sizeof tmp, "%.15g", v.d);
         buf_add(b, tmp, (size_t)n);
         if (!strpbrk(tmp, ".eEn"))
             buf_adds(b, ".0");
         break;
     }
     case FT_BOOL:
-        buf_adds(b, sqlite3_value_int64(v) ? "true" : "false");
+        buf_adds(b, v.i ? "true" : "false");
         break;
     case FT_DATETIME:
-        jw_str(b, tmp, value_format_datetime(sqlite3_value_int64(v), tmp));
+        jw_str(b, tmp, value_format_datetime(v.i, tmp));
         break;
     default: {
-        const char *s = (const char *)sqlite3_value_text(v);
-        int n = sqlite3_value_bytes(v);
+        const char *s = v.s;
+        int n = v.n;
         if (policy_field(&c->p, f) == PF_MASKED) {
             char m[16];
             policy_mask(s, (size_t)n, m);
@@ -539,7 +539,7 @@ static int render_value(struct ctx *c, const struct field *f, sqlite3_stmt *st, 
     return 0;
 }
 
-static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_stmt *st,
+static void render_record(struct ctx *c, const struct outf *o, int n, struct store_stmt *st,
                           struct buf *b);
 
 /* A multi-value field (ref §4.10): the selected model_attribute_value rows of this record.
@@ -558,30 +558,30 @@ static void render_mav(struct ctx *c, const struct outf *o, int64_t id, struct b
         "\"model_attribute_value\" WHERE \"id\" = ?";
     int show = params_flag(c->params, "show_mavs");
     int enhanced = !show && params_flag(c->params, "enhanced_mavs");
-    sqlite3_stmt *s = stmt_get(c->w, sel_sql, sizeof sel_sql - 1);
+    struct store_stmt *s = stmt_get(c->w, sel_sql, sizeof sel_sql - 1);
     if (s) {
-        sqlite3_bind_int64(s, 1, id);
-        sqlite3_bind_text(s, 2, o->f->name, -1, SQLITE_STATIC);
-        sqlite3_bind_text(s, 3, o->owner->camel, -1, SQLITE_STATIC); /* not c->cls: an
+        store_bind_int(s, 1, id);
+        store_bind_text(s, 2, o->f->name, -1);
+        store_bind_text(s, 3, o->owner->camel, -1); /* not c->cls: an
                                                     expanded record's own class */
     }
     buf_addc(b, '[');
     int first = 1;
-    while (s && sqlite3_step(s) == SQLITE_ROW) {
+    while (s && store_step(s) == STORE_ROW) {
         int64_t path[16];
         int depth = 0;
-        int64_t vid = sqlite3_column_int64(s, 0);
-        int has_amount = sqlite3_column_type(s, 1) != SQLITE_NULL;
-        int64_t amount = sqlite3_column_int64(s, 1);
+        int64_t vid = store_col_int(s, 0);
+        int has_amount = store_col_type(s, 1) != STORE_NULL;
+        int64_t amount = store_col_int(s, 1);
         /* walk to the root (bounded: a cycle cannot loop forever) */
-        sqlite3_stmt *v = stmt_get(c->w, val_sql, sizeof val_sql - 1);
+        struct store_stmt *v = stmt_get(c->w, val_sql, sizeof val_sql - 1);
         if (!v)
             break;
         for (int64_t cur = vid; cur && depth < 16;) {
             path[depth++] = cur;
-            sqlite3_reset(v);
-            sqlite3_bind_int64(v, 1, cur);
-            cur = sqlite3_step(v) == SQLITE_ROW ? sqlite3_column_int64(v, 2) : 0;
+            store_reset(v);
+            store_bind_int(v, 1, cur);
+            cur = store_step(v) == STORE_ROW ? store_col_int(v, 2) : 0;
         }
         jw_sep(b, &first);
         if (show)
@@ -589,18 +589,18 @@ static void render_mav(struct ctx *c, const struct outf *o, int64_t id, struct b
         else if (enhanced)
             buf_addc(b, '"');
         for (int d = depth - 1, f2 = 1; d >= 0; d--) {
-            sqlite3_reset(v);
-            sqlite3_bind_int64(v, 1, path[d]);
-            if (sqlite3_step(v) != SQLITE_ROW)
+            store_reset(v);
+            store_bind_int(v, 1, path[d]);
+            if (store_step(v) != STORE_ROW)
                 continue;
-            const char *val = (const char *)sqlite3_column_text(v, 0);
+            const char *val = (const char *)store_col_text(v, 0);
             if (show) {
                 jw_sep(b, &f2);
                 buf_adds(b, "{\"id\":");
                 jw_int(b, path[d]);
                 buf_adds(b, ",\"desc\":");
-                jw_strz(b, sqlite3_column_text(v, 1) ? (const char *)sqlite3_column_text(v, 1)
-                                                     : (val ? val : ""));
+                jw_strz(b, store_col_text(v, 1) ? (const char *)store_col_text(v, 1)
+                                                : (val ? val : ""));
                 buf_adds(b, ",\"val\":");
                 jw_strz(b, val ? val : "");
                 if (d == 0 && has_amount) {
@@ -625,10 +625,10 @@ static void render_mav(struct ctx *c, const struct outf *o, int64_t id, struct b
             buf_addc(b, ']');
         else if (enhanced)
             buf_addc(b, '"');
-        sqlite3_reset(v);
+        store_reset(v);
     }
     if (s)
-        sqlite3_reset(s);
+        store_reset(s);
     buf_addc(b, ']');
 }
 
@@ -658,7 +658,7 @@ static void batch_defer(struct relbatch *rb, size_t at, int64_t key, int field)
     rb->d[rb->n++] = (struct deferred){at, key, field};
 }
 
-static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_stmt *st,
+static void render_record(struct ctx *c, const struct outf *o, int n, struct store_stmt *st,
                           struct buf *b);
 
 struct frag {
@@ -691,14 +691,14 @@ static int batch_fill(struct ctx *c, struct relbatch *rb, struct buf *out)
         buf_addc(&ids, ']');
         if (!any)
             continue;
-        sqlite3_stmt *st = records_stmt(c, &o->batchsql); /* the scope's values too */
-        if (!st || sqlite3_bind_text(st, 1, ids.s, (int)ids.len, SQLITE_STATIC) != SQLITE_OK) {
+        struct store_stmt *st = records_stmt(c, &o->batchsql); /* the scope's values too */
+        if (!st || store_bind_text(st, 1, ids.s, (int)ids.len) != STORE_OK) {
             rc = -1;
             break;
         }
         int s;
-        while ((s = sqlite3_step(st)) == SQLITE_ROW && nfr < rb->n) {
-            fr[nfr].key = sqlite3_column_int64(st, 0);
+        while ((s = store_step(st)) == STORE_ROW && nfr < rb->n) {
+            fr[nfr].key = store_col_int(st, 0);
             fr[nfr].off = frags.len;
             buf_addc(&frags, '[');
             render_record(c, o->sub, o->nsub, st, &frags);
@@ -706,8 +706,8 @@ static int batch_fill(struct ctx *c, struct relbatch *rb, struct buf *out)
             fr[nfr].len = frags.len - fr[nfr].off;
             nfr++;
         }
-        sqlite3_reset(st);
-        if (s != SQLITE_DONE && s != SQLITE_ROW) {
+        store_reset(st);
+        if (s != STORE_DONE && s != STORE_ROW) {
             rc = -1;
             break;
         }
@@ -747,28 +747,28 @@ static void render_related(struct ctx *c, const struct outf *o, const struct sql
                            int expand, struct buf *b)
 {
     buf_addc(b, '[');
-    sqlite3_stmt *s = records_stmt(c, q);
+    struct store_stmt *s = records_stmt(c, q);
     if (s) {
-        sqlite3_bind_int64(s, 1, key);
+        store_bind_int(s, 1, key);
         int first = 1;
-        while (sqlite3_step(s) == SQLITE_ROW) {
+        while (store_step(s) == STORE_ROW) {
             jw_sep(b, &first);
             if (expand)
                 render_record(c, o->sub, o->nsub, s, b);
             else
-                jw_int(b, sqlite3_column_int64(s, 0));
+                jw_int(b, store_col_int(s, 0));
         }
-        sqlite3_reset(s);
+        store_reset(s);
     }
     buf_addc(b, ']');
 }
 
-static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_stmt *st,
+static void render_record(struct ctx *c, const struct outf *o, int n, struct store_stmt *st,
                           struct buf *b)
 {
     buf_adds(b, "{\"id\":");
-    jw_int(b, sqlite3_column_int64(st, 0));
-    int64_t id = sqlite3_column_int64(st, 0);
+    jw_int(b, store_col_int(st, 0));
+    int64_t id = store_col_int(st, 0);
     for (int i = 0; i < n; i++) {
         size_t mark = b->len;
         if (o[i].key_plain) { /* ,"key": */
@@ -794,13 +794,12 @@ static void render_record(struct ctx *c, const struct outf *o, int n, sqlite3_st
         case K_REL:
             if (o[i].f->type == FT_HAS_MANY)
                 render_related(c, &o[i], &o[i].relsql, id, 1, b);
-            else if (sqlite3_column_type(st, o[i].col) == SQLITE_NULL)
+            else if (store_col_type(st, o[i].col) == STORE_NULL)
                 buf_adds(b, "[]");
             else if (batch && &o[i] >= batch->top && &o[i] < batch->top + batch->ntop)
-                batch_defer(batch, b->len, sqlite3_column_int64(st, o[i].col),
-                            (int)(&o[i] - batch->top));
+                batch_defer(batch, b->len, store_col_int(st, o[i].col), (int)(&o[i] - batch->top));
             else
-                render_related(c, &o[i], &o[i].relsql, sqlite3_column_int64(st, o[i].col), 1, b);
+                render_related(c, &o[i], &o[i].relsql, store_col_int(st, o[i].col), 1, b);
             break;
         default:
             null = render_value(c, o[i].f, st, o[i].col, b);
@@ -908,7 +907,7 @@ static int fulltext_clause(struct ctx *c, const struct class_def *k, const char 
     int words = 0;
     if (!in)
         return 0;
-    if (!db_has_fulltext(k))
+    if (!store_has_fulltext(k))
         return ctx_error(c, ERR_BAD_PARAM, NULL, "%s has no full-text fields to query", k->name),
                -1;
     buf_init(&m);
@@ -1077,35 +1076,34 @@ static __int128 div_half_even(__int128 sum, int64_t n)
 }
 
 /* A grantd_sum result: a 64-bit integer, or the decimal text of a wider one. */
-static __int128 wide_value(sqlite3_stmt *st, int col)
+static __int128 wide_value(struct store_stmt *st, int col)
 {
     __int128 v = 0;
-    if (sqlite3_column_type(st, col) != SQLITE_TEXT)
-        return sqlite3_column_int64(st, col);
-    const char *s = (const char *)sqlite3_column_text(st, col);
+    if (store_col_type(st, col) != STORE_TEXT)
+        return store_col_int(st, col);
+    const char *s = (const char *)store_col_text(st, col);
     if (s && value_parse_wide(s, strlen(s), &v) != 0)
         v = 0;
     return v;
 }
 
 static void render_agg_value(struct ctx *c, const struct field *f, enum aggfn fn, int is_group,
-                             sqlite3_stmt *st, int col, struct buf *b)
+                             struct store_stmt *st, int col, struct buf *b)
 {
     char tmp[48];
-    if (sqlite3_column_type(st, col) == SQLITE_NULL) {
+    if (store_col_type(st, col) == STORE_NULL) {
         buf_adds(b, "null");
         return;
     }
     if (!is_group && fn == AGG_COUNT) {
-        jw_int(b, sqlite3_column_int64(st, col));
+        jw_int(b, store_col_int(st, col));
         return;
     }
     if (!is_group && fn == AGG_AVG) {
         /* the statement holds sum at col and count at col + 1 */
-        int64_t n = sqlite3_column_int64(st, col + 1);
+        int64_t n = store_col_int(st, col + 1);
         if (f->type == FT_FLOAT) {
-            int len =
-                snprintf(tmp, sizeof tmp, "%.15g", sqlite3_column_double(st, col) / (double)n);
+            int len = snprintf(tmp, sizeof tmp, "%.15g", store_col_double(st, col) / (double)n);
             buf_add(b, tmp, (size_t)len);
         } else {
             __int128 v = div_half_even(wide_value(st, col), n);
@@ -1312,15 +1310,15 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
     sql_appendn(&q, sel.buf, sel.len);
     sql_appendn(&q, from.buf, from.len);
     sql_append(&q, ")");
-    sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
+    struct store_stmt *st = stmt_get(c->w, q.buf, q.len);
     long long total = 0;
-    if (!st || sql_bind_all(st, &from) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+    if (!st || store_bind_sql(st, &from) != STORE_OK || store_step(st) != STORE_ROW) {
         sql_release(&from);
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
-    total = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    total = store_col_int(st, 0);
+    store_reset(st);
     sql_reset(&q);
     sql_append(&q, "SELECT ");
     sql_appendn(&q, sel.buf, sel.len);
@@ -1331,7 +1329,7 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
     }
     sql_appendf(&q, " LIMIT %lld OFFSET %lld", per, (page - 1) * per);
     st = stmt_get(c->w, q.buf, q.len);
-    int bound = st && sql_bind_all(st, &from) == SQLITE_OK;
+    int bound = st && store_bind_sql(st, &from) == STORE_OK;
     sql_release(&from);
     if (!bound) {
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
@@ -1341,7 +1339,7 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
     jw_key(&c->out, k->name);
     buf_addc(&c->out, '[');
     int first = 1;
-    while (sqlite3_step(st) == SQLITE_ROW) {
+    while (store_step(st) == STORE_ROW) {
         jw_sep(&c->out, &first);
         buf_addc(&c->out, '{');
         int col = 0, f2 = 1;
@@ -1353,11 +1351,11 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
         }
         if (ncols == 0) {
             jw_key(&c->out, "id_count");
-            jw_int(&c->out, sqlite3_column_int64(st, 0));
+            jw_int(&c->out, store_col_int(st, 0));
         }
         buf_addc(&c->out, '}');
     }
-    sqlite3_reset(st);
+    store_reset(st);
     send_list_tail(c, total, page, per);
     rc = 0;
 out:
@@ -1379,22 +1377,22 @@ static int page_past(long long total, long long page, long long per)
 /* Render the rows of st (NULL: none) as a list page and send it. 0, or -1 after an error
  * answer. */
 static int send_page(struct ctx *c, const struct class_def *k, const struct plan *p,
-                     sqlite3_stmt *st, long long total, long long page, long long per)
+                     struct store_stmt *st, long long total, long long page, long long per)
 {
     buf_adds(&c->out, "{\"records\":{");
     jw_key(&c->out, k->name);
     buf_addc(&c->out, '[');
-    int first = 1, s = SQLITE_DONE;
+    int first = 1, s = STORE_DONE;
     struct relbatch rb = {.top = p->o, .ntop = p->n};
     batch = &rb;
-    while (st && (s = sqlite3_step(st)) == SQLITE_ROW) {
+    while (st && (s = store_step(st)) == STORE_ROW) {
         jw_sep(&c->out, &first);
         render_record(c, p->o, p->n, st, &c->out);
     }
     batch = NULL;
     if (st)
-        sqlite3_reset(st);
-    int bad = s != SQLITE_DONE || (rb.n && batch_fill(c, &rb, &c->out) != 0);
+        store_reset(st);
+    int bad = s != STORE_DONE || (rb.n && batch_fill(c, &rb, &c->out) != 0);
     free(rb.d);
     if (bad) {
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
@@ -1438,15 +1436,15 @@ static int list_count(struct ctx *c, const struct class_def *k, const struct sql
         if (countcache_get(cq, &stamp, total))
             return 0;
     }
-    sqlite3_stmt *st = stmt_get(c->w, cq->buf, cq->len);
-    if (!st || sql_bind_all(st, cq) != SQLITE_OK || sqlite3_step(st) != SQLITE_ROW) {
+    struct store_stmt *st = stmt_get(c->w, cq->buf, cq->len);
+    if (!st || store_bind_sql(st, cq) != STORE_OK || store_step(st) != STORE_ROW) {
         if (st)
-            sqlite3_reset(st);
+            store_reset(st);
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         return -1;
     }
-    *total = sqlite3_column_int64(st, 0);
-    sqlite3_reset(st);
+    *total = store_col_int(st, 0);
+    store_reset(st);
     if (!plain && c->read_tx)
         countcache_put(cq, &stamp, *total);
     return 0;
@@ -1518,12 +1516,12 @@ int records_list(struct ctx *c)
         /* Paging values are bound: every page of a listing shares one prepared statement. */
         sql_append(&q, " LIMIT ? OFFSET ?");
     }
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     if (!page_past(total, page, per)) {
         st = stmt_get(c->w, q.buf, q.len);
-        if (!st || sql_bind_all(st, args) != SQLITE_OK ||
-            sqlite3_bind_int64(st, args->nargs + 1, per) != SQLITE_OK ||
-            sqlite3_bind_int64(st, args->nargs + 2, (page - 1) * per) != SQLITE_OK) {
+        if (!st || store_bind_sql(st, args) != STORE_OK ||
+            store_bind_int(st, args->nargs + 1, per) != STORE_OK ||
+            store_bind_int(st, args->nargs + 2, (page - 1) * per) != STORE_OK) {
             ctx_error(c, ERR_INTERNAL, NULL, "internal error");
             goto out;
         }
@@ -1558,20 +1556,20 @@ int records_render_one(struct ctx *c, int64_t id)
     sql_append(&q, " t WHERE t.\"id\" = ");
     sql_bind_int(&q, id);
     policy_scope(&c->p, k, "t", &q);
-    sqlite3_stmt *st = records_stmt(c, &q);
+    struct store_stmt *st = records_stmt(c, &q);
     if (!st) {
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
-    int s = sqlite3_step(st);
-    if (s == SQLITE_DONE) {
-        sqlite3_reset(st);
+    int s = store_step(st);
+    if (s == STORE_DONE) {
+        store_reset(st);
         ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", k->camel,
                   (long long)id);
         goto out;
     }
-    if (s != SQLITE_ROW) {
-        sqlite3_reset(st);
+    if (s != STORE_ROW) {
+        store_reset(st);
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
@@ -1580,7 +1578,7 @@ int records_render_one(struct ctx *c, int64_t id)
     jw_key(&c->out, k->name);
     render_record(c, p.o, p.n, st, &c->out);
     buf_addc(&c->out, '}');
-    sqlite3_reset(st);
+    store_reset(st);
     rc = 0;
 out:
     records_release_temp(c->w);

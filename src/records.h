@@ -7,7 +7,7 @@
 #include "sql.h"
 
 /* Statement from the worker cache, or a fresh one freed at the end of the request. */
-sqlite3_stmt *records_stmt(struct ctx *c, const struct sql *q);
+struct store_stmt *records_stmt(struct ctx *c, const struct sql *q);
 void records_release_temp(struct worker *w);
 
 #endif

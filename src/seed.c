@@ -5,7 +5,9 @@
  * users, no OAuth clients. Storage follows registry.h (decimals scaled by 10^4, datetimes
  * unix seconds, dates 'YYYY-MM-DD'). */
 #include "seed.h"
-#include "db.h"
+#include "sql.h"
+#include "settings.h"
+#include "store.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -53,11 +55,11 @@ struct tbl {
     struct tval vals[TB_MAXCOLS];
     unsigned char set[TB_MAXCOLS];
     int ncols, pos, ready, nparams;
-    const char *bad;  /* first builder misuse, reported by tb_insert */
-    sqlite3_stmt *st; /* INSERT of `batch` rows */
-    int batch, nq;    /* rows per statement, rows queued */
-    struct qval *q;   /* nq * nparams queued values */
-    struct buf text;  /* queued texts */
+    const char *bad;       /* first builder misuse, reported by tb_insert */
+    struct store_stmt *st; /* INSERT of `batch` rows */
+    int batch, nq;         /* rows per statement, rows queued */
+    struct qval *q;        /* nq * nparams queued values */
+    struct buf text;       /* queued texts */
     int64_t next_id;
     long long rows;
 };
@@ -113,7 +115,7 @@ struct org {
 };
 
 struct seed {
-    sqlite3 *db;
+    struct store_conn *db;
     uint64_t rng;
     int64_t now; /* midnight UTC of `today`: no past event (received, paid...) is later */
     char *err;
@@ -152,19 +154,19 @@ static void seterr(struct seed *s, const char *fmt, ...)
 static int tb_open(struct seed *s, int ti)
 {
     struct tbl *t = &s->t[ti];
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int rc, ret = -1, cap = 0;
 
     t->name = table_names[ti][0];
     t->camel = table_names[ti][1];
-    if (sqlite3_prepare_v2(s->db, "SELECT name FROM pragma_table_info(?1)", -1, &st, NULL) !=
-        SQLITE_OK) {
-        seterr(s, "pragma_table_info: %s", sqlite3_errmsg(s->db));
+    if (store_prepare(s->db, "SELECT name FROM pragma_table_info(?1)", STORE_NUL, 0, &st) !=
+        STORE_OK) {
+        seterr(s, "pragma_table_info: %s", store_errmsg(s->db));
         goto out;
     }
-    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *c = (const char *)sqlite3_column_text(st, 0);
+    store_bind_text(st, 1, t->name, -1);
+    while ((rc = store_step(st)) == STORE_ROW) {
+        const char *c = (const char *)store_col_text(st, 0);
 
         if (!c)
             continue;
@@ -174,15 +176,15 @@ static int tb_open(struct seed *s, int ti)
         }
         t->have[t->nhave++] = xstrdup(c);
     }
-    if (rc != SQLITE_DONE) {
-        seterr(s, "pragma_table_info(%s): %s", t->name, sqlite3_errmsg(s->db));
+    if (rc != STORE_DONE) {
+        seterr(s, "pragma_table_info(%s): %s", t->name, store_errmsg(s->db));
         goto out;
     }
     t->present = t->nhave > 0;
     t->next_id = 1;
     ret = 0;
 out:
-    sqlite3_finalize(st);
+    store_finalize(st);
     return ret;
 }
 
@@ -196,7 +198,7 @@ static int tb_has(const struct tbl *t, const char *col)
 
 static void tb_release(struct tbl *t)
 {
-    sqlite3_finalize(t->st);
+    store_finalize(t->st);
     free(t->q);
     buf_release(&t->text);
     for (int i = 0; i < t->nhave; i++)
@@ -315,22 +317,22 @@ static int64_t tb_begin(struct tbl *t)
  * back too). UNIQUE indexes stay so their constraints keep holding. */
 static int drop_indexes(struct seed *s, const struct tbl *t)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int rc, ret = -1, n = 0;
     char **names = NULL;
 
-    if (sqlite3_prepare_v2(s->db,
-                           "SELECT m.name, m.sql FROM sqlite_master m "
-                           "JOIN pragma_index_list(m.tbl_name) l ON l.name = m.name "
-                           "WHERE m.type = 'index' AND m.sql IS NOT NULL AND l.\"unique\" = 0 "
-                           "AND m.tbl_name = ?1 ORDER BY m.name",
-                           -1, &st, NULL) != SQLITE_OK) {
-        seterr(s, "indexes: %s", sqlite3_errmsg(s->db));
+    if (store_prepare(s->db,
+                      "SELECT m.name, m.sql FROM sqlite_master m "
+                      "JOIN pragma_index_list(m.tbl_name) l ON l.name = m.name "
+                      "WHERE m.type = 'index' AND m.sql IS NOT NULL AND l.\"unique\" = 0 "
+                      "AND m.tbl_name = ?1 ORDER BY m.name",
+                      STORE_NUL, 0, &st) != STORE_OK) {
+        seterr(s, "indexes: %s", store_errmsg(s->db));
         goto out;
     }
-    sqlite3_bind_text(st, 1, t->name, -1, SQLITE_STATIC);
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-        const char *name = (const char *)sqlite3_column_text(st, 0);
+    store_bind_text(st, 1, t->name, -1);
+    while ((rc = store_step(st)) == STORE_ROW) {
+        const char *name = (const char *)store_col_text(st, 0);
 
         if (s->nsaved == s->savedcap) {
             s->savedcap = s->savedcap ? s->savedcap * 2 : 64;
@@ -338,27 +340,29 @@ static int drop_indexes(struct seed *s, const struct tbl *t)
         }
         names = xrealloc(names, (size_t)(n + 1) * sizeof(*names));
         names[n++] = xstrdup(name);
-        s->saved[s->nsaved++] = xstrdup((const char *)sqlite3_column_text(st, 1));
+        s->saved[s->nsaved++] = xstrdup((const char *)store_col_text(st, 1));
     }
-    if (rc != SQLITE_DONE) {
-        seterr(s, "indexes: %s", sqlite3_errmsg(s->db));
+    if (rc != STORE_DONE) {
+        seterr(s, "indexes: %s", store_errmsg(s->db));
         goto out;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     st = NULL;
     for (int i = 0; i < n; i++) {
-        char *sql = sqlite3_mprintf("DROP INDEX \"%w\"", names[i]);
-
-        rc = sqlite3_exec(s->db, sql, NULL, NULL, NULL);
-        sqlite3_free(sql);
-        if (rc != SQLITE_OK) {
-            seterr(s, "drop index %s: %s", names[i], sqlite3_errmsg(s->db));
+        struct sql q;
+        sql_init(&q);
+        sql_append(&q, "DROP INDEX ");
+        sql_ident(&q, names[i]);
+        rc = store_exec(s->db, q.buf, NULL, 0);
+        sql_release(&q);
+        if (rc != STORE_OK) {
+            seterr(s, "drop index %s: %s", names[i], store_errmsg(s->db));
             goto out;
         }
     }
     ret = 0;
 out:
-    sqlite3_finalize(st);
+    store_finalize(st);
     for (int i = 0; i < n; i++)
         free(names[i]);
     free(names);
@@ -366,10 +370,10 @@ out:
 }
 
 /* INSERT of `rows` rows over the present columns. */
-static sqlite3_stmt *tb_stmt(struct seed *s, const struct tbl *t, int rows)
+static struct store_stmt *tb_stmt(struct seed *s, const struct tbl *t, int rows)
 {
     struct buf sql;
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int n = 0;
 
     buf_init(&sql);
@@ -385,9 +389,9 @@ static sqlite3_stmt *tb_stmt(struct seed *s, const struct tbl *t, int rows)
         buf_addc(&sql, ')');
     }
     buf_addc(&sql, '\0');
-    if (sqlite3_prepare_v2(s->db, sql.s, -1, &st, NULL) != SQLITE_OK) {
-        seterr(s, "%s: %s", t->name, sqlite3_errmsg(s->db));
-        sqlite3_finalize(st);
+    if (store_prepare(s->db, sql.s, STORE_NUL, 0, &st) != STORE_OK) {
+        seterr(s, "%s: %s", t->name, store_errmsg(s->db));
+        store_finalize(st);
         st = NULL;
     }
     buf_release(&sql);
@@ -397,7 +401,7 @@ static sqlite3_stmt *tb_stmt(struct seed *s, const struct tbl *t, int rows)
 /* At the first row: fix the column list, drop the indexes, prepare the batch INSERT. */
 static int tb_prepare(struct seed *s, struct tbl *t)
 {
-    int limit = sqlite3_limit(s->db, SQLITE_LIMIT_VARIABLE_NUMBER, -1);
+    int limit = store_max_params(s->db);
 
     t->ready = 1;
     for (int k = 0; k < t->ncols; k++)
@@ -416,7 +420,7 @@ static int tb_prepare(struct seed *s, struct tbl *t)
 /* Writes the queued rows. */
 static int tb_flush(struct seed *s, struct tbl *t)
 {
-    sqlite3_stmt *st = t->st;
+    struct store_stmt *st = t->st;
     int ret = -1, n = t->nq * t->nparams;
 
     if (!t->nq)
@@ -429,22 +433,22 @@ static int tb_flush(struct seed *s, struct tbl *t)
         const struct qval *x = &t->q[p];
 
         if (x->type == TV_NULL)
-            sqlite3_bind_null(st, p + 1);
+            store_bind_null(st, p + 1);
         else if (x->type == TV_INT)
-            sqlite3_bind_int64(st, p + 1, x->i);
+            store_bind_int(st, p + 1, x->i);
         else
-            sqlite3_bind_text(st, p + 1, t->text.s + x->off, (int)x->len, SQLITE_STATIC);
+            store_bind_text(st, p + 1, t->text.s + x->off, (int)x->len);
     }
-    if (sqlite3_step(st) != SQLITE_DONE) {
-        seterr(s, "insert into %s: %s", t->name, sqlite3_errmsg(s->db));
+    if (store_step(st) != STORE_DONE) {
+        seterr(s, "insert into %s: %s", t->name, store_errmsg(s->db));
         goto out;
     }
     ret = 0;
 out:
-    sqlite3_reset(st);
-    sqlite3_clear_bindings(st);
+    store_reset(st);
+    store_clear_bindings(st);
     if (st != t->st)
-        sqlite3_finalize(st);
+        store_finalize(st);
     t->nq = 0;
     t->text.len = 0;
     return ret;
@@ -1591,13 +1595,13 @@ static int seed_grants(struct seed *s, long n)
 static int has_rows(struct seed *s, const char *table)
 {
     char sql[96];
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int found = 0;
 
     snprintf(sql, sizeof(sql), "SELECT 1 FROM \"%s\" LIMIT 1", table);
-    if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) == SQLITE_OK)
-        found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
+    if (store_prepare(s->db, sql, STORE_NUL, 0, &st) == STORE_OK)
+        found = store_step(st) == STORE_ROW;
+    store_finalize(st);
     return found;
 }
 
@@ -1607,19 +1611,19 @@ static int first_ids(struct seed *s)
     for (int i = 0; i < T_COUNT; i++) {
         struct tbl *t = &s->t[i];
         char sql[96];
-        sqlite3_stmt *st = NULL;
+        struct store_stmt *st = NULL;
 
         if (!t->present)
             continue;
         snprintf(sql, sizeof(sql), "SELECT COALESCE(MAX(id), 0) + 1 FROM \"%s\"", t->name);
-        if (sqlite3_prepare_v2(s->db, sql, -1, &st, NULL) != SQLITE_OK ||
-            sqlite3_step(st) != SQLITE_ROW) {
-            seterr(s, "%s: %s", t->name, sqlite3_errmsg(s->db));
-            sqlite3_finalize(st);
+        if (store_prepare(s->db, sql, STORE_NUL, 0, &st) != STORE_OK ||
+            store_step(st) != STORE_ROW) {
+            seterr(s, "%s: %s", t->name, store_errmsg(s->db));
+            store_finalize(st);
             return -1;
         }
-        t->next_id = sqlite3_column_int64(st, 0);
-        sqlite3_finalize(st);
+        t->next_id = store_col_int(st, 0);
+        store_finalize(st);
     }
     return 0;
 }
@@ -1631,8 +1635,8 @@ static int create_indexes(struct seed *s, long long weight)
 
     for (int i = 0; i < n; i++) {
         progress(s, "indexes", 0);
-        if (sqlite3_exec(s->db, s->saved[i], NULL, NULL, NULL) != SQLITE_OK) {
-            seterr(s, "%s: %s", s->saved[i], sqlite3_errmsg(s->db));
+        if (store_exec(s->db, s->saved[i], NULL, 0) != STORE_OK) {
+            seterr(s, "%s: %s", s->saved[i], store_errmsg(s->db));
             return -1;
         }
         progress(s, "indexes", weight * (i + 1) / n - weight * i / n);
@@ -1641,18 +1645,18 @@ static int create_indexes(struct seed *s, long long weight)
     return 0;
 }
 
-static long long pragma_int(sqlite3 *db, const char *sql)
+static long long pragma_int(struct store_conn *db, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     long long v = 0;
 
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (store_prepare(db, sql, STORE_NUL, 0, &st) == STORE_OK && store_step(st) == STORE_ROW)
+        v = store_col_int(st, 0);
+    store_finalize(st);
     return v;
 }
 
-int seed_run(sqlite3 *db, const struct seed_opts *o, char *err, size_t errlen)
+int seed_run(struct store_conn *db, const struct seed_opts *o, char *err, size_t errlen)
 {
     struct seed s;
     int ret = -1, in_tx = 0;
@@ -1685,9 +1689,9 @@ int seed_run(sqlite3 *db, const struct seed_opts *o, char *err, size_t errlen)
         goto out;
     }
     /* a 256 MB page cache keeps most of a large load, and the index sorts, in memory */
-    sqlite3_exec(db, "PRAGMA cache_size = -262144", NULL, NULL, NULL);
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK) {
-        seterr(&s, "begin: %s", sqlite3_errmsg(db));
+    store_exec(db, "PRAGMA cache_size = -262144", NULL, 0);
+    if (store_exec(db, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK) {
+        seterr(&s, "begin: %s", store_errmsg(db));
         goto out;
     }
     in_tx = 1;
@@ -1711,13 +1715,13 @@ int seed_run(sqlite3 *db, const struct seed_opts *o, char *err, size_t errlen)
             goto out;
     if (create_indexes(&s, index_weight) < 0)
         goto out;
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK) {
-        seterr(&s, "commit: %s", sqlite3_errmsg(db));
+    if (store_exec(db, "COMMIT", NULL, 0) != STORE_OK) {
+        seterr(&s, "commit: %s", store_errmsg(db));
         goto out;
     }
     in_tx = 0;
     char oerr[200];
-    if (db_optimize_fulltext(db, oerr, sizeof oerr) != 0) {
+    if (store_optimize(db, oerr, sizeof oerr) != 0) {
         seterr(&s, "optimizing the full-text indexes: %s", oerr);
         goto out;
     }
@@ -1726,11 +1730,11 @@ int seed_run(sqlite3 *db, const struct seed_opts *o, char *err, size_t errlen)
     ret = 0;
 out:
     if (in_tx)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        store_exec(db, "ROLLBACK", NULL, 0);
     if (ret < 0 && s.progress && s.prog_last >= 0)
         fputc('\n', stderr);
     snprintf(sql, sizeof(sql), "PRAGMA cache_size = %lld", cache);
-    sqlite3_exec(db, sql, NULL, NULL, NULL);
+    store_exec(db, sql, NULL, 0);
     for (int i = 0; i < T_COUNT; i++)
         tb_release(&s.t[i]);
     for (int i = 0; i < s.ncities; i++)

@@ -5,7 +5,7 @@
 #ifndef GRANTD_SEED_H
 #define GRANTD_SEED_H
 
-#include <sqlite3.h>
+#include "store.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -18,6 +18,6 @@ struct seed_opts {
 
 /* Fills the database; 0, or -1 with a message in err (nothing is written then).
  * Refuses a database that already holds organizations or grant requests. */
-int seed_run(sqlite3 *db, const struct seed_opts *o, char *err, size_t errlen);
+int seed_run(struct store_conn *db, const struct seed_opts *o, char *err, size_t errlen);
 
 #endif

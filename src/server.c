@@ -6,7 +6,8 @@
 #include "auth.h"
 #include "countcache.h"
 #include "filtercache.h"
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "dynattr.h"
 #include "durable.h"
 #include "slowlane.h"
@@ -227,7 +228,6 @@ static void *run_loop(void *arg)
     slowlane_worker_release(&t->w);
     durable_worker_release(&t->w);
     dyn_release_thread();
-    auth_release_thread();
     countcache_release_thread();
     filtercache_release_thread();
     /* No h2o_context_dispose: it asserts while kept-alive connections still hold timers,
@@ -308,6 +308,9 @@ int server_run(const struct server_opts *o)
     char err[256], host[INET6_ADDRSTRLEN];
     struct thread *threads = xcalloc((size_t)o->threads, sizeof *threads);
     int rc = -1, started = 0;
+    static struct server_opts run_opts; /* o with the store every worker connects to */
+    run_opts = *o;
+    o = &run_opts;
 
     signal(SIGPIPE, SIG_IGN);
     raise_nofile();
@@ -315,13 +318,15 @@ int server_run(const struct server_opts *o)
         goto fail;
     {
         /* Migrate once, before the workers open their own connections. */
-        sqlite3 *db = db_open(o->db_path, 0, err, sizeof err);
+        run_opts.store = store_open(o->db_path, 0, err, sizeof err);
+        struct store_conn *db =
+            run_opts.store ? store_connect(run_opts.store, err, sizeof err) : NULL;
         if (!db)
             goto fail;
-        int m = db_migrate(db, err, sizeof err);
+        int m = store_migrate(db, err, sizeof err);
         if (m == 0)
             auth_purge_expired(db);
-        db_close(db);
+        store_conn_close(db);
         if (m != 0)
             goto fail;
     }
@@ -355,7 +360,7 @@ int server_run(const struct server_opts *o)
         threads[i].index = i;
         threads[i].o = o;
     }
-    if (durable_start(o->db_path, err, sizeof err) != 0)
+    if (durable_start(o->store, err, sizeof err) != 0)
         goto fail;
     /* As many slow-lane threads as loops: reads that outrun a loop slice (slowlane.h). */
     if (slowlane_start(o->threads, api_lane_worker_init, api_lane_thread_end, worker_release,
@@ -397,6 +402,8 @@ int server_run(const struct server_opts *o)
     for (int i = 0; i < o->threads; i++)
         worker_release(&threads[i].w);
     api_release();
+    store_close(run_opts.store);
+    run_opts.store = NULL;
     free(threads);
     return rc;
 fail:
@@ -407,6 +414,8 @@ fail:
         worker_release(&threads[i].w);
     }
     api_release();
+    store_close(run_opts.store);
+    run_opts.store = NULL;
     free(threads);
     return -1;
 }

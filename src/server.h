@@ -1,13 +1,16 @@
 /* The HTTP server: N worker threads, each with its own h2o event loop, SO_REUSEPORT
- * listener and SQLite connection; the request pipeline lives in api.c. */
+ * listener and store connection; the request pipeline lives in api.c. */
 #ifndef GRANTD_SERVER_H
 #define GRANTD_SERVER_H
 
 #include <stddef.h>
 
+struct store;
+
 struct server_opts {
-    const char *db_path;
-    const char *listen; /* HOST:PORT */
+    const char *db_path; /* the database's URL: a SQLite path, or sqlite:PATH */
+    struct store *store; /* opened by server_run from db_path */
+    const char *listen;  /* HOST:PORT */
     int threads;
     int rate_limits; /* 1 on, 0 off */
     size_t max_body;

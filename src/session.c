@@ -15,86 +15,86 @@
 
 /* ---- sessions ---- */
 
-int session_create(sqlite3 *db, int64_t user_id, char token[65], int64_t *expires_at)
+int session_create(struct store_conn *db, int64_t user_id, char token[65], int64_t *expires_at)
 {
     unsigned char h[32];
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int rc = -1;
     int64_t now = now_unix();
     auth_random_hex(token);
     auth_sha256(token, 64, h);
     *expires_at = now + SESSION_LIFETIME;
-    if (sqlite3_prepare_v2(db, "DELETE FROM grantd_session WHERE expires_at <= ?", -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_int64(st, 1, now);
-        sqlite3_step(st);
+    if (store_prepare(db, "DELETE FROM grantd_session WHERE expires_at <= ?", STORE_NUL, 0, &st) ==
+        STORE_OK) {
+        store_bind_int(st, 1, now);
+        store_step(st);
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     st = NULL;
-    if (sqlite3_prepare_v2(db,
-                           "INSERT INTO grantd_session(hash, user_id, created_at, expires_at) "
-                           "VALUES(?,?,?,?)",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (store_prepare(db,
+                      "INSERT INTO grantd_session(hash, user_id, created_at, expires_at) "
+                      "VALUES(?,?,?,?)",
+                      STORE_NUL, 0, &st) != STORE_OK)
         goto out;
-    sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
-    sqlite3_bind_int64(st, 2, user_id);
-    sqlite3_bind_int64(st, 3, now);
-    sqlite3_bind_int64(st, 4, *expires_at);
-    if (sqlite3_step(st) == SQLITE_DONE)
+    store_bind_blob(st, 1, h, 32);
+    store_bind_int(st, 2, user_id);
+    store_bind_int(st, 3, now);
+    store_bind_int(st, 4, *expires_at);
+    if (store_step(st) == STORE_DONE)
         rc = 0;
 out:
-    sqlite3_finalize(st);
+    store_finalize(st);
     return rc;
 }
 
-int session_lookup(sqlite3 *db, const char *token, size_t len, struct session_user *u)
+int session_lookup(struct store_conn *db, const char *token, size_t len, struct session_user *u)
 {
     unsigned char h[32];
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int rc = -1;
     memset(u, 0, sizeof *u);
     if (!auth_is_hex64(token, len))
         return -1;
     auth_sha256(token, len, h);
-    if (sqlite3_prepare_v2(db,
-                           "SELECT s.user_id, s.expires_at, u.login, COALESCE(u.role, 'grantee'), "
-                           "u.id IS NOT NULL AND u.deleted_at IS NULL AND COALESCE(u.state, '') "
-                           "<> 'passive' FROM grantd_session s LEFT JOIN \"user\" u ON u.id = "
-                           "s.user_id WHERE s.hash = ?",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (store_prepare(db,
+                      "SELECT s.user_id, s.expires_at, u.login, COALESCE(u.role, 'grantee'), "
+                      "u.id IS NOT NULL AND u.deleted_at IS NULL AND COALESCE(u.state, '') "
+                      "<> 'passive' FROM grantd_session s LEFT JOIN \"user\" u ON u.id = "
+                      "s.user_id WHERE s.hash = ?",
+                      STORE_NUL, 0, &st) != STORE_OK)
         return -3;
-    sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        const char *login = (const char *)sqlite3_column_text(st, 2);
-        const char *role = (const char *)sqlite3_column_text(st, 3);
-        u->user_id = sqlite3_column_int64(st, 0);
-        u->expires_at = sqlite3_column_int64(st, 1);
+    store_bind_blob(st, 1, h, 32);
+    int step = store_step(st);
+    if (step == STORE_ROW) {
+        const char *login = (const char *)store_col_text(st, 2);
+        const char *role = (const char *)store_col_text(st, 3);
+        u->user_id = store_col_int(st, 0);
+        u->expires_at = store_col_int(st, 1);
         snprintf(u->login, sizeof u->login, "%s", login ? login : "?");
         snprintf(u->role, sizeof u->role, "%s", role ? role : "grantee");
-        rc = u->expires_at > now_unix() && sqlite3_column_int(st, 4) ? 0 : -2;
-    } else if (step != SQLITE_DONE) {
+        rc = u->expires_at > now_unix() && (int)store_col_int(st, 4) ? 0 : -2;
+    } else if (step != STORE_DONE) {
         rc = -3;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return rc;
 }
 
-int session_destroy(sqlite3 *db, const char *token, size_t len)
+int session_destroy(struct store_conn *db, const char *token, size_t len)
 {
     unsigned char h[32];
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int rc = -1;
     if (!auth_is_hex64(token, len))
         return 0;
     auth_sha256(token, len, h);
-    if (sqlite3_prepare_v2(db, "DELETE FROM grantd_session WHERE hash = ?", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (store_prepare(db, "DELETE FROM grantd_session WHERE hash = ?", STORE_NUL, 0, &st) !=
+        STORE_OK)
         return -1;
-    sqlite3_bind_blob(st, 1, h, 32, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_DONE)
+    store_bind_blob(st, 1, h, 32);
+    if (store_step(st) == STORE_DONE)
         rc = 0;
-    sqlite3_finalize(st);
+    store_finalize(st);
     return rc;
 }
 
@@ -173,34 +173,34 @@ void session_failed(const struct ratelimit_addr *a)
                    now_usec() / 1000, &ans);
 }
 
-int session_password_hash(sqlite3 *db, const char *login, int64_t *user_id, int *active,
+int session_password_hash(struct store_conn *db, const char *login, int64_t *user_id, int *active,
                           char hash[crypto_pwhash_STRBYTES])
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int rc = -1;
     hash[0] = 0;
     *user_id = 0;
     *active = 0;
-    if (sqlite3_prepare_v2(db,
-                           "SELECT u.id, l.password_hash, u.deleted_at IS NULL AND "
-                           "COALESCE(u.state, '') <> 'passive' FROM \"user\" u JOIN grantd_login "
-                           "l ON l.user_id = u.id WHERE u.login = ? ORDER BY u.deleted_at IS NOT "
-                           "NULL, u.id LIMIT 1",
-                           -1, &st, NULL) != SQLITE_OK)
+    if (store_prepare(db,
+                      "SELECT u.id, l.password_hash, u.deleted_at IS NULL AND "
+                      "COALESCE(u.state, '') <> 'passive' FROM \"user\" u JOIN grantd_login "
+                      "l ON l.user_id = u.id WHERE u.login = ? ORDER BY u.deleted_at IS NOT "
+                      "NULL, u.id LIMIT 1",
+                      STORE_NUL, 0, &st) != STORE_OK)
         return -2;
-    sqlite3_bind_text(st, 1, login, -1, SQLITE_STATIC);
-    int step = sqlite3_step(st);
-    if (step == SQLITE_ROW) {
-        const char *h = (const char *)sqlite3_column_text(st, 1);
-        *user_id = sqlite3_column_int64(st, 0);
-        *active = sqlite3_column_int(st, 2);
+    store_bind_text(st, 1, login, -1);
+    int step = store_step(st);
+    if (step == STORE_ROW) {
+        const char *h = (const char *)store_col_text(st, 1);
+        *user_id = store_col_int(st, 0);
+        *active = (int)store_col_int(st, 2);
         if (h && strlen(h) < crypto_pwhash_STRBYTES)
             snprintf(hash, crypto_pwhash_STRBYTES, "%s", h);
         rc = 0;
-    } else if (step != SQLITE_DONE) {
+    } else if (step != STORE_DONE) {
         rc = -2;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return rc;
 }
 

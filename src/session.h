@@ -9,7 +9,7 @@
 #define H2O_USE_LIBUV 0
 #include <h2o.h>
 #include <sodium.h>
-#include <sqlite3.h>
+#include "store.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -28,10 +28,10 @@ struct session_user {
 
 /* A new session for user_id: token = 64 hex + NUL (the cookie value). Also purges expired
  * sessions. 0 or -1. */
-int session_create(sqlite3 *db, int64_t user_id, char token[65], int64_t *expires_at);
+int session_create(struct store_conn *db, int64_t user_id, char token[65], int64_t *expires_at);
 /* 0: valid (u filled); -1 unknown; -2 expired or its user no longer active; -3 db error. */
-int session_lookup(sqlite3 *db, const char *token, size_t len, struct session_user *u);
-int session_destroy(sqlite3 *db, const char *token, size_t len);
+int session_lookup(struct store_conn *db, const char *token, size_t len, struct session_user *u);
+int session_destroy(struct store_conn *db, const char *token, size_t len);
 /* The CSRF token of a session: HMAC-SHA256 keyed by the cookie value, 64 hex + NUL. */
 void session_csrf(const char *token, size_t len, char out[65]);
 /* The token of the sign-in form, bound to its pre-session cookie by a per-process key. */
@@ -46,7 +46,7 @@ void session_failed(const struct ratelimit_addr *a);
 
 /* Look up a user's password hash by login: 0 found (hash copied, may be unusable when the
  * user is not active: *active = 0), -1 unknown login, -2 db error. */
-int session_password_hash(sqlite3 *db, const char *login, int64_t *user_id, int *active,
+int session_password_hash(struct store_conn *db, const char *login, int64_t *user_id, int *active,
                           char hash[crypto_pwhash_STRBYTES]);
 
 /* argon2id verification on the pool. The job is posted back to `receiver` (a loop's

@@ -1,13 +1,12 @@
 /* A SQL statement under construction: text plus bound values. Identifiers may only come
  * from the class registry (sql_ident quotes them); every client value goes through a
- * sql_bind_* call, which appends a `?` placeholder. Nothing here talks to a database
- * except sql_prepare, which prepares and binds on SQLite. */
+ * sql_bind_* call, which appends a `?` placeholder. Nothing here talks to a database:
+ * store_prepare_sql (store.h) prepares and binds a struct sql. */
 #ifndef GRANTD_SQL_H
 #define GRANTD_SQL_H
 
 #include <stdint.h>
 #include <stddef.h>
-#include <sqlite3.h>
 
 enum sqlv_type { SQLV_NULL, SQLV_INT, SQLV_REAL, SQLV_TEXT };
 
@@ -38,8 +37,4 @@ void sql_bind_text(struct sql *q, const char *s, size_t n);
 void sql_bind_null(struct sql *q);
 /* Append another statement piece: its text and (copies of) its bound values. */
 void sql_append_sql(struct sql *q, const struct sql *piece);
-/* Prepare q on db and bind its values; 0 or a SQLite error code. */
-int sql_prepare(sqlite3 *db, const struct sql *q, sqlite3_stmt **out);
-int sql_bind_all(sqlite3_stmt *st, const struct sql *q);
-
 #endif

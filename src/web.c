@@ -4,7 +4,8 @@
  * password pool (session.c); the request is answered when the pool posts the job back to
  * this loop's queue, or dropped if the client went away meanwhile. */
 #include "web.h"
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "params.h"
 #include "policy.h"
 
@@ -206,21 +207,21 @@ static int url_ok(const char *s)
 
 void web_site_url(struct ctx *c, char *out, size_t outlen)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     out[0] = 0;
-    if (sqlite3_prepare_v2(c->w->db, "SELECT value FROM grantd_setting WHERE key = 'site_url'", -1,
-                           &st, NULL) == SQLITE_OK &&
-        sqlite3_step(st) == SQLITE_ROW) {
-        const char *v = (const char *)sqlite3_column_text(st, 0);
+    if (store_prepare(c->w->db, "SELECT value FROM grantd_setting WHERE key = 'site_url'",
+                      STORE_NUL, 0, &st) == STORE_OK &&
+        store_step(st) == STORE_ROW) {
+        const char *v = (const char *)store_col_text(st, 0);
         if (v && url_ok(v))
             snprintf(out, outlen, "%s", v);
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     if (!out[0] && host_ok(c->req->authority.base, c->req->authority.len))
         snprintf(out, outlen, "%s://%.*s", is_tls(c) ? "https" : "http", (int)c->req->authority.len,
                  c->req->authority.base);
     if (!out[0]) {
-        db_setting_get(c->w->db, "site_url", out, outlen);
+        settings_get(c->w->db, "site_url", out, outlen);
         if (!url_ok(out))
             snprintf(out, outlen, "http://127.0.0.1:8080");
     }
@@ -323,7 +324,7 @@ int web_auth(struct ctx *c, enum web_need need, int html, struct web_user *u)
             return ctx_error(c, ERR_FORBIDDEN, NULL, "%s", why), -1;
         return web_fail(c, 403, "Not allowed", why, u), -1;
     }
-    db_setting_get(c->w->db, "site_status", status, sizeof status);
+    settings_get(c->w->db, "site_status", status, sizeof status);
     if (strcmp(status, "implementation") != 0 && strcmp(status, "live") != 0) {
         char why[200];
         snprintf(why, sizeof why,

@@ -34,12 +34,12 @@ static const char app_sql[] =
 /* app_sql limited to applications whose owner u may act on (policy_write_scope: no owner
  * above u's rank), then `tail`. A super_user rotating an admin's secret would act as the
  * admin. The statement is prepared on db with its values bound; NULL on error. */
-static sqlite3_stmt *apps_query(sqlite3 *db, const struct web_user *u, const char *id, size_t idlen,
-                                const char *tail)
+static struct store_stmt *apps_query(struct store_conn *db, const struct web_user *u,
+                                     const char *id, size_t idlen, const char *tail)
 {
     struct principal p;
     struct sql q;
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     memset(&p, 0, sizeof p);
     snprintf(p.role, sizeof p.role, "%s", u->role);
     p.user_id = u->user_id;
@@ -52,31 +52,31 @@ static sqlite3_stmt *apps_query(sqlite3 *db, const struct web_user *u, const cha
     }
     policy_write_scope(&p, registry_class("user", 4), "u", &q);
     sql_append(&q, tail);
-    if (sql_prepare(db, &q, &st) != SQLITE_OK) {
-        sqlite3_finalize(st);
+    if (store_prepare_sql(db, &q, &st) != STORE_OK) {
+        store_finalize(st);
         st = NULL;
     }
     sql_release(&q);
     return st;
 }
 
-static void app_row(sqlite3_stmt *st, struct app *a)
+static void app_row(struct store_stmt *st, struct app *a)
 {
     const char *s;
     memset(a, 0, sizeof *a);
-    a->pk = sqlite3_column_int64(st, 0);
-    s = (const char *)sqlite3_column_text(st, 1);
+    a->pk = store_col_int(st, 0);
+    s = (const char *)store_col_text(st, 1);
     snprintf(a->client_id, sizeof a->client_id, "%s", s ? s : "");
-    s = (const char *)sqlite3_column_text(st, 2);
+    s = (const char *)store_col_text(st, 2);
     snprintf(a->name, sizeof a->name, "%s", s ? s : "");
-    s = (const char *)sqlite3_column_text(st, 3);
+    s = (const char *)store_col_text(st, 3);
     snprintf(a->owner, sizeof a->owner, "%s", s ? s : "");
-    s = (const char *)sqlite3_column_text(st, 4);
+    s = (const char *)store_col_text(st, 4);
     snprintf(a->redirect_uri, sizeof a->redirect_uri, "%s", s ? s : "");
-    a->read_only = sqlite3_column_int(st, 5);
-    a->created_at = sqlite3_column_int64(st, 6);
-    a->revoked_at = sqlite3_column_int64(st, 7);
-    a->active_tokens = sqlite3_column_int(st, 8);
+    a->read_only = (int)store_col_int(st, 5);
+    a->created_at = store_col_int(st, 6);
+    a->revoked_at = store_col_int(st, 7);
+    a->active_tokens = (int)store_col_int(st, 8);
 }
 
 /* The client named by path segment 2 (/oauth/applications/<client_id>...): 0, -1 when
@@ -85,7 +85,7 @@ static int app_from_path(struct ctx *c, const struct web_user *u, struct app *a)
 {
     const char *s;
     size_t n;
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int rc = -1;
     if (web_segment(c, 2, &s, &n) != 0 || n != 64)
         goto missing;
@@ -97,12 +97,12 @@ static int app_from_path(struct ctx *c, const struct web_user *u, struct app *a)
         rc = -2;
         goto out;
     }
-    if (sqlite3_step(st) == SQLITE_ROW) { /* another's, above u's rank: as if missing */
+    if (store_step(st) == STORE_ROW) { /* another's, above u's rank: as if missing */
         app_row(st, a);
         rc = 0;
     }
 out:
-    sqlite3_finalize(st);
+    store_finalize(st);
     if (rc == -2) {
         ctx_header(c, "retry-after", "1");
         web_fail(c, 503, "Try again", "The database is busy.", u);
@@ -161,7 +161,7 @@ int web_apps_list(struct ctx *c)
     struct web_user u;
     struct wh_page p;
     char nonce[33];
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     struct app a;
     int n = 0;
     if (web_auth(c, WEB_MANAGE, 1, &u) != 0)
@@ -176,7 +176,7 @@ int web_apps_list(struct ctx *c)
               "<tbody>");
     st = apps_query(c->w->db, &u, NULL, 0, " ORDER BY c.revoked_at IS NOT NULL, c.id DESC");
     if (st) {
-        while (sqlite3_step(st) == SQLITE_ROW) {
+        while (store_step(st) == STORE_ROW) {
             app_row(st, &a);
             n++;
             WH_LIT(b, "<tr><td><a href=\"");
@@ -202,7 +202,7 @@ int web_apps_list(struct ctx *c)
             WH_LIT(b, "</td></tr>");
         }
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     if (n == 0)
         WH_LIT(b, "<tr><td colspan=\"6\" class=\"muted\">No application yet.</td></tr>");
     WH_LIT(b, "</tbody></table></div>");
@@ -266,7 +266,7 @@ int web_apps_create(struct ctx *c)
 {
     struct web_user u;
     char id[65], secret[65], err[256];
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     if (web_auth(c, WEB_MANAGE, 1, &u) != 0 || web_check_csrf(c, &u) != 0)
         return 0;
     const char *name = params_str(c->params, "name");
@@ -290,30 +290,30 @@ int web_apps_create(struct ctx *c)
         web_page_end(c, &p, 422);
         return 0;
     }
-    sqlite3 *db = c->w->db;
+    struct store_conn *db = c->w->db;
     c->durable = 1; /* the answer waits until the new client is on stable storage */
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    if (store_exec(db, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK)
         goto busy;
     if (auth_client_add(db, name, u.user_id, ro, id, secret, err, sizeof err) != 0)
         goto rollback;
     if (*uri) {
-        if (sqlite3_prepare_v2(db, "UPDATE grantd_client SET redirect_uri = ? WHERE client_id = ?",
-                               -1, &st, NULL) != SQLITE_OK)
+        if (store_prepare(db, "UPDATE grantd_client SET redirect_uri = ? WHERE client_id = ?",
+                          STORE_NUL, 0, &st) != STORE_OK)
             goto rollback;
-        sqlite3_bind_text(st, 1, uri, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, id, 64, SQLITE_STATIC);
-        int s = sqlite3_step(st);
-        sqlite3_finalize(st);
-        if (s != SQLITE_DONE)
+        store_bind_text(st, 1, uri, -1);
+        store_bind_text(st, 2, id, 64);
+        int s = store_step(st);
+        store_finalize(st);
+        if (s != STORE_DONE)
             goto rollback;
     }
-    if (sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) != SQLITE_OK)
+    if (store_exec(db, "COMMIT", NULL, 0) != STORE_OK)
         goto rollback;
     secret_page(c, &u, "Application created", id, secret, name);
     sodium_memzero(secret, sizeof secret);
     return 0;
 rollback:
-    sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+    store_exec(db, "ROLLBACK", NULL, 0);
 busy:
     sodium_memzero(secret, sizeof secret);
     ctx_header(c, "retry-after", "1");
@@ -450,28 +450,27 @@ int web_apps_read_only(struct ctx *c)
 {
     struct web_user u;
     struct app a;
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int ok = 0;
     if (web_auth(c, WEB_MANAGE, 1, &u) != 0 || web_check_csrf(c, &u) != 0 ||
         app_from_path(c, &u, &a) != 0)
         return 0;
     int ro = params_flag(c->params, "read_only");
-    sqlite3 *db = c->w->db;
+    struct store_conn *db = c->w->db;
     c->durable = 1;
-    if (sqlite3_exec(db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+    if (store_exec(db, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK)
         goto out;
-    if (sqlite3_prepare_v2(db, "UPDATE grantd_client SET read_only = ? WHERE id = ?", -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_int(st, 1, ro);
-        sqlite3_bind_int64(st, 2, a.pk);
-        ok = sqlite3_step(st) == SQLITE_DONE;
+    if (store_prepare(db, "UPDATE grantd_client SET read_only = ? WHERE id = ?", STORE_NUL, 0,
+                      &st) == STORE_OK) {
+        store_bind_int(st, 1, ro);
+        store_bind_int(st, 2, a.pk);
+        ok = store_step(st) == STORE_DONE;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     /* Cached tokens carry the flag: a new generation makes every worker reload them. */
-    ok = ok && auth_bump_generation(db) == 0 &&
-         sqlite3_exec(db, "COMMIT", NULL, NULL, NULL) == SQLITE_OK;
+    ok = ok && auth_bump_generation(db) == 0 && store_exec(db, "COMMIT", NULL, 0) == STORE_OK;
     if (!ok)
-        sqlite3_exec(db, "ROLLBACK", NULL, NULL, NULL);
+        store_exec(db, "ROLLBACK", NULL, 0);
 out:
     if (!ok) {
         ctx_header(c, "retry-after", "1");

@@ -4,7 +4,8 @@
  * transitions; its answer is sent once the batch's commit is on stable storage
  * (durable.h). */
 #include "auth.h"
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "durable.h"
 #include "dynattr.h"
 #include "jsonw.h"
@@ -330,12 +331,12 @@ static int scope_of(struct ctx *c, const struct class_def *k, int64_t id, int li
     if (live)
         sql_append(&q, " AND t.\"deleted_at\" IS NULL");
     policy_scope(&c->p, k, "t", &q);
-    sqlite3_stmt *st = records_stmt(c, &q);
+    struct store_stmt *st = records_stmt(c, &q);
     int rc = OUT_OF_SCOPE;
-    if (st && sqlite3_step(st) == SQLITE_ROW)
-        rc = sqlite3_column_int(st, 0);
+    if (st && store_step(st) == STORE_ROW)
+        rc = (int)store_col_int(st, 0);
     if (st)
-        sqlite3_reset(st);
+        store_reset(st);
     sql_release(&q);
     return rc;
 }
@@ -492,10 +493,10 @@ static int record_event(struct ctx *c, int64_t id, const char *old_state, const 
     sql_append(&q, ") VALUES(");
     sql_appendn(&q, vals.buf, vals.len);
     sql_append(&q, ")");
-    sqlite3_stmt *st = stmt_get(c->w, q.buf, q.len);
-    int rc = st && sql_bind_all(st, &vals) == SQLITE_OK && sqlite3_step(st) == SQLITE_DONE ? 0 : -1;
+    struct store_stmt *st = stmt_get(c->w, q.buf, q.len);
+    int rc = st && store_bind_sql(st, &vals) == STORE_OK && store_step(st) == STORE_DONE ? 0 : -1;
     if (st)
-        sqlite3_reset(st);
+        store_reset(st);
     sql_release(&q);
     sql_release(&vals);
     return rc;
@@ -519,11 +520,11 @@ static int begin(struct ctx *c)
         durable_batch_end(c->w);
     else
         rc = durable_batch_begin(c->w, 1);
-    if (rc == 0 || (rc == -1 && db_exec(c->w->db, "BEGIN IMMEDIATE", NULL, 0) == 0 &&
-                    db_fulltext_defer(c->w->db, stmt_get_any, c->w) == 0))
+    if (rc == 0 || (rc == -1 && store_exec(c->w->db, "BEGIN IMMEDIATE", NULL, 0) == 0 &&
+                    store_fulltext_defer(c->w->db) == 0))
         return 0;
-    if (rc == -1 && !sqlite3_get_autocommit(c->w->db))
-        db_exec(c->w->db, "ROLLBACK", NULL, 0);
+    if (rc == -1 && !!store_in_transaction(c->w->db))
+        store_exec(c->w->db, "ROLLBACK", NULL, 0);
     ctx_error(c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");
     return -1;
 }
@@ -533,7 +534,7 @@ static void rollback(struct ctx *c)
     if (durable_batch_open(c->w))
         durable_batch_undo(c->w);
     else
-        db_exec(c->w->db, "ROLLBACK", NULL, 0);
+        store_exec(c->w->db, "ROLLBACK", NULL, 0);
 }
 
 static int commit(struct ctx *c)
@@ -542,9 +543,7 @@ static int commit(struct ctx *c)
     if (durable_batch_open(c->w))
         rc = durable_batch_release(c->w); /* the batch indexes and commits at its end */
     else
-        rc = db_fulltext_sync(c->w->db, stmt_get_any, c->w) == 0
-                 ? db_exec(c->w->db, "COMMIT", NULL, 0)
-                 : -1;
+        rc = store_fulltext_sync(c->w->db) == 0 ? store_exec(c->w->db, "COMMIT", NULL, 0) : -1;
     if (rc != 0) {
         rollback(c);
         ctx_error(c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");
@@ -570,17 +569,17 @@ static int load_current(struct ctx *c, int64_t id, char *state, size_t slen, int
     sql_append(&q, " t WHERE t.\"id\" = ");
     sql_bind_int(&q, id);
     policy_scope(&c->p, c->cls, "t", &q);
-    sqlite3_stmt *st = records_stmt(c, &q);
+    struct store_stmt *st = records_stmt(c, &q);
     int found = 0;
     state[0] = 0;
-    if (st && sqlite3_step(st) == SQLITE_ROW) {
-        found = sqlite3_column_int(st, 1);
-        *deleted = sqlite3_column_type(st, 0) != SQLITE_NULL;
-        if (c->cls->wf && sqlite3_column_type(st, 2) != SQLITE_NULL)
-            snprintf(state, slen, "%s", (const char *)sqlite3_column_text(st, 2));
+    if (st && store_step(st) == STORE_ROW) {
+        found = (int)store_col_int(st, 1);
+        *deleted = store_col_type(st, 0) != STORE_NULL;
+        if (c->cls->wf && store_col_type(st, 2) != STORE_NULL)
+            snprintf(state, slen, "%s", (const char *)store_col_text(st, 2));
     }
     if (st)
-        sqlite3_reset(st);
+        store_reset(st);
     sql_release(&q);
     return found;
 }
@@ -608,12 +607,12 @@ static int may_act(struct ctx *c, int64_t id, int where)
         sql_ident(&q, k->name);
         sql_append(&q, " WHERE \"id\" = ");
         sql_bind_int(&q, id);
-        sqlite3_stmt *st = records_stmt(c, &q);
+        struct store_stmt *st = records_stmt(c, &q);
         int64_t uid = 0;
-        if (st && sqlite3_step(st) == SQLITE_ROW)
-            uid = sqlite3_column_int64(st, 0);
+        if (st && store_step(st) == STORE_ROW)
+            uid = store_col_int(st, 0);
         if (st)
-            sqlite3_reset(st);
+            store_reset(st);
         sql_release(&q);
         const struct class_def *t = registry_class(f->target, strlen(f->target));
         if (uid && t && scope_of(c, t, uid, 0) == READ_SCOPE)
@@ -758,17 +757,17 @@ static int write_record(struct ctx *c, int is_create)
         sql_bind_int(&q, id);
     }
     const struct sql *exec = is_create ? &vals : &q;
-    sqlite3_stmt *s = stmt_get(c->w, q.buf, q.len);
-    if (!s || sql_bind_all(s, exec) != SQLITE_OK || sqlite3_step(s) != SQLITE_DONE) {
+    struct store_stmt *s = stmt_get(c->w, q.buf, q.len);
+    if (!s || store_bind_sql(s, exec) != STORE_OK || store_step(s) != STORE_DONE) {
         if (s)
-            sqlite3_reset(s);
-        fprintf(stderr, "write failed on %s: %s\n", k->name, sqlite3_errmsg(c->w->db));
+            store_reset(s);
+        fprintf(stderr, "write failed on %s: %s\n", k->name, store_errmsg(c->w->db));
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
-    sqlite3_reset(s);
+    store_reset(s);
     if (is_create)
-        id = sqlite3_last_insert_rowid(c->w->db);
+        id = store_last_id(c->w->db);
     if (new_state && (is_create || strcmp(cur, new_state) != 0) &&
         record_event(c, id, is_create ? NULL : (cur[0] ? cur : NULL), new_state, now) != 0) {
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
@@ -844,16 +843,16 @@ int records_delete(struct ctx *c)
         sql_ident(&q, c->cls->name);
         sql_append(&q, " SET \"deleted_at\" = ?, \"updated_at\" = ?, \"updated_by_id\" = ? "
                        "WHERE \"id\" = ?");
-        sqlite3_stmt *s = stmt_get(c->w, q.buf, q.len);
+        struct store_stmt *s = stmt_get(c->w, q.buf, q.len);
         int64_t now = now_unix();
         int ok = 0;
         if (s) {
-            sqlite3_bind_int64(s, 1, now);
-            sqlite3_bind_int64(s, 2, now);
-            sqlite3_bind_int64(s, 3, c->p.user_id);
-            sqlite3_bind_int64(s, 4, c->id);
-            ok = sqlite3_step(s) == SQLITE_DONE;
-            sqlite3_reset(s);
+            store_bind_int(s, 1, now);
+            store_bind_int(s, 2, now);
+            store_bind_int(s, 3, c->p.user_id);
+            store_bind_int(s, 4, c->id);
+            ok = store_step(s) == STORE_DONE;
+            store_reset(s);
         }
         sql_release(&q);
         if (!ok) {

@@ -2,41 +2,42 @@
 /* Unit tests for the token code: client secrets and tokens are stored only as hashes,
  * checks accept the right secret and refuse others, tokens expire and revoke at once. */
 #include "auth.h"
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "unit.h"
 
-#include <sqlite3.h>
+#include "store.h"
 #include <stdio.h>
 #include <string.h>
 
-static sqlite3 *fresh(void)
+static struct store_conn *fresh(void)
 {
     char err[256];
-    sqlite3 *db = db_open(":memory:", 1, err, sizeof err);
-    if (!db || db_migrate(db, err, sizeof err) != 0) {
+    struct store_conn *db = store_conn_open(":memory:", STORE_CREATE, err, sizeof err);
+    if (!db || store_migrate(db, err, sizeof err) != 0) {
         fprintf(stderr, "setup: %s\n", err);
         return NULL;
     }
-    db_exec(db, "INSERT INTO \"user\"(id, login, role, state) VALUES(1, 'a', 'admin', 'active')",
-            NULL, 0);
+    store_exec(db, "INSERT INTO \"user\"(id, login, role, state) VALUES(1, 'a', 'admin', 'active')",
+               NULL, 0);
     return db;
 }
 
-static int count_text(sqlite3 *db, const char *needle)
+static int count_text(struct store_conn *db, const char *needle)
 {
     /* Does any stored text or blob column of the auth tables contain needle? */
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int found = 0;
-    sqlite3_prepare_v2(db,
-                       "SELECT client_id || hex(secret_hash) FROM grantd_client UNION ALL "
-                       "SELECT hex(hash) FROM grantd_token",
-                       -1, &st, NULL);
-    while (sqlite3_step(st) == SQLITE_ROW) {
-        const char *t = (const char *)sqlite3_column_text(st, 0);
+    store_prepare(db,
+                  "SELECT client_id || hex(secret_hash) FROM grantd_client UNION ALL "
+                  "SELECT hex(hash) FROM grantd_token",
+                  STORE_NUL, 0, &st);
+    while (store_step(st) == STORE_ROW) {
+        const char *t = (const char *)store_col_text(st, 0);
         if (t && strcasestr(t, needle))
             found++;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return found;
 }
 
@@ -46,7 +47,7 @@ int main(void)
     struct principal p, q;
     int64_t created;
     CHECK(auth_init() == 0);
-    sqlite3 *db = fresh();
+    struct store_conn *db = fresh();
     CHECK(db != NULL);
     if (!db)
         return unit_done();
@@ -97,6 +98,6 @@ int main(void)
     CHECK(auth_client_check(db, id, s2, &q) == -1);
     CHECK(auth_purge_expired(db) >= 0);
 
-    db_close(db);
+    store_conn_close(db);
     return unit_done();
 }

@@ -12,7 +12,7 @@
 #include "value.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
+#include "store.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -492,13 +492,13 @@ static void test_bounds(void)
 }
 
 /* Run compiled filters on SQLite: the SQL is valid, and NULLs behave as documented. */
-static sqlite3 *db;
+static struct store_conn *db;
 
 static const char *ids(const char *json)
 {
     static char out[512];
     struct sql q;
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     size_t len = 0;
     json_t *j = json_loads(json, JSON_DECODE_ANY, NULL);
 
@@ -510,15 +510,15 @@ static const char *ids(const char *json)
         goto out;
     }
     sql_append(&q, " ORDER BY t.\"id\"");
-    if (sql_prepare(db, &q, &st) != SQLITE_OK) {
-        snprintf(out, sizeof out, "sqlite: %s", sqlite3_errmsg(db));
+    if (store_prepare_sql(db, &q, &st) != STORE_OK) {
+        snprintf(out, sizeof out, "sqlite: %s", store_errmsg(db));
         goto out;
     }
-    while (sqlite3_step(st) == SQLITE_ROW && len < sizeof out - 24)
+    while (store_step(st) == STORE_ROW && len < sizeof out - 24)
         len += (size_t)snprintf(out + len, sizeof out - len, "%s%lld", len ? "," : "",
-                                (long long)sqlite3_column_int64(st, 0));
+                                (long long)store_col_int(st, 0));
 out:
-    sqlite3_finalize(st);
+    store_finalize(st);
     sql_release(&q);
     json_decref(j);
     return out;
@@ -541,8 +541,9 @@ static void test_sqlite(void)
         " (4, 'd', 5000, 1, '2019-12-31', 1586304000, 3, 'new');"
         "INSERT INTO ut_payment VALUES (10, 1, 5, NULL), (11, 1, 6, 1), (12, 4, 7, 1);";
 
-    CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
-    CHECK(sqlite3_exec(db, schema, NULL, NULL, NULL) == SQLITE_OK);
+    db = store_conn_open(":memory:", STORE_CREATE, NULL, 0);
+    CHECK(db != NULL);
+    CHECK(store_exec(db, schema, NULL, 0) == STORE_OK);
     CHECK_STR(ids("[\"state\",\"eq\",\"new\"]"), "1,4");
     CHECK_STR(ids("[\"state\",\"not-eq\",\"new\"]"), "2,3"); /* keeps the NULL row */
     CHECK_STR(ids("{\"group_type\":\"not-and\",\"conditions\":[[\"state\",\"eq\",\"new\"]]}"),
@@ -566,7 +567,7 @@ static void test_sqlite(void)
     CHECK_STR(ids("[\"payments\",\"eq\",11]"), "");
     CHECK_STR(ids("[\"payments\",\"not-eq\",10]"), "2,3,4");
 #endif
-    sqlite3_close(db);
+    store_conn_close(db);
 }
 
 /* ---- issue 3: relative dates, time zones, text operators, cross-class filters ---------- */
@@ -1148,7 +1149,7 @@ static const char *ids_env(const struct filter_env *e, const char *json)
 {
     static char out[512];
     struct sql q;
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     size_t len = 0;
     json_t *j = json_loads(json, JSON_DECODE_ANY, NULL);
 
@@ -1160,15 +1161,15 @@ static const char *ids_env(const struct filter_env *e, const char *json)
         goto out;
     }
     sql_append(&q, " ORDER BY t.\"id\"");
-    if (sql_prepare(db, &q, &st) != SQLITE_OK) {
-        snprintf(out, sizeof out, "sqlite: %s", sqlite3_errmsg(db));
+    if (store_prepare_sql(db, &q, &st) != STORE_OK) {
+        snprintf(out, sizeof out, "sqlite: %s", store_errmsg(db));
         goto out;
     }
-    while (sqlite3_step(st) == SQLITE_ROW && len < sizeof out - 24)
+    while (store_step(st) == STORE_ROW && len < sizeof out - 24)
         len += (size_t)snprintf(out + len, sizeof out - len, "%s%lld", len ? "," : "",
-                                (long long)sqlite3_column_int64(st, 0));
+                                (long long)store_col_int(st, 0));
 out:
-    sqlite3_finalize(st);
+    store_finalize(st);
     sql_release(&q);
     json_decref(j);
     return out;
@@ -1194,9 +1195,9 @@ static void test_sqlite_issue3(void)
     struct filter_env la = env_at(NOW_UTC_WED, 1, 7, "America/Los_Angeles");
     struct filter_env utc = env_at(NOW_UTC_WED, 1, 7, NULL);
 
-    CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
-    CHECK(fold_register(db) == SQLITE_OK);
-    CHECK(sqlite3_exec(db, schema, NULL, NULL, NULL) == SQLITE_OK);
+    db = store_conn_open(":memory:", STORE_CREATE, NULL, 0);
+    CHECK(db != NULL);
+    CHECK(store_exec(db, schema, NULL, 0) == STORE_OK);
     /* Folding: ß = ss, É (composed or not) = é, accents kept, NULLs. */
     CHECK_STR(ids_env(&la, "[\"name\",\"contains\",\"strasse\"]"), "1,2");
     CHECK_STR(ids_env(&la, "[\"name\",\"contains\",\"STRAßE\"]"), "1,2");
@@ -1233,7 +1234,7 @@ static void test_sqlite_issue3(void)
     CHECK_STR(ids_env(&la, "{\"group_type\":\"not-and\",\"conditions\":"
                            "[[\"fx_date\",\"this-month\",\"-\"]]}"),
               "5,6,7");
-    sqlite3_close(db);
+    store_conn_close(db);
     db = NULL;
 }
 

@@ -5,7 +5,7 @@
 #include "fold.h"
 #include "unit.h"
 
-#include <sqlite3.h>
+#include "store.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -30,25 +30,25 @@ static const char *F(const char *s)
 }
 
 /* grantd_fold(?) on SQLite; "(null)" for NULL. */
-static const char *fold_sql(sqlite3 *db, const char *s, int n)
+static const char *fold_sql(struct store_conn *db, const char *s, int n)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
 
     got[0] = 0;
-    CHECK(sqlite3_prepare_v2(db, "SELECT grantd_fold(?)", -1, &st, NULL) == SQLITE_OK);
+    CHECK(store_prepare(db, "SELECT grantd_fold(?)", STORE_NUL, 0, &st) == STORE_OK);
     if (s)
-        sqlite3_bind_text(st, 1, s, n, SQLITE_STATIC);
-    CHECK(sqlite3_step(st) == SQLITE_ROW);
-    if (sqlite3_column_type(st, 0) == SQLITE_NULL)
+        store_bind_text(st, 1, s, n);
+    CHECK(store_step(st) == STORE_ROW);
+    if (store_col_type(st, 0) == STORE_NULL)
         snprintf(got, sizeof got, "(null)");
     else
-        snprintf(got, sizeof got, "%.*s", sqlite3_column_bytes(st, 0),
-                 (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+        snprintf(got, sizeof got, "%.*s", store_col_bytes(st, 0),
+                 (const char *)store_col_text(st, 0));
+    store_finalize(st);
     return got;
 }
 
-static void same_both_ways(sqlite3 *db, const char *s, size_t n)
+static void same_both_ways(struct store_conn *db, const char *s, size_t n)
 {
     char c[8192];
     snprintf(c, sizeof c, "%s", fold_c(s, n));
@@ -57,9 +57,9 @@ static void same_both_ways(sqlite3 *db, const char *s, size_t n)
 
 int main(void)
 {
-    sqlite3 *db = NULL;
+    struct store_conn *db = NULL;
     static char big[3000];
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
 
     CHECK_STR(F("Hello, World! 123"), "hello, world! 123");
     CHECK_STR(F(""), "");
@@ -93,8 +93,8 @@ int main(void)
               "c");                    /* invalid -> U+FFFD */
     CHECK_STR(fold_c("A\0B", 3), "a"); /* NUL kept (printed cut) */
 
-    CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
-    CHECK(fold_register(db) == SQLITE_OK);
+    db = store_conn_open(":memory:", STORE_CREATE, NULL, 0);
+    CHECK(db != NULL);
     CHECK_STR(fold_sql(db, NULL, 0), "(null)");
     CHECK_STR(fold_sql(db, "MiXeD", -1), "mixed");
     same_both_ways(db,
@@ -117,19 +117,19 @@ int main(void)
     memcpy(big + 1000, "\xc3\x89", 2);
     same_both_ways(db, big, sizeof big - 1);
     /* Numbers fold as their text; the function is usable in an index (deterministic). */
-    CHECK(sqlite3_prepare_v2(db, "SELECT grantd_fold(12.5)", -1, &st, NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(st) == SQLITE_ROW);
-    CHECK_STR((const char *)sqlite3_column_text(st, 0), "12.5");
-    sqlite3_finalize(st);
-    CHECK(sqlite3_exec(db,
-                       "CREATE TABLE t(x TEXT); CREATE INDEX t_f ON t(grantd_fold(x));"
-                       "INSERT INTO t VALUES ('\xc3\x89"
-                       "cole');",
-                       NULL, NULL, NULL) == SQLITE_OK);
-    CHECK(sqlite3_prepare_v2(db, "SELECT count(*) FROM t WHERE grantd_fold(x) LIKE '_cole'", -1,
-                             &st, NULL) == SQLITE_OK);
-    CHECK(sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0) == 1);
-    sqlite3_finalize(st);
-    sqlite3_close(db);
+    CHECK(store_prepare(db, "SELECT grantd_fold(12.5)", STORE_NUL, 0, &st) == STORE_OK);
+    CHECK(store_step(st) == STORE_ROW);
+    CHECK_STR((const char *)store_col_text(st, 0), "12.5");
+    store_finalize(st);
+    CHECK(store_exec(db,
+                     "CREATE TABLE t(x TEXT); CREATE INDEX t_f ON t(grantd_fold(x));"
+                     "INSERT INTO t VALUES ('\xc3\x89"
+                     "cole');",
+                     NULL, 0) == STORE_OK);
+    CHECK(store_prepare(db, "SELECT count(*) FROM t WHERE grantd_fold(x) LIKE '_cole'", STORE_NUL,
+                        0, &st) == STORE_OK);
+    CHECK(store_step(st) == STORE_ROW && (int)store_col_int(st, 0) == 1);
+    store_finalize(st);
+    store_conn_close(db);
     return unit_done();
 }

@@ -1,48 +1,49 @@
 #define _GNU_SOURCE
-/* Unit tests for the tables db_migrate creates (src/db.c): a new table puts id and the
+/* Unit tests for the tables store_migrate creates (src/db.c): a new table puts id and the
  * lifecycle columns (created_at, deleted_at, state, updated_at) first, so that a filter's
  * or a count's test of them decodes a few entries of each row's header rather than most
  * of a grant request's 114; every other column follows in registry order; and a table an
  * earlier version created in another order is upgraded in place and keeps working, since
  * grantd names columns and never relies on their position. */
-#include "db.h"
+#include "settings.h"
+#include "store.h"
 #include "registry.h"
 #include "unit.h"
 #include "unit_db.h"
 
-#include <sqlite3.h>
+#include "store.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 /* The name of column cid of table t ("" when there is none). */
-static const char *column(sqlite3 *db, const char *t, int cid, char *out, size_t len)
+static const char *column(struct store_conn *db, const char *t, int cid, char *out, size_t len)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     out[0] = 0;
-    if (sqlite3_prepare_v2(db, "SELECT name FROM pragma_table_info(?) WHERE cid = ?", -1, &st,
-                           NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, t, -1, SQLITE_STATIC);
-        sqlite3_bind_int(st, 2, cid);
-        if (sqlite3_step(st) == SQLITE_ROW)
-            snprintf(out, len, "%s", (const char *)sqlite3_column_text(st, 0));
+    if (store_prepare(db, "SELECT name FROM pragma_table_info(?) WHERE cid = ?", STORE_NUL, 0,
+                      &st) == STORE_OK) {
+        store_bind_text(st, 1, t, -1);
+        store_bind_int(st, 2, cid);
+        if (store_step(st) == STORE_ROW)
+            snprintf(out, len, "%s", (const char *)store_col_text(st, 0));
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return out;
 }
 
-static sqlite3 *fresh(const char *dir, const char *name, const char *before)
+static struct store_conn *fresh(const char *dir, const char *name, const char *before)
 {
     char path[128], err[256];
     snprintf(path, sizeof path, "%s/%s", dir, name);
-    sqlite3 *db = db_open(path, 1, err, sizeof err);
+    struct store_conn *db = store_conn_open(path, STORE_CREATE, err, sizeof err);
     CHECK(db != NULL);
     if (!db)
         return NULL;
     if (before)
-        CHECK(db_exec(db, before, err, sizeof err) == 0);
-    CHECK(db_migrate(db, err, sizeof err) == 0);
+        CHECK(store_exec(db, before, err, sizeof err) == 0);
+    CHECK(store_migrate(db, err, sizeof err) == 0);
     return db;
 }
 
@@ -52,7 +53,7 @@ int main(void)
     CHECK(mkdtemp(dir) != NULL);
 
     /* A new database: id, the four lifecycle columns in registry order, then the rest. */
-    sqlite3 *db = fresh(dir, "new.db", NULL);
+    struct store_conn *db = fresh(dir, "new.db", NULL);
     if (!db)
         return unit_done();
     CHECK_STR(column(db, "grant_request", 0, name, sizeof name), "id");
@@ -79,7 +80,7 @@ int main(void)
     /* a class without a state column starts with the lifecycle columns it has */
     CHECK_STR(column(db, "organization", 0, name, sizeof name), "id");
     CHECK_STR(column(db, "organization", 1, name, sizeof name), "created_at");
-    db_close(db);
+    store_conn_close(db);
 
     /* A table an earlier version made in another order: migrated in place, it stores,
      * indexes and finds records like a new one. */
@@ -90,18 +91,18 @@ int main(void)
         return unit_done();
     CHECK_STR(column(db, "grant_request", 1, name, sizeof name), "project_summary");
     CHECK(unit_one(db, "SELECT count(*) FROM pragma_table_info('grant_request')") == want);
-    CHECK(db_exec(db,
-                  "INSERT INTO grant_request(project_summary, amount_requested, state, "
-                  "created_at, updated_at) VALUES('Wetland kestrel survey', 450000000, 'new', "
-                  "1700000000, 1700000000)",
-                  NULL, 0) == 0);
+    CHECK(store_exec(db,
+                     "INSERT INTO grant_request(project_summary, amount_requested, state, "
+                     "created_at, updated_at) VALUES('Wetland kestrel survey', 450000000, 'new', "
+                     "1700000000, 1700000000)",
+                     NULL, 0) == 0);
     CHECK(unit_one(db, "SELECT count(*) FROM grant_request__fts WHERE grant_request__fts MATCH "
                        "'kestrel'") == 1);
     CHECK(unit_one(db, "SELECT amount_requested FROM grant_request WHERE state = 'new' AND "
                        "deleted_at IS NULL") == 450000000);
     long long live = -1;
-    CHECK(db_live_count(db, "grant_request", &live) == 0 && live == 1);
-    db_close(db);
+    CHECK(store_live_count(db, "grant_request", &live) == 0 && live == 1);
+    store_conn_close(db);
 
     snprintf(name, sizeof name, "rm -rf %s", dir);
     CHECK(system(name) == 0);

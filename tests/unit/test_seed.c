@@ -2,7 +2,7 @@
  * of the real columns, one table missing, one extra column) so it does not depend on the
  * migrations. Checks counts, workflow-state coverage, money consistency, determinism (a
  * hash of a dump of several tables) and refusal of an already seeded database. */
-#include <sqlite3.h>
+#include "store.h"
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -60,54 +60,50 @@ static const char *const schema[] = {
     "CREATE TABLE note (" STD ", notable_type TEXT, notable_id INTEGER, note TEXT)",
 };
 
-static sqlite3 *open_db(void)
+static struct store_conn *open_db(void)
 {
-    sqlite3 *db = NULL;
+    struct store_conn *db = store_conn_open(":memory:", STORE_CREATE, NULL, 0);
+    char msg[256];
 
-    if (sqlite3_open(":memory:", &db) != SQLITE_OK)
+    if (!db)
         return NULL;
-    for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++) {
-        char *msg = NULL;
-
-        if (sqlite3_exec(db, schema[i], NULL, NULL, &msg) != SQLITE_OK) {
+    for (size_t i = 0; i < sizeof(schema) / sizeof(schema[0]); i++)
+        if (store_exec(db, schema[i], msg, sizeof msg) != 0)
             fprintf(stderr, "schema: %s\n", msg);
-            sqlite3_free(msg);
-        }
-    }
     return db;
 }
 
-static long long q1(sqlite3 *db, const char *sql)
+static long long q1(struct store_conn *db, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     long long v = -1;
 
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
-        fprintf(stderr, "%s: %s\n", sql, sqlite3_errmsg(db));
+    if (store_prepare(db, sql, STORE_NUL, 0, &st) != STORE_OK) {
+        fprintf(stderr, "%s: %s\n", sql, store_errmsg(db));
         return -1;
     }
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (store_step(st) == STORE_ROW)
+        v = store_col_int(st, 0);
+    store_finalize(st);
     return v;
 }
 
 /* The first column of the first row as text (static buffer). */
-static const char *qs(sqlite3 *db, const char *sql)
+static const char *qs(struct store_conn *db, const char *sql)
 {
     static char out[256];
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
 
     out[0] = '\0';
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW &&
-        sqlite3_column_text(st, 0))
-        snprintf(out, sizeof(out), "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
+    if (store_prepare(db, sql, STORE_NUL, 0, &st) == STORE_OK && store_step(st) == STORE_ROW &&
+        store_col_text(st, 0))
+        snprintf(out, sizeof(out), "%s", (const char *)store_col_text(st, 0));
+    store_finalize(st);
     return out;
 }
 
 /* FNV-1a over every value of the tables, in id order. */
-static uint64_t dump_hash(sqlite3 *db)
+static uint64_t dump_hash(struct store_conn *db)
 {
     static const char *const tables[] = {
         "user", "organization", "grant_request", "request_transaction", "request_report", "note"};
@@ -115,28 +111,28 @@ static uint64_t dump_hash(sqlite3 *db)
 
     for (size_t t = 0; t < sizeof(tables) / sizeof(tables[0]); t++) {
         char sql[128];
-        sqlite3_stmt *st = NULL;
+        struct store_stmt *st = NULL;
 
         snprintf(sql, sizeof(sql), "SELECT * FROM \"%s\" ORDER BY id", tables[t]);
-        if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+        if (store_prepare(db, sql, STORE_NUL, 0, &st) != STORE_OK)
             return 0;
-        while (sqlite3_step(st) == SQLITE_ROW) {
-            for (int c = 0; c < sqlite3_column_count(st); c++) {
-                const unsigned char *v = sqlite3_column_text(st, c);
-                int n = sqlite3_column_bytes(st, c);
+        while (store_step(st) == STORE_ROW) {
+            for (int c = 0; c < store_columns(st); c++) {
+                const unsigned char *v = (const unsigned char *)store_col_text(st, c);
+                int n = store_col_bytes(st, c);
 
-                h = (h ^ (uint64_t)sqlite3_column_type(st, c)) * 0x100000001b3ULL;
+                h = (h ^ (uint64_t)store_col_type(st, c)) * 0x100000001b3ULL;
                 for (int i = 0; v && i < n; i++)
                     h = (h ^ v[i]) * 0x100000001b3ULL;
                 h = (h ^ 0xff) * 0x100000001b3ULL;
             }
         }
-        sqlite3_finalize(st);
+        store_finalize(st);
     }
     return h;
 }
 
-static int seed(sqlite3 *db, long grants, unsigned long long rs, char *err, size_t errlen)
+static int seed(struct store_conn *db, long grants, unsigned long long rs, char *err, size_t errlen)
 {
     struct seed_opts o = {.grants = grants, .random_seed = rs, .progress = 0, .today = TODAY};
 
@@ -145,7 +141,7 @@ static int seed(sqlite3 *db, long grants, unsigned long long rs, char *err, size
 
 static void test_counts(void)
 {
-    sqlite3 *db = open_db();
+    struct store_conn *db = open_db();
     char err[256] = "";
     static const char *const states[] = {"new",
                                          "pending",
@@ -265,12 +261,12 @@ static void test_counts(void)
     CHECK(seed(db, 10, 42, err, sizeof(err)) < 0);
     CHECK(strstr(err, "already") != NULL);
     CHECK(q1(db, "SELECT count(*) FROM grant_request") == 1000);
-    sqlite3_close(db);
+    store_conn_close(db);
 }
 
 static void test_determinism(void)
 {
-    sqlite3 *a = open_db(), *b = open_db(), *c = open_db();
+    struct store_conn *a = open_db(), *b = open_db(), *c = open_db();
     char err[256];
     uint64_t ha, hb, hc;
 
@@ -282,14 +278,14 @@ static void test_determinism(void)
     hc = dump_hash(c);
     CHECK(ha != 0 && ha == hb);
     CHECK(ha != hc);
-    sqlite3_close(a);
-    sqlite3_close(b);
-    sqlite3_close(c);
+    store_conn_close(a);
+    store_conn_close(b);
+    store_conn_close(c);
 }
 
 static void test_small(void)
 {
-    sqlite3 *db = open_db();
+    struct store_conn *db = open_db();
     char err[256];
 
     CHECK(seed(db, 2, 1, err, sizeof(err)) == 0);
@@ -297,48 +293,49 @@ static void test_small(void)
     CHECK(q1(db, "SELECT count(*) FROM grant_request WHERE state = 'pending'") == 1);
     CHECK(q1(db, "SELECT count(*) FROM organization") >= 3);
     CHECK(q1(db, "SELECT count(*) FROM program") >= 2);
-    sqlite3_close(db);
+    store_conn_close(db);
 
     db = open_db();
     CHECK(seed(db, 13, 1, err, sizeof(err)) == 0);
     CHECK(q1(db, "SELECT count(DISTINCT state) FROM grant_request") == 13);
-    sqlite3_close(db);
+    store_conn_close(db);
 
     db = open_db();
     CHECK(seed(db, 0, 1, err, sizeof(err)) == 0);
     CHECK(q1(db, "SELECT count(*) FROM grant_request") == 0);
-    sqlite3_close(db);
+    store_conn_close(db);
 }
 
 /* A failure half-way leaves nothing behind: no rows, and the dropped indexes are back. */
 static void test_rollback(void)
 {
-    sqlite3 *db = open_db();
+    struct store_conn *db = open_db();
     char err[256] = "";
 
-    CHECK(sqlite3_exec(db,
-                       "CREATE TRIGGER boom AFTER INSERT ON request_report WHEN new.id = 300 "
-                       "BEGIN SELECT RAISE(ABORT, 'boom'); END",
-                       NULL, NULL, NULL) == SQLITE_OK);
+    CHECK(store_exec(db,
+                     "CREATE TRIGGER boom AFTER INSERT ON request_report WHEN new.id = 300 "
+                     "BEGIN SELECT RAISE(ABORT, 'boom'); END",
+                     NULL, 0) == STORE_OK);
     CHECK(seed(db, 1000, 42, err, sizeof(err)) < 0);
     CHECK(strstr(err, "boom") != NULL);
     CHECK(q1(db, "SELECT count(*) FROM grant_request") == 0);
     CHECK(q1(db, "SELECT count(*) FROM \"user\"") == 0);
     CHECK(q1(db, "SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE "
                  "'grant_request__%'") == 2);
-    CHECK(sqlite3_get_autocommit(db) == 1);
-    sqlite3_close(db);
+    CHECK(!store_in_transaction(db));
+    store_conn_close(db);
 }
 
 static void test_no_schema(void)
 {
-    sqlite3 *db = NULL;
+    struct store_conn *db = NULL;
     char err[256] = "";
 
-    CHECK(sqlite3_open(":memory:", &db) == SQLITE_OK);
+    db = store_conn_open(":memory:", STORE_CREATE, NULL, 0);
+    CHECK(db != NULL);
     CHECK(seed(db, 10, 1, err, sizeof(err)) < 0);
     CHECK(strstr(err, "init") != NULL);
-    sqlite3_close(db);
+    store_conn_close(db);
 }
 
 int main(void)

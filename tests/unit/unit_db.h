@@ -3,15 +3,15 @@
 #ifndef GRANTD_UNIT_DB_H
 #define GRANTD_UNIT_DB_H
 
-#include <sqlite3.h>
+#include "store.h"
 
-static inline long long unit_one(sqlite3 *db, const char *sql)
+static inline long long unit_one(struct store_conn *db, const char *sql)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     long long v = -1;
-    if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK && sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (store_prepare(db, sql, STORE_NUL, 0, &st) == STORE_OK && store_step(st) == STORE_ROW)
+        v = store_col_int(st, 0);
+    store_finalize(st);
     return v;
 }
 

@@ -1,9 +1,9 @@
-/* SQLite connections, schema migrations from the registry, and site settings (db.h).
- * Durability: WAL with synchronous=FULL, so a COMMIT returns only after the WAL is
- * flushed with fsync; a 2xx answer sent after COMMIT therefore survives power loss. */
-#include "db.h"
+/* The SQLite engine's schema: migrations derived from the class registry (one table per
+ * class named like the class, columns named like the fields, internal tables prefixed
+ * `grantd_`), the FTS5 full-text indexes with their triggers and deferred maintenance,
+ * and the live-count triggers. Statements go through store.h like everywhere else. */
+#include "store_sqlite.h"
 #include "value.h"
-#include "fold.h"
 #include "registry.h"
 #include "sql.h"
 #include "util.h"
@@ -14,129 +14,6 @@
 #include <string.h>
 #include <time.h>
 #include <sys/stat.h>
-
-static void seterr(char *err, size_t errlen, const char *msg)
-{
-    if (err && errlen)
-        snprintf(err, errlen, "%s", msg);
-}
-
-int db_exec(sqlite3 *db, const char *sql, char *err, size_t errlen)
-{
-    char *msg = NULL;
-    int rc = sqlite3_exec(db, sql, NULL, NULL, &msg);
-    if (rc != SQLITE_OK) {
-        seterr(err, errlen, msg ? msg : sqlite3_errstr(rc));
-        sqlite3_free(msg);
-        return -1;
-    }
-    return 0;
-}
-
-/* Waiting for the write lock. SQLite's own handler sleeps 1, 2, 5, 10 ms... between tries,
- * so a write arriving while the other worker's 100-us transaction commits would stall its
- * event loop (and every connection on it) for a millisecond or more. This one retries
- * after 20 us, doubling up to 1 ms, for DB_BUSY_MS in all. */
-static int busy_wait(void *arg, int tries)
-{
-    static __thread int64_t since;
-    (void)arg;
-    struct timespec now;
-    clock_gettime(CLOCK_MONOTONIC, &now);
-    int64_t us = (int64_t)now.tv_sec * 1000000 + now.tv_nsec / 1000;
-    if (tries == 0)
-        since = us;
-    if (us - since >= (int64_t)DB_BUSY_MS * 1000)
-        return 0;
-    int shift = tries < 6 ? tries : 6;
-    struct timespec d = {0, (20000L << shift) > 1000000L ? 1000000L : (20000L << shift)};
-    nanosleep(&d, NULL);
-    return 1;
-}
-
-/* grantd_sum(x): the exact sum of integer (or scaled-decimal) values in 128 bits, where
- * SQLite's sum() stops with "integer overflow" past 64 (ten amounts of 99999999999999.9
- * already do). An integer when it fits 64 bits, else its decimal text; NULL over no rows. */
-struct wide_sum {
-    unsigned char acc[sizeof(__int128)]; /* SQLite's context memory is 8-byte aligned only */
-    int64_t n;
-};
-
-static void wide_sum_step(sqlite3_context *cx, int argc, sqlite3_value **argv)
-{
-    (void)argc;
-    struct wide_sum *s = sqlite3_aggregate_context(cx, sizeof *s);
-    if (!s) {
-        sqlite3_result_error_nomem(cx);
-        return;
-    }
-    if (sqlite3_value_type(argv[0]) == SQLITE_NULL)
-        return;
-    __int128 acc;
-    memcpy(&acc, s->acc, sizeof acc);
-    acc += sqlite3_value_int64(argv[0]);
-    memcpy(s->acc, &acc, sizeof acc);
-    s->n++;
-}
-
-static void wide_sum_final(sqlite3_context *cx)
-{
-    struct wide_sum *s = sqlite3_aggregate_context(cx, 0);
-    if (!s || !s->n) {
-        sqlite3_result_null(cx);
-        return;
-    }
-    __int128 acc;
-    memcpy(&acc, s->acc, sizeof acc);
-    if (acc >= INT64_MIN && acc <= INT64_MAX) {
-        sqlite3_result_int64(cx, (int64_t)acc);
-        return;
-    }
-    char buf[48];
-    size_t n = value_format_decimal_wide(acc, 0, buf);
-    sqlite3_result_text(cx, buf, (int)n, SQLITE_TRANSIENT);
-}
-
-sqlite3 *db_open(const char *path, int create, char *err, size_t errlen)
-{
-    sqlite3 *db = NULL;
-    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
-    if (sqlite3_open_v2(path, &db, flags, NULL) != SQLITE_OK) {
-        seterr(err, errlen, db ? sqlite3_errmsg(db) : "cannot open database");
-        sqlite3_close(db);
-        return NULL;
-    }
-    sqlite3_busy_handler(db, busy_wait, NULL);
-    sqlite3_extended_result_codes(db, 1);
-    if (sqlite3_create_function_v2(db, "grantd_sum", 1,
-                                   SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS, NULL,
-                                   NULL, wide_sum_step, wide_sum_final, NULL) != SQLITE_OK) {
-        seterr(err, errlen, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return NULL;
-    }
-    if (fold_register(db) != SQLITE_OK) { /* grantd_fold(), for the filter's text operators */
-        seterr(err, errlen, sqlite3_errmsg(db));
-        sqlite3_close(db);
-        return NULL;
-    }
-    if (db_exec(db,
-                "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=OFF;"
-                "PRAGMA temp_store=MEMORY; PRAGMA cache_size=-16384;",
-                err, errlen) != 0) {
-        sqlite3_close(db);
-        return NULL;
-    }
-    return db;
-}
-
-void db_close(sqlite3 *db)
-{
-    /* sqlite3_close_v2 keeps a connection with unfinalized statements alive as a zombie:
-     * owners finalize theirs first (stmt cache, auth_release_thread, dyn_release_thread).
-     * Statements of virtual tables (FTS5) are theirs to finalize, never ours. */
-    sqlite3_close_v2(db);
-}
 
 static const char *sqltype(enum ftype t)
 {
@@ -175,17 +52,16 @@ static const char *internal_schema =
     "INSERT OR IGNORE INTO grantd_meta(key, value) VALUES('auth_gen', '1');";
 
 /* Columns already present in table `name` (empty when the table does not exist). */
-static int column_exists(sqlite3 *db, const char *table, const char *col)
+static int column_exists(struct store_conn *db, const char *table, const char *col)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int found = 0;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (store_prepare(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", STORE_NUL, 0, &st) != STORE_OK)
         return 0;
-    sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, col, -1, SQLITE_STATIC);
-    found = sqlite3_step(st) == SQLITE_ROW;
-    sqlite3_finalize(st);
+    store_bind_text(st, 1, table, -1);
+    store_bind_text(st, 2, col, -1);
+    found = store_step(st) == STORE_ROW;
+    store_finalize(st);
     return found;
 }
 
@@ -226,7 +102,7 @@ static int lifecycle_column(const char *name)
            strcmp(name, "updated_at") == 0 || strcmp(name, "created_at") == 0;
 }
 
-static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size_t errlen)
+static int migrate_class(struct store_conn *db, const struct class_def *c, char *err, size_t errlen)
 {
     struct sql q;
     int rc = -1;
@@ -252,7 +128,7 @@ static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size
             sql_appendf(&q, " %s", sqltype(f->type));
         }
     sql_append(&q, ")");
-    if (db_exec(db, q.buf, err, errlen) != 0)
+    if (store_exec(db, q.buf, err, errlen) != 0)
         goto out;
     /* Upgrades: add columns a newer registry has. */
     for (int i = 0; i < c->nfields; i++) {
@@ -265,7 +141,7 @@ static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size
         sql_append(&q, " ADD COLUMN ");
         sql_ident(&q, f->name);
         sql_appendf(&q, " %s", sqltype(f->type));
-        if (db_exec(db, q.buf, err, errlen) != 0)
+        if (store_exec(db, q.buf, err, errlen) != 0)
             goto out;
     }
     const struct field *state = registry_field(c, "state");
@@ -309,7 +185,7 @@ static int migrate_class(sqlite3 *db, const struct class_def *c, char *err, size
             sql_ident(&q, f->name);
             sql_append(&q, " IS NOT NULL");
         }
-        if (db_exec(db, q.buf, err, errlen) != 0)
+        if (store_exec(db, q.buf, err, errlen) != 0)
             goto out;
     }
     rc = 0;
@@ -329,8 +205,8 @@ out:
  * savepoint, and a write batch opens one per request (and SQLite one per statement), so
  * indexing each record as it is written costs a segment per request and index, and the
  * merges that follow: half of a create's CPU. A writer that has called
- * db_fulltext_defer() inside its transaction (a row in grantd_fts_defer, never committed)
- * has its triggers note the record in grantd_fts_pending instead, and db_fulltext_sync()
+ * store_fulltext_defer() inside its transaction (a row in grantd_fts_defer, never committed)
+ * has its triggers note the record in grantd_fts_pending instead, and store_fulltext_sync()
  * indexes every noted record with one statement per index before the COMMIT. Any other
  * connection (the CLI, another process) indexes immediately, as before. */
 /* Is f one of the columns the full-text body is made of? */
@@ -382,24 +258,16 @@ static void fts_has_text(struct sql *q, const struct class_def *c, const char *r
     sql_append(q, n ? ")" : "0)");
 }
 
-int db_has_fulltext(const struct class_def *c)
-{
-    for (int i = 0; i < c->nfields; i++)
-        if ((c->fields[i].flags & FF_FULLTEXT) && registry_has_column(&c->fields[i]))
-            return 1;
-    return 0;
-}
-
-static int table_exists(sqlite3 *db, const char *name)
+static int table_exists(struct store_conn *db, const char *name)
 {
     int exists = 0;
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE name = ?", -1, &st, NULL) ==
-        SQLITE_OK) {
-        sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
-        exists = sqlite3_step(st) == SQLITE_ROW;
+    struct store_stmt *st = NULL;
+    if (store_prepare(db, "SELECT 1 FROM sqlite_master WHERE name = ?", STORE_NUL, 0, &st) ==
+        STORE_OK) {
+        store_bind_text(st, 1, name, -1);
+        exists = store_step(st) == STORE_ROW;
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return exists;
 }
 
@@ -419,12 +287,12 @@ static void fts_insert(struct sql *q, const struct class_def *c, const char *row
     sql_append(q, ";");
 }
 
-static int migrate_fts(sqlite3 *db, const struct class_def *c, char *err, size_t errlen)
+static int migrate_fts(struct store_conn *db, const struct class_def *c, char *err, size_t errlen)
 {
     struct sql q;
     char live[160], del[160];
     int rc = -1;
-    if (!db_has_fulltext(c))
+    if (!store_has_fulltext(c))
         return 0;
     snprintf(live, sizeof live, "%s__fts", c->name);
     snprintf(del, sizeof del, "%s__fts_deleted", c->name);
@@ -498,12 +366,12 @@ static int migrate_fts(sqlite3 *db, const struct class_def *c, char *err, size_t
             sql_append(&q, " WHERE \"deleted_at\" IS NOT NULL);");
         }
     }
-    rc = db_exec(db, q.buf, err, errlen);
+    rc = store_exec(db, q.buf, err, errlen);
     sql_release(&q);
     return rc;
 }
 
-int db_optimize_fulltext(sqlite3 *db, char *err, size_t errlen)
+int sqlite_optimize(struct store_conn *db, char *err, size_t errlen)
 {
     struct sql q;
     sql_init(&q);
@@ -511,53 +379,35 @@ int db_optimize_fulltext(sqlite3 *db, char *err, size_t errlen)
         const struct class_def *c = &registry_classes[i];
         char name[160];
         snprintf(name, sizeof name, "%s__fts", c->name);
-        if (!db_has_fulltext(c) || !table_exists(db, name))
+        if (!store_has_fulltext(c) || !table_exists(db, name))
             continue; /* a schema without the index (tests' own, an older one) */
         sql_appendf(&q, "INSERT INTO \"%s__fts\"(\"%s__fts\") VALUES('optimize');", c->name,
                     c->name);
         sql_appendf(&q, "INSERT INTO \"%s__fts_deleted\"(\"%s__fts_deleted\") VALUES('optimize');",
                     c->name, c->name);
     }
-    int rc = q.len ? db_exec(db, q.buf, err, errlen) : 0;
+    int rc = q.len ? store_exec(db, q.buf, err, errlen) : 0;
     sql_release(&q);
     return rc;
 }
 
-/* A statement from the caller's cache when `get` is given, else prepared here; NULL on
- * failure. stmt_done gives it back (reset, or finalized when it was prepared here). */
-static sqlite3_stmt *stmt_take(sqlite3 *db, db_stmt_fn get, void *arg, const char *sql, size_t len)
-{
-    sqlite3_stmt *st = NULL;
-    if (get)
-        return get(arg, sql, len);
-    return sqlite3_prepare_v2(db, sql, (int)len, &st, NULL) == SQLITE_OK ? st : NULL;
-}
-
-static void stmt_done(db_stmt_fn get, sqlite3_stmt *st)
-{
-    if (get)
-        sqlite3_reset(st);
-    else
-        sqlite3_finalize(st);
-}
-
 /* Run one statement to completion. */
-static int run_stmt(sqlite3 *db, db_stmt_fn get, void *arg, const char *sql, size_t len)
+static int run_stmt(struct store_conn *db, const char *sql, size_t len)
 {
-    sqlite3_stmt *st = stmt_take(db, get, arg, sql, len);
+    struct store_stmt *st = store_cached(db, sql, len);
     if (!st)
         return -1;
     int rc;
-    while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+    while ((rc = store_step(st)) == STORE_ROW)
         ;
-    stmt_done(get, st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    store_reset(st);
+    return rc == STORE_DONE ? 0 : -1;
 }
 
 /* Index the records of class c noted in grantd_fts_pending: drop their entries from both
  * indexes and insert each record into the one its deleted_at selects (a record deleted
  * for good has no row left and gets no entry). */
-static int sync_class(sqlite3 *db, db_stmt_fn get, void *arg, const struct class_def *c)
+static int sync_class(struct store_conn *db, const struct class_def *c)
 {
     static const char *const ids = "(SELECT id FROM grantd_fts_pending WHERE class = '%s'%s)";
     struct sql q;
@@ -583,19 +433,19 @@ static int sync_class(sqlite3 *db, db_stmt_fn get, void *arg, const struct class
         } else {
             sql_appendf(&q, "DELETE FROM grantd_fts_pending WHERE class = '%s'", c->name);
         }
-        rc = run_stmt(db, get, arg, q.buf, q.len);
+        rc = run_stmt(db, q.buf, q.len);
     }
     sql_release(&q);
     return rc;
 }
 
-int db_fulltext_defer(sqlite3 *db, db_stmt_fn get, void *arg)
+int sqlite_fulltext_defer(struct store_conn *db)
 {
     static const char sql[] = "INSERT OR IGNORE INTO grantd_fts_defer(one) VALUES(1)";
-    return run_stmt(db, get, arg, sql, sizeof sql - 1);
+    return run_stmt(db, sql, sizeof sql - 1);
 }
 
-int db_fulltext_sync(sqlite3 *db, db_stmt_fn get, void *arg)
+int sqlite_fulltext_sync(struct store_conn *db)
 {
     static const char list[] = "SELECT DISTINCT class FROM grantd_fts_pending";
     static const char done[] = "DELETE FROM grantd_fts_pending";
@@ -603,56 +453,54 @@ int db_fulltext_sync(sqlite3 *db, db_stmt_fn get, void *arg)
     int more;
     do { /* the classes noted (all of them at once unless more than 32) */
         const struct class_def *cls[32];
-        int n = 0, step = SQLITE_DONE;
-        sqlite3_stmt *st = stmt_take(db, get, arg, list, sizeof list - 1);
+        int n = 0, step = STORE_DONE;
+        struct store_stmt *st = store_cached(db, list, sizeof list - 1);
         if (!st)
             return -1;
-        while (n < 32 && (step = sqlite3_step(st)) == SQLITE_ROW) {
-            const char *name = (const char *)sqlite3_column_text(st, 0);
+        while (n < 32 && (step = store_step(st)) == STORE_ROW) {
+            const char *name = (const char *)store_col_text(st, 0);
             const struct class_def *c = name ? registry_class(name, strlen(name)) : NULL;
-            if (c && db_has_fulltext(c)) /* else the registry changed: nothing to index */
+            if (c && store_has_fulltext(c)) /* else the registry changed: nothing to index */
                 cls[n++] = c;
         }
         more = n == 32;
-        stmt_done(get, st);
-        if (!more && step != SQLITE_DONE)
+        store_reset(st);
+        if (!more && step != STORE_DONE)
             return -1;
         for (int i = 0; i < n; i++)
-            if (sync_class(db, get, arg, cls[i]) != 0)
+            if (sync_class(db, cls[i]) != 0)
                 return -1;
     } while (more);
-    if (run_stmt(db, get, arg, done, sizeof done - 1) != 0)
+    if (run_stmt(db, done, sizeof done - 1) != 0)
         return -1;
-    return run_stmt(db, get, arg, stop, sizeof stop - 1);
+    return run_stmt(db, stop, sizeof stop - 1);
 }
 
 /* Live-row counts: an unfiltered list must not count every row per request, so triggers
  * keep grantd_count(class, live) in step inside each writing transaction. */
 /* Are the count triggers of c in place and its count recorded? */
-static int count_ready(sqlite3 *db, const struct class_def *c)
+static int count_ready(struct store_conn *db, const struct class_def *c)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int ready = 0;
     char a[160], u[160], d[160];
     snprintf(a, sizeof a, "%s__count_ai", c->name);
     snprintf(u, sizeof u, "%s__count_au", c->name);
     snprintf(d, sizeof d, "%s__count_ad", c->name);
-    if (sqlite3_prepare_v2(db,
-                           "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
+    if (store_prepare(db, "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
                            "name IN (?, ?, ?)) = 3 AND EXISTS(SELECT 1 FROM grantd_count WHERE "
-                           "class = ?)",
-                           -1, &st, NULL) == SQLITE_OK) {
-        sqlite3_bind_text(st, 1, a, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 2, u, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 3, d, -1, SQLITE_STATIC);
-        sqlite3_bind_text(st, 4, c->name, -1, SQLITE_STATIC);
-        ready = sqlite3_step(st) == SQLITE_ROW && sqlite3_column_int(st, 0);
+                           "class = ?)", STORE_NUL, 0, &st) == STORE_OK) {
+        store_bind_text(st, 1, a, -1);
+        store_bind_text(st, 2, u, -1);
+        store_bind_text(st, 3, d, -1);
+        store_bind_text(st, 4, c->name, -1);
+        ready = store_step(st) == STORE_ROW && (int)store_col_int(st, 0);
     }
-    sqlite3_finalize(st);
+    store_finalize(st);
     return ready;
 }
 
-static int migrate_count(sqlite3 *db, const struct class_def *c, char *err, size_t errlen)
+static int migrate_count(struct store_conn *db, const struct class_def *c, char *err, size_t errlen)
 {
     struct sql q;
     if (count_ready(db, c))
@@ -686,183 +534,29 @@ static int migrate_count(sqlite3 *db, const struct class_def *c, char *err, size
                 c->name);
     sql_ident(&q, c->name);
     sql_append(&q, " WHERE \"deleted_at\" IS NULL;");
-    int rc = db_exec(db, q.buf, err, errlen);
+    int rc = store_exec(db, q.buf, err, errlen);
     sql_release(&q);
     return rc;
 }
 
-int db_live_count(sqlite3 *db, const char *cls, long long *out)
+int sqlite_migrate(struct store_conn *db, char *err, size_t errlen)
 {
-    sqlite3_stmt *st = NULL;
-    int rc = -1;
-    if (sqlite3_prepare_v2(db, "SELECT live FROM grantd_count WHERE class = ?", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (store_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
         return -1;
-    sqlite3_bind_text(st, 1, cls, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW) {
-        *out = sqlite3_column_int64(st, 0);
-        rc = 0;
-    }
-    sqlite3_finalize(st);
-    return rc;
-}
-
-int db_migrate(sqlite3 *db, char *err, size_t errlen)
-{
-    if (db_exec(db, "BEGIN IMMEDIATE", err, errlen) != 0)
-        return -1;
-    if (db_exec(db, internal_schema, err, errlen) != 0)
+    if (store_exec(db, internal_schema, err, errlen) != 0)
         goto fail;
     for (int i = 0; i < registry_nclasses; i++)
         if (migrate_class(db, &registry_classes[i], err, errlen) != 0 ||
             migrate_fts(db, &registry_classes[i], err, errlen) != 0 ||
             migrate_count(db, &registry_classes[i], err, errlen) != 0)
             goto fail;
-    if (db_exec(db, "INSERT OR REPLACE INTO grantd_meta(key, value) VALUES('schema', '1')", err,
+    if (store_exec(db, "INSERT OR REPLACE INTO grantd_meta(key, value) VALUES('schema', '1')", err,
                 errlen) != 0 ||
-        db_fulltext_sync(db, NULL, NULL) != 0) /* nothing should be left; index it if it is */
+        sqlite_fulltext_sync(db) != 0) /* nothing should be left; index it if it is */
         goto fail;
-    return db_exec(db, "COMMIT", err, errlen);
+    return store_exec(db, "COMMIT", err, errlen);
 fail:
-    db_exec(db, "ROLLBACK", NULL, 0);
+    store_exec(db, "ROLLBACK", NULL, 0);
     return -1;
 }
 
-/* ---- site settings ---- */
-
-static int check_status(const char *v)
-{
-    return strcmp(v, "implementation") && strcmp(v, "live") && strcmp(v, "suspended");
-}
-
-static int check_error_status(const char *v)
-{
-    return strcmp(v, "fluxx") && strcmp(v, "http");
-}
-
-static int check_posint(const char *v)
-{
-    if (!*v || strlen(v) > 9)
-        return -1;
-    for (const char *p = v; *p; p++)
-        if (!isdigit((unsigned char)*p))
-            return -1;
-    return atol(v) > 0 ? 0 : -1;
-}
-
-static int check_week_start(const char *v)
-{
-    return check_posint(v) || atoi(v) > 7;
-}
-
-static int check_month(const char *v)
-{
-    return check_posint(v) || atoi(v) > 12;
-}
-
-static int check_url(const char *v)
-{
-    return strncmp(v, "http://", 7) != 0 && strncmp(v, "https://", 8) != 0;
-}
-
-/* An IANA zone name must name a file under the system's zoneinfo; no `..` escapes. */
-static int check_zone(const char *v)
-{
-    if (!*v || strlen(v) > 64 || strstr(v, "..") || v[0] == '/')
-        return -1;
-    for (const char *p = v; *p; p++)
-        if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
-            return -1;
-    char path[128];
-    struct stat st;
-    snprintf(path, sizeof path, "/usr/share/zoneinfo/%s", v);
-    return stat(path, &st) == 0 && S_ISREG(st.st_mode) ? 0 : -1;
-}
-
-static int check_ms(const char *v)
-{
-    if (!*v || strlen(v) > 6)
-        return -1;
-    for (const char *p = v; *p; p++)
-        if (*p < '0' || *p > '9')
-            return -1;
-    return atoi(v) <= 600000 ? 0 : -1;
-}
-
-const struct setting_def db_settings[] = {
-    {"site_url", "http://127.0.0.1:8080", "public base URL used in documentation samples",
-     check_url},
-    {"site_status", "implementation", "implementation | live | suspended", check_status},
-    {"error_status", "fluxx", "fluxx (errors 100-104 answer 200) | http", check_error_status},
-    {"token_lifetime", "7200", "access token lifetime in seconds", check_posint},
-    {"time_zone", "UTC", "IANA time zone for relative-date filters", check_zone},
-    {"week_start", "1", "first day of the week, 1 = Monday ... 7 = Sunday", check_week_start},
-    {"fiscal_year_start_month", "1", "month (1-12) in which the fiscal year starts", check_month},
-    {"query_time_limit", "500",
-     "milliseconds a read's queries may run before it answers 503 (0: no limit)", check_ms},
-    {"rate_limit.index", "1500", "list calls per client per 60 s", check_posint},
-    {"rate_limit.get", "180", "fetches per client per 60 s", check_posint},
-    {"rate_limit.write", "60", "writes per client per 60 s", check_posint},
-    {NULL, NULL, NULL, NULL},
-};
-
-const struct setting_def *db_setting_def(const char *key)
-{
-    for (const struct setting_def *s = db_settings; s->key; s++)
-        if (strcmp(s->key, key) == 0)
-            return s;
-    return NULL;
-}
-
-int db_setting_get(sqlite3 *db, const char *key, char *out, size_t outlen)
-{
-    const struct setting_def *d = db_setting_def(key);
-    if (!d)
-        return -1;
-    snprintf(out, outlen, "%s", d->def);
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT value FROM grantd_setting WHERE key = ?", -1, &st, NULL) !=
-        SQLITE_OK)
-        return 0;
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_ROW)
-        snprintf(out, outlen, "%s", (const char *)sqlite3_column_text(st, 0));
-    sqlite3_finalize(st);
-    return 0;
-}
-
-long long db_setting_int(sqlite3 *db, const char *key)
-{
-    char v[64];
-    if (db_setting_get(db, key, v, sizeof v) != 0)
-        return 0;
-    return atoll(v);
-}
-
-int db_setting_set(sqlite3 *db, const char *key, const char *value, char *err, size_t errlen)
-{
-    const struct setting_def *d = db_setting_def(key);
-    if (!d) {
-        snprintf(err, errlen, "unknown setting '%s'", key);
-        return -1;
-    }
-    if (d->check && d->check(value) != 0) {
-        snprintf(err, errlen, "invalid value for %s (%s)", key, d->help);
-        return -1;
-    }
-    sqlite3_stmt *st = NULL;
-    int rc = -1;
-    if (sqlite3_prepare_v2(db, "INSERT OR REPLACE INTO grantd_setting(key, value) VALUES(?, ?)", -1,
-                           &st, NULL) != SQLITE_OK) {
-        seterr(err, errlen, sqlite3_errmsg(db));
-        return -1;
-    }
-    sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
-    sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
-    if (sqlite3_step(st) == SQLITE_DONE)
-        rc = 0;
-    else
-        seterr(err, errlen, sqlite3_errmsg(db));
-    sqlite3_finalize(st);
-    return rc;
-}
