@@ -126,7 +126,8 @@ long long settings_int(struct store_conn *db, const char *key)
     return atoll(v);
 }
 
-int settings_set(struct store_conn *db, const char *key, const char *value, char *err, size_t errlen)
+int settings_set(struct store_conn *db, const char *key, const char *value, char *err,
+                 size_t errlen)
 {
     const struct setting_def *d = settings_def(key);
     if (!d) {
@@ -139,7 +140,8 @@ int settings_set(struct store_conn *db, const char *key, const char *value, char
     }
     struct store_stmt *st = NULL;
     int rc = -1;
-    if (store_prepare(db, "INSERT OR REPLACE INTO grantd_setting(key, value) VALUES(?, ?)", STORE_NUL, 0, &st) != STORE_OK) {
+    if (store_prepare(db, "INSERT OR REPLACE INTO grantd_setting(key, value) VALUES(?, ?)",
+                      STORE_NUL, 0, &st) != STORE_OK) {
         seterr(err, errlen, store_errmsg(db));
         return -1;
     }

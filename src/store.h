@@ -96,8 +96,8 @@ int store_prepare_sql(struct store_conn *c, const struct sql *q, struct store_st
 /* Run SQL without results (several statements allowed); 0 or -1 with err when not NULL. */
 int store_exec(struct store_conn *c, const char *sql, char *err, size_t errlen);
 const char *store_errmsg(struct store_conn *c);
-int64_t store_changes(struct store_conn *c);  /* rows changed by the last statement */
-int64_t store_last_id(struct store_conn *c);  /* id of the last inserted row */
+int64_t store_changes(struct store_conn *c); /* rows changed by the last statement */
+int64_t store_last_id(struct store_conn *c); /* id of the last inserted row */
 int store_in_transaction(struct store_conn *c);
 
 /* Transactions: a read transaction sees one snapshot; a write transaction takes the

@@ -61,7 +61,7 @@ struct store_slot {
 struct store_conn {
     const struct store_engine *engine;
     struct store *store;
-    int owns_store; /* opened by store_conn_open */
+    int owns_store;           /* opened by store_conn_open */
     struct store_slot *cache; /* STORE_CACHE_SETS * STORE_CACHE_WAYS, allocated at first use */
     uint64_t clock;
     struct store_stmt *temp[STORE_TEMP_STMTS]; /* private statements of the current request */

@@ -359,8 +359,8 @@ static sqlite3 *raw_open(const char *path, int flags, char *err, size_t errlen)
     int fn = SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_INNOCUOUS;
     if (sqlite3_create_function_v2(db, "grantd_sum", 1, fn, NULL, NULL, wide_sum_step,
                                    wide_sum_final, NULL) != SQLITE_OK ||
-        sqlite3_create_function_v2(db, "grantd_fold", 1, fn, NULL, sql_fold, NULL, NULL,
-                                   NULL) != SQLITE_OK) {
+        sqlite3_create_function_v2(db, "grantd_fold", 1, fn, NULL, sql_fold, NULL, NULL, NULL) !=
+            SQLITE_OK) {
         seterr(err, errlen, sqlite3_errmsg(db));
         sqlite3_close(db);
         return NULL;
@@ -438,8 +438,8 @@ static int sq_prepare(struct store_conn *c, const char *sql, size_t len, int per
 {
     sqlite3_stmt *st = NULL;
     int n = len == STORE_NUL ? -1 : (int)len;
-    int rc = sqlite3_prepare_v3(SQ(c), sql, n, persistent ? SQLITE_PREPARE_PERSISTENT : 0, &st,
-                                NULL);
+    int rc =
+        sqlite3_prepare_v3(SQ(c), sql, n, persistent ? SQLITE_PREPARE_PERSISTENT : 0, &st, NULL);
     *out = (struct store_stmt *)st;
     if (rc == SQLITE_OK && !st)
         rc = SQLITE_MISUSE; /* empty text: nothing to run */

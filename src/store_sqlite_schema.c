@@ -56,7 +56,8 @@ static int column_exists(struct store_conn *db, const char *table, const char *c
 {
     struct store_stmt *st = NULL;
     int found = 0;
-    if (store_prepare(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", STORE_NUL, 0, &st) != STORE_OK)
+    if (store_prepare(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", STORE_NUL, 0, &st) !=
+        STORE_OK)
         return 0;
     store_bind_text(st, 1, table, -1);
     store_bind_text(st, 2, col, -1);
@@ -487,9 +488,11 @@ static int count_ready(struct store_conn *db, const struct class_def *c)
     snprintf(a, sizeof a, "%s__count_ai", c->name);
     snprintf(u, sizeof u, "%s__count_au", c->name);
     snprintf(d, sizeof d, "%s__count_ad", c->name);
-    if (store_prepare(db, "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
-                           "name IN (?, ?, ?)) = 3 AND EXISTS(SELECT 1 FROM grantd_count WHERE "
-                           "class = ?)", STORE_NUL, 0, &st) == STORE_OK) {
+    if (store_prepare(db,
+                      "SELECT (SELECT count(*) FROM sqlite_master WHERE type = 'trigger' AND "
+                      "name IN (?, ?, ?)) = 3 AND EXISTS(SELECT 1 FROM grantd_count WHERE "
+                      "class = ?)",
+                      STORE_NUL, 0, &st) == STORE_OK) {
         store_bind_text(st, 1, a, -1);
         store_bind_text(st, 2, u, -1);
         store_bind_text(st, 3, d, -1);
@@ -551,7 +554,7 @@ int sqlite_migrate(struct store_conn *db, char *err, size_t errlen)
             migrate_count(db, &registry_classes[i], err, errlen) != 0)
             goto fail;
     if (store_exec(db, "INSERT OR REPLACE INTO grantd_meta(key, value) VALUES('schema', '1')", err,
-                errlen) != 0 ||
+                   errlen) != 0 ||
         sqlite_fulltext_sync(db) != 0) /* nothing should be left; index it if it is */
         goto fail;
     return store_exec(db, "COMMIT", err, errlen);
@@ -559,4 +562,3 @@ fail:
     store_exec(db, "ROLLBACK", NULL, 0);
     return -1;
 }
-
