@@ -1,360 +1,23 @@
-/* The request pipeline (api.h): route table, method override, parameters, site status,
- * authentication, and the OAuth endpoints; record handlers live in records.c and write.c.
- * Every answer goes through ctx_send, which adds X-Request-Id and writes the access log
- * line (never a query string, body, token or secret). */
+/* The request pipeline (api.h): route table and dispatcher (route match, method override,
+ * parameters, site status, limits, authentication, authorisation, the query time limit,
+ * calling the handler). Handlers live elsewhere: OAuth endpoints in oauth.c, records in
+ * records.c and write.c, pages in web*.c and docs.c. Every answer goes through ctx_send
+ * (answer.c); a worker's connection and settings are worker.c's. */
 #include "api.h"
 #include "ctx.h"
-#include "countcache.h"
-#include "settings.h"
 #include "store.h"
 #include "dynattr.h"
 #include "durable.h"
-#include "filtercache.h"
-#include "jsonw.h"
-#include "log.h"
+#include "oauth.h"
 #include "params.h"
 #include "policy.h"
 #include "ratelimit.h"
 #include "slowlane.h"
 #include "web.h"
 
-#include <sodium.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
-
-static const struct server_opts *lane_opts; /* the lane's workers open what the loops do */
-
-const struct error_def error_defs[ERR_COUNT] = {
-#define X(e, code, st_fluxx, st_http, msg) {code, st_fluxx, st_http, msg},
-    GRANTD_ERRORS(X)
-#undef X
-};
-
-/* ---- prepared statement cache ---- */
-
-/* Set-associative: a statement may live in any of STMT_WAYS slots of its set, and a miss
- * replaces the least recently used idle one. (Direct-mapped, two statements of one write
- * that shared a slot evicted each other on every request, re-preparing an INSERT and
- * its triggers each time.) */
-struct store_stmt *stmt_get(struct worker *w, const char *sql, size_t len)
-{
-    return store_cached(w->db, sql, len);
-}
-
-static void site_load(struct worker *w)
-{
-    char v[64];
-    settings_get(w->db, "error_status", v, sizeof v);
-    w->site.error_http = strcmp(v, "http") == 0;
-    settings_get(w->db, "site_status", v, sizeof v);
-    w->site.suspended = strcmp(v, "suspended") == 0;
-    w->site.token_lifetime = settings_int(w->db, "token_lifetime");
-    w->site.query_limit_us = settings_int(w->db, "query_time_limit") * 1000;
-    static const char *const rl_keys[3] = {"rate_limit.index", "rate_limit.get",
-                                           "rate_limit.write"};
-    for (int i = 0; i < 3; i++) {
-        long long n = settings_int(w->db, rl_keys[i]);
-        w->site.rate_limit[i] = n < 0 ? 0 : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
-    }
-    w->site.loaded_at = now_usec();
-}
-
-/* The engine calls this every few thousand steps of a statement: a read past its deadline
- * stops (its statement returns STORE_INTERRUPT), and ctx_send answers the time limit. */
-static int on_progress(void *arg)
-{
-    struct worker *w = arg;
-    if (!w->deadline && !w->slice_until)
-        return 0;
-    int64_t now = now_usec();
-    if (w->deadline && now >= w->deadline) {
-        w->timed_out = 1;
-        return 1;
-    }
-    if (w->slice_until && now >= w->slice_until) {
-        w->moved = 1; /* the loop's share is spent: finish on the slow lane (slowlane.h) */
-        return 1;
-    }
-    return 0;
-}
-
-int worker_init(struct worker *w, int id, const struct server_opts *o, char *err, size_t errlen)
-{
-    memset(w, 0, sizeof *w);
-    w->id = id;
-    w->opts = o;
-    w->db = store_connect(o->store, err, errlen);
-    if (!w->db)
-        return -1;
-    store_set_progress(w->db, on_progress, w);
-    site_load(w);
-    return 0;
-}
-
-void worker_release(struct worker *w)
-{
-    if (w->db)
-        store_conn_close(w->db);
-    memset(w, 0, sizeof *w);
-}
-
-/* ---- answers ---- */
-
-void ctx_header(struct ctx *c, const char *name, const char *value)
-{
-    size_t n = strlen(value);
-    struct buf safe;
-    buf_init(&safe);
-    if (!header_value_ok(value, n)) { /* never reached by registry names; defence in depth */
-        buf_add_header_safe(&safe, value, n, NULL);
-        value = safe.s;
-        n = safe.len;
-    }
-    h2o_iovec_t v = h2o_strdup(&c->req->pool, value, n);
-    buf_release(&safe);
-    h2o_add_header_by_str(&c->req->pool, &c->req->res.headers, name, strlen(name), 1, NULL, v.base,
-                          v.len);
-}
-
-/* Names come from the client: each is escaped for a header (control bytes, '%' and the
- * ',' that separates names become %XX) and listed once. */
-void ctx_ignore(struct ctx *c, const char *name)
-{
-    if (c->ignored.len > 4096)
-        return;
-    struct buf e;
-    buf_init(&e);
-    buf_add_header_safe(&e, name, strlen(name), ",");
-    for (const char *p = c->ignored.s; p && *p;) {
-        const char *end = strchr(p, ',');
-        size_t len = end ? (size_t)(end - p) : strlen(p);
-        if (len == e.len && (len == 0 || memcmp(p, e.s, len) == 0)) {
-            buf_release(&e);
-            return;
-        }
-        p += len + (end ? 1 : 0);
-    }
-    if (c->ignored.len)
-        buf_addc(&c->ignored, ',');
-    buf_add(&c->ignored, e.s ? e.s : "", e.len);
-    buf_release(&e);
-}
-
-static const char *reason(int status)
-{
-    switch (status) {
-    case 200:
-        return "OK";
-    case 400:
-        return "Bad Request";
-    case 401:
-        return "Unauthorized";
-    case 403:
-        return "Forbidden";
-    case 404:
-        return "Not Found";
-    case 405:
-        return "Method Not Allowed";
-    case 413:
-        return "Payload Too Large";
-    case 414:
-        return "URI Too Long";
-    case 415:
-        return "Unsupported Media Type";
-    case 422:
-        return "Unprocessable Entity";
-    case 429:
-        return "Too Many Requests";
-    case 503:
-        return "Service Unavailable";
-    default:
-        return status >= 500 ? "Internal Server Error" : "OK";
-    }
-}
-
-/* On the loop: the read ran past its slice; hand a copy of what it needs to the slow lane
- * instead of answering. 0 handed, -1 not (lane off or full). */
-static int move_to_lane(struct ctx *c)
-{
-    h2o_req_t *req = c->req;
-    struct slowjob *job = xcalloc(1, sizeof *job);
-    job->fn = c->fn;
-    snprintf(job->method, sizeof job->method, "%s", c->method);
-    snprintf(job->req_method, sizeof job->req_method, "%.*s", (int)req->method.len,
-             req->method.base);
-    job->version = c->version;
-    job->cls = c->cls;
-    job->id = c->id;
-    job->params = c->params;
-    c->params = NULL; /* the job's now */
-    job->p = c->p;
-    memcpy(job->reqid, c->reqid, sizeof job->reqid);
-    job->started = c->started;
-    job->path = xstrndup(req->path.base, req->path.len);
-    job->path_len = req->path.len;
-    job->query_at = req->query_at;
-    if (slowlane_hand(c->w, req, job) != 0) {
-        c->params = job->params; /* still freed by the pipeline */
-        job->params = NULL;
-        slowlane_job_free(job);
-        return -1;
-    }
-    c->handed = 1;
-    return 0;
-}
-
-/* On a slow-lane thread: the answer built on the private request goes to its loop. */
-static void answer_from_lane(struct ctx *c, const char *line, size_t line_len)
-{
-    struct slowjob *job = c->job;
-    h2o_req_t *req = c->req;
-    job->status = req->res.status;
-    job->reason = req->res.reason;
-    job->nhdrs = (int)req->res.headers.size;
-    job->hdrs = xcalloc(req->res.headers.size + 1, sizeof *job->hdrs);
-    for (size_t i = 0; i < req->res.headers.size; i++) {
-        const h2o_header_t *h = &req->res.headers.entries[i];
-        job->hdrs[i].name = xstrndup(h->name->base, h->name->len);
-        job->hdrs[i].nlen = h->name->len;
-        job->hdrs[i].value = xstrndup(h->value.base, h->value.len);
-        job->hdrs[i].vlen = h->value.len;
-    }
-    job->body = xmalloc(c->out.len + 1);
-    memcpy(job->body, c->out.s ? c->out.s : "", c->out.len);
-    job->len = c->out.len;
-    job->log = xstrndup(line, line_len);
-    job->log_len = line_len;
-    c->handed = 1;
-    slowlane_post(job); /* the loop frees the job: not to be touched after this */
-}
-
-void ctx_send(struct ctx *c, int status, const char *ctype)
-{
-    h2o_req_t *req = c->req;
-    if (c->handed)
-        return; /* answered elsewhere already (moved, or posted from the lane) */
-    if (c->w->moved) {
-        c->w->moved = 0;
-        c->w->slice_until = 0;
-        if (c->fn && move_to_lane(c) == 0)
-            return;
-        ctx_error(c, ERR_UNAVAILABLE, NULL, "the server is busy with long reads; retry");
-        return;
-    }
-    if (c->w->timed_out) {
-        /* A statement stopped at the deadline: whatever was built (an error, or a page a
-         * stopped sub-query left short) gives way to the time-limit answer. */
-        c->w->timed_out = 0;
-        c->w->deadline = 0;
-        ctx_error(c, ERR_TIME_LIMIT, NULL,
-                  "the query ran longer than this site's limit of %lld ms; narrow the filter "
-                  "or ask for fewer records",
-                  (long long)(c->w->site.query_limit_us / 1000));
-        return;
-    }
-    c->status = status;
-    req->res.status = status;
-    req->res.reason = reason(status);
-    h2o_add_header(&req->pool, &req->res.headers, H2O_TOKEN_CONTENT_TYPE, NULL, ctype,
-                   strlen(ctype));
-    /* as ctx_header, less the token lookup: x-request-id is no h2o token */
-    h2o_iovec_t rid = h2o_strdup(&req->pool, c->reqid, strlen(c->reqid));
-    h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
-                          rid.base, rid.len);
-    if (c->ignored.len) {
-        if (c->ignored.len > 4096) {
-            /* cut at 4 KiB on a name boundary, then mark the cut */
-            size_t cut = 4093;
-            while (cut > 0 && c->ignored.s[cut] != ',')
-                cut--;
-            c->ignored.len = cut;
-            c->ignored.s[cut] = 0;
-            buf_adds(&c->ignored, ",\xe2\x80\xa6");
-        }
-        ctx_header(c, "x-ignored-fields", c->ignored.s);
-    }
-    size_t path_len = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
-    /* "%.*s %.*s %d %zu %lldus client=%s id=%s worker=%d[ waited=%lldus]\n", cut at 699
-     * bytes, without snprintf */
-    char line[700];
-    struct logb lb;
-    logb_init(&lb, line, sizeof line);
-    logb_addn(&lb, req->method.base, req->method.len);
-    logb_add(&lb, " ", 1);
-    logb_addn(&lb, req->path.base, path_len > 512 ? 512 : path_len);
-    logb_add(&lb, " ", 1);
-    logb_i64(&lb, status);
-    logb_add(&lb, " ", 1);
-    logb_u64(&lb, c->out.len);
-    logb_add(&lb, " ", 1);
-    logb_i64(&lb, now_usec() - c->started);
-    logb_add(&lb, "us client=", 10);
-    logb_adds(&lb, c->authed ? c->p.client_id : "-");
-    logb_add(&lb, " id=", 4);
-    logb_adds(&lb, c->reqid);
-    logb_add(&lb, " worker=", 8);
-    logb_i64(&lb, c->w->id);
-    if (c->waited) { /* a write that waited for another worker's batch (durable.h) */
-        logb_add(&lb, " waited=", 8);
-        logb_i64(&lb, c->waited);
-        logb_add(&lb, "us", 2);
-    }
-    logb_add(&lb, "\n", 1);
-    size_t line_len = logb_end(&lb);
-    if (c->durable && durable_park(c->w, req, c->out.s ? c->out.s : "", c->out.len, line) == 0)
-        return; /* answered by the flusher's message once the commit is durable */
-    if (c->job) {
-        answer_from_lane(c, line, line_len);
-        return;
-    }
-    int is_head = req->method.len == 4 && memcmp(req->method.base, "HEAD", 4) == 0;
-    if (is_head) {
-        req->res.content_length = c->out.len;
-        h2o_send_inline(req, "", 0);
-    } else {
-        req->res.content_length = c->out.len; /* the body is complete: no chunked encoding */
-        h2o_send_inline(req, c->out.s ? c->out.s : "", c->out.len);
-    }
-    log_linen(line, line_len);
-}
-
-static int status_of(struct ctx *c, enum api_error e)
-{
-    const struct error_def *d = &error_defs[e];
-    if (c->version == 2 && c->w->site.error_http)
-        return d->status_http;
-    return d->status_fluxx;
-}
-
-int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt, ...)
-{
-    char msg[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt ? fmt : error_defs[e].message, ap);
-    va_end(ap);
-    if (e == ERR_INTERNAL && !c->w->timed_out && !c->w->moved) /* the cause, never SQL */
-        fprintf(stderr, "error id=%s status=500: %s; database: %s\n", c->reqid, msg,
-                c->w->db ? store_errmsg(c->w->db) : "-");
-    c->out.len = 0;
-    buf_adds(&c->out, "{\"error\":{\"code\":");
-    jw_int(&c->out, error_defs[e].code);
-    buf_adds(&c->out, ",\"message\":");
-    jw_strz(&c->out, msg);
-    if (details && json_array_size(details) > 0) {
-        char *d = json_dumps(details, JSON_COMPACT);
-        buf_adds(&c->out, ",\"details\":");
-        buf_adds(&c->out, d);
-        free(d);
-    }
-    buf_adds(&c->out, "}}");
-    if (e == ERR_UNAVAILABLE)
-        ctx_header(c, "retry-after", "1");
-    ctx_send(c, status_of(c, e), "application/json; charset=utf-8");
-    return 0;
-}
 
 /* ---- routes ---- */
 
@@ -387,17 +50,15 @@ struct route {
 };
 
 static int h_health(struct ctx *c);
-static int h_token(struct ctx *c);
-static int h_revoke(struct ctx *c);
-static int h_introspect(struct ctx *c);
 
 /* Order matters: literal segments before patterns (`list` before `:id`). */
 static const struct route routes[] = {
     {"/healthz", M_GET, h_health, R_NO_AUTH, "liveness: 200 ok once the database is open"},
-    {"/oauth/token", M_POST, h_token, R_NO_AUTH | R_ADDR | R_BATCH,
+    {"/oauth/token", M_POST, oauth_token, R_NO_AUTH | R_ADDR | R_BATCH,
      "issue an access token (client credentials)"},
-    {"/oauth/revoke", M_POST, h_revoke, R_NO_AUTH | R_ADDR, "revoke one of the caller's tokens"},
-    {"/oauth/introspect", M_POST, h_introspect, R_NO_AUTH | R_ADDR,
+    {"/oauth/revoke", M_POST, oauth_revoke, R_NO_AUTH | R_ADDR,
+     "revoke one of the caller's tokens"},
+    {"/oauth/introspect", M_POST, oauth_introspect, R_NO_AUTH | R_ADDR,
      "describe one of the caller's tokens"},
     {"/", M_GET, web_root, R_NO_AUTH, "redirect to the API documentation"},
     {"/login", M_GET, web_login_form, R_WEB | R_HTML, "sign-in form for people"},
@@ -497,172 +158,12 @@ static void allow_header(struct ctx *c, unsigned bits)
     ctx_header(c, "allow", v);
 }
 
-/* ---- handlers: health and OAuth ---- */
+/* ---- handlers: health (OAuth: oauth.c) ---- */
 
 static int h_health(struct ctx *c)
 {
     buf_adds(&c->out, "ok");
     ctx_send(c, 200, "text/plain; charset=utf-8");
-    return 0;
-}
-
-static int oauth_error(struct ctx *c, int status, const char *error, const char *desc)
-{
-    c->out.len = 0;
-    buf_adds(&c->out, "{\"error\":");
-    jw_strz(&c->out, error);
-    buf_adds(&c->out, ",\"error_description\":");
-    jw_strz(&c->out, desc);
-    buf_addc(&c->out, '}');
-    ctx_header(c, "cache-control", "no-store");
-    ctx_header(c, "pragma", "no-cache");
-    if (status == 401) {
-        char h[128];
-        snprintf(h, sizeof h, "Bearer realm=\"grantd\", error=\"%s\"", error);
-        ctx_header(c, "www-authenticate", h);
-    }
-    ctx_send(c, status, "application/json; charset=utf-8");
-    return 0;
-}
-
-/* Client credentials from the parameters, or HTTP Basic (RFC 6749 §2.3.1, form-encoded). */
-static int client_credentials(struct ctx *c, char *id, size_t idlen, char *secret, size_t secretlen)
-{
-    const char *pid = params_str(c->params, "client_id");
-    const char *psec = params_str(c->params, "client_secret");
-    id[0] = secret[0] = 0;
-    ssize_t hi = h2o_find_header(&c->req->headers, H2O_TOKEN_AUTHORIZATION, -1);
-    if (hi != -1) {
-        h2o_iovec_t v = c->req->headers.entries[hi].value;
-        if (v.len > 6 && strncasecmp(v.base, "Basic ", 6) == 0 && v.len < 1024) {
-            char dec[800];
-            size_t dl = 0;
-            if (sodium_base642bin((unsigned char *)dec, sizeof dec - 1, v.base + 6, v.len - 6, " ",
-                                  &dl, NULL, sodium_base64_VARIANT_ORIGINAL) == 0) {
-                dec[dl] = 0;
-                char *colon = strchr(dec, ':');
-                if (colon) {
-                    *colon = 0;
-                    json_t *tmp = json_object();
-                    char e[64];
-                    char both[820];
-                    snprintf(both, sizeof both, "i=%s&s=%s", dec, colon + 1);
-                    params_parse_urlencoded(tmp, both, strlen(both), e, sizeof e);
-                    const char *ii = json_string_value(json_object_get(tmp, "i"));
-                    const char *ss = json_string_value(json_object_get(tmp, "s"));
-                    snprintf(id, idlen, "%s", ii ? ii : "");
-                    snprintf(secret, secretlen, "%s", ss ? ss : "");
-                    json_decref(tmp);
-                }
-            }
-        }
-    }
-    if (!id[0] && pid)
-        snprintf(id, idlen, "%s", pid);
-    if (!secret[0] && psec)
-        snprintf(secret, secretlen, "%s", psec);
-    return id[0] && secret[0] ? 0 : -1;
-}
-
-static int h_token(struct ctx *c)
-{
-    char id[128], secret[128], token[65];
-    const char *gt = params_str(c->params, "grant_type");
-    int have = client_credentials(c, id, sizeof id, secret, sizeof secret);
-    if (!gt || have != 0)
-        return oauth_error(c, 400, "invalid_request",
-                           "The request is missing a required parameter (grant_type, client_id "
-                           "or client_secret).");
-    if (strcmp(gt, "client_credentials") != 0)
-        return oauth_error(c, 400, "unsupported_grant_type",
-                           "The authorization grant type is not supported by the authorization "
-                           "server.");
-    struct principal p;
-    int rc = auth_client_check(c->w->db, id, secret, &p);
-    if (rc == -2)
-        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
-    if (rc != 0)
-        return oauth_error(c, 401, "invalid_client",
-                           "Client authentication failed due to unknown client, no client "
-                           "authentication included, or unsupported authentication method.");
-    /* The token row joins the loop turn's batch (durable.h): tokens issued together share
-     * one commit, and the answer waits for it like a record write's. */
-    int64_t created;
-    int batched = durable_batch_begin(c->w, 0);
-    if (batched == -2)
-        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
-    if (auth_token_issue(c->w->db, &p, c->w->site.token_lifetime, token, &created) != 0 ||
-        (batched == 0 && durable_batch_release(c->w) != 0)) {
-        if (batched == 0)
-            durable_batch_undo(c->w);
-        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
-    }
-    c->durable = batched == 0;
-    c->p = p;
-    c->authed = 1;
-    buf_adds(&c->out, "{\"access_token\":\"");
-    buf_adds(&c->out, token);
-    buf_adds(&c->out, "\",\"token_type\":\"bearer\",\"expires_in\":");
-    jw_int(&c->out, c->w->site.token_lifetime);
-    buf_adds(&c->out, ",\"created_at\":");
-    jw_int(&c->out, created);
-    buf_addc(&c->out, '}');
-    ctx_header(c, "cache-control", "no-store");
-    ctx_header(c, "pragma", "no-cache");
-    ctx_send(c, 200, "application/json; charset=utf-8");
-    return 0;
-}
-
-static int authenticated_client(struct ctx *c, struct principal *p)
-{
-    char id[128], secret[128];
-    if (client_credentials(c, id, sizeof id, secret, sizeof secret) != 0 ||
-        auth_client_check(c->w->db, id, secret, p) != 0) {
-        oauth_error(c, 401, "invalid_client",
-                    "Client authentication failed due to unknown client, no client "
-                    "authentication included, or unsupported authentication method.");
-        return -1;
-    }
-    c->p = *p;
-    c->authed = 1;
-    return 0;
-}
-
-static int h_revoke(struct ctx *c)
-{
-    struct principal p;
-    if (authenticated_client(c, &p) != 0)
-        return 0;
-    const char *t = params_str(c->params, "token");
-    if (!t)
-        return oauth_error(c, 400, "invalid_request", "The token parameter is missing.");
-    c->durable = 1; /* a revocation must survive a power loss once answered */
-    if (auth_token_revoke(c->w->db, p.client_pk, t, strlen(t)) != 0)
-        return ctx_error(c, ERR_UNAVAILABLE, NULL, "database busy, retry");
-    buf_adds(&c->out, "{}");
-    ctx_send(c, 200, "application/json; charset=utf-8");
-    return 0;
-}
-
-static int h_introspect(struct ctx *c)
-{
-    struct principal p, tp;
-    if (authenticated_client(c, &p) != 0)
-        return 0;
-    const char *t = params_str(c->params, "token");
-    if (t && auth_token_check(c->w->db, t, strlen(t), &tp) == 0 && tp.client_pk == p.client_pk) {
-        buf_adds(&c->out, "{\"active\":true,\"client_id\":");
-        jw_strz(&c->out, tp.client_id);
-        buf_adds(&c->out, ",\"exp\":");
-        jw_int(&c->out, tp.expires_at);
-        buf_adds(&c->out, ",\"iat\":");
-        jw_int(&c->out, tp.created_at);
-        buf_adds(&c->out, ",\"token_type\":\"bearer\"}");
-    } else {
-        buf_adds(&c->out, "{\"active\":false}");
-    }
-    ctx_header(c, "cache-control", "no-store");
-    ctx_send(c, 200, "application/json; charset=utf-8");
     return 0;
 }
 
@@ -675,7 +176,7 @@ static const char *const tier_names[3] = {"index", "get", "write"};
 
 int api_init(const struct server_opts *o, char *err, size_t errlen)
 {
-    lane_opts = o;
+    worker_lane_opts(o);
     memset(&trusted_proxies, 0, sizeof trusted_proxies);
     if (o->trusted_proxy && ratelimit_cidrs_parse(&trusted_proxies, o->trusted_proxy) != 0) {
         snprintf(err, errlen, "--trusted-proxy wants CIDR[,CIDR...] (e.g. 10.0.0.0/8 or ::1/128)");
@@ -881,17 +382,6 @@ static void set_request_id(struct ctx *c)
     for (int k = 15; k >= 2; k--, v >>= 4)
         c->reqid[k] = hex[v & 15];
     c->reqid[16] = 0;
-}
-
-int ctx_unauthorized(struct ctx *c, const char *desc)
-{
-    char h[200];
-    snprintf(h, sizeof h,
-             "Bearer realm=\"grantd\", error=\"invalid_token\", "
-             "error_description=\"%s\"",
-             desc);
-    ctx_header(c, "www-authenticate", h);
-    return ctx_error(c, ERR_UNAUTHORIZED, NULL, "%s", desc);
 }
 
 /* The bearer token of the request: 0 (c->p filled), -1 with the reason for a 401 in *why
@@ -1108,31 +598,6 @@ static void request_end(struct worker *w, struct ctx *c)
 
 /* ---- the slow lane's side (slowlane.h) ---- */
 
-int api_lane_worker_init(struct worker *w, int id)
-{
-    char err[256];
-    if (worker_init(w, id, lane_opts, err, sizeof err) != 0) {
-        fprintf(stderr, "grantd: slow lane: %s\n", err);
-        return -1;
-    }
-    w->lane = 1;
-    return 0;
-}
-
-void api_lane_interrupt(struct worker *w)
-{
-    if (w->db)
-        store_interrupt(w->db); /* thread-safe */
-}
-
-void api_lane_thread_end(struct worker *w)
-{
-    (void)w;
-    dyn_release_thread();
-    countcache_release_thread();
-    filtercache_release_thread();
-}
-
 /* Run a read that moved off its loop, from the start, on this lane worker: a private
  * request (pool, path, method) stands in for the loop's; the answer goes back through
  * ctx_send. Parameters, principal, class and id were settled on the loop. */
@@ -1163,7 +628,7 @@ void api_run_moved(struct worker *w, struct slowjob *job)
     buf_init(&c.out);
     buf_init(&c.ignored);
     if (now_usec() - w->site.loaded_at > 2000000)
-        site_load(w);
+        worker_site_load(w);
     c.read_tx = read_begin(w);
     dyn_sync(w->db);
     if (w->site.query_limit_us)
@@ -1200,7 +665,7 @@ int api_handle(struct worker *w, h2o_req_t *req)
     buf_init(&c.ignored);
     set_request_id(&c);
     if (now_usec() - w->site.loaded_at > 2000000)
-        site_load(w); /* picks up site_status within 5 s */
+        worker_site_load(w); /* picks up site_status within 5 s */
 
     size_t plen = req->query_at != SIZE_MAX ? req->query_at : req->path.len;
     const char *path = req->path.base;

@@ -106,7 +106,7 @@ static const char *const q_sql[Q_COUNT] = {
                        "u.deleted_at, u.state FROM grantd_token t JOIN grantd_client c ON "
                        "c.id = t.client LEFT JOIN \"user\" u ON u.id = c.owner_id "
                        "WHERE t.hash = ?",
-    [Q_TOKEN_REVOKE] = "UPDATE grantd_token SET revoked_at = strftime('%s','now') WHERE "
+    [Q_TOKEN_REVOKE] = "UPDATE grantd_token SET revoked_at = unixepoch() WHERE "
                        "hash = ? AND client = ? AND revoked_at IS NULL",
 };
 
@@ -226,17 +226,17 @@ int auth_client_rotate(struct store_conn *db, const char *client_id, char secret
 int auth_client_revoke(struct store_conn *db, const char *client_id, char *err, size_t errlen)
 {
     int rc = -1;
-    if (store_exec(db, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK) {
+    if (store_begin(db, 1) != STORE_OK) {
         snprintf(err, errlen, "database busy");
         return -1;
     }
     rc = exec_client(db,
-                     "UPDATE grantd_client SET revoked_at = strftime('%s','now') WHERE "
+                     "UPDATE grantd_client SET revoked_at = unixepoch() WHERE "
                      "client_id = ? AND revoked_at IS NULL",
                      client_id, NULL);
     if (rc == 0)
         rc = exec_client(db,
-                         "UPDATE grantd_token SET revoked_at = strftime('%s','now') WHERE "
+                         "UPDATE grantd_token SET revoked_at = unixepoch() WHERE "
                          "client = (SELECT id FROM grantd_client WHERE client_id = ?) AND "
                          "revoked_at IS NULL",
                          client_id, NULL) < 0

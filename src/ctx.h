@@ -4,6 +4,7 @@
 #ifndef GRANTD_CTX_H
 #define GRANTD_CTX_H
 
+#include "answer.h"
 #include "api.h"
 #include "auth.h"
 #include "errors.h"
@@ -37,18 +38,12 @@ struct ctx {
     int handed;               /* on the loop: the request moved to the slow lane */
 };
 
-/* Answers. */
-void ctx_send(struct ctx *c, int status, const char *ctype);
-int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt, ...)
-    __attribute__((format(printf, 4, 5)));
-void ctx_ignore(struct ctx *c, const char *name);
-/* 401 with WWW-Authenticate (error="invalid_token") and the error envelope. */
-int ctx_unauthorized(struct ctx *c, const char *desc);
+/* Answers (ctx_send, ctx_error, ctx_header, ctx_ignore, ctx_unauthorized) are answer.h's. */
+
 /* The caller's address (the peer, or behind a --trusted-proxy the X-Forwarded-For hop it
  * vouches for); -1 and zeroes when the peer is unknown. */
 struct ratelimit_addr;
 int ctx_client_addr(struct ctx *c, struct ratelimit_addr *out);
-void ctx_header(struct ctx *c, const char *name, const char *value);
 
 /* Record handlers (records.c / write.c): each answers through ctx_send or ctx_error. */
 int records_list(struct ctx *c);

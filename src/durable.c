@@ -389,7 +389,7 @@ int durable_batch_begin(struct worker *w, int records)
         d->gate = 1;
     }
     if (!d->open) {
-        if (run(w, "BEGIN IMMEDIATE") != 0)
+        if (store_begin(w->db, 1) != STORE_OK)
             return -2;
         d->open = 1;
         d->nreq = 0;

@@ -288,7 +288,7 @@ static int cmd_user(int argc, char **argv)
         return 1;
     int rc = 1;
     int64_t now = now_unix();
-    if (store_exec(db, "BEGIN IMMEDIATE", NULL, 0) != 0)
+    if (store_begin(db, 1) != 0)
         goto out;
     if (user_id_by_login(db, login)) {
         fprintf(stderr, "grantd user: login '%s' exists\n", login);

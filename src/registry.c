@@ -84,7 +84,8 @@ void registry_sql_ref(struct sql *q, const char *alias, const struct field *f)
         sql_ident(q, f->type == FT_REF_ALIAS ? f->via : f->name);
         return;
     }
-    for (const char *p = f->expr; *p; p++) {
+    const char *e = sql_dialect->expr && f->expr_pg ? f->expr_pg : f->expr;
+    for (const char *p = e; *p; p++) {
         const char *d = strchr(p, '$');
         if (!d) {
             sql_append(q, p);

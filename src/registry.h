@@ -51,6 +51,7 @@ struct field {
     const char *enumvals; /* allowed values "a|b|c" or NULL */
     const char *desc;     /* one sentence for the documentation */
     const char *expr;     /* computed (read-only) fields: SQL expression, `$` = table alias */
+    const char *expr_pg;  /* its PostgreSQL text when that differs (sql_dialect->expr) */
 };
 
 struct transition {

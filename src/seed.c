@@ -1690,7 +1690,7 @@ int seed_run(struct store_conn *db, const struct seed_opts *o, char *err, size_t
     }
     /* a 256 MB page cache keeps most of a large load, and the index sorts, in memory */
     store_exec(db, "PRAGMA cache_size = -262144", NULL, 0);
-    if (store_exec(db, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK) {
+    if (store_begin(db, 1) != STORE_OK) {
         seterr(&s, "begin: %s", store_errmsg(db));
         goto out;
     }

@@ -8,6 +8,32 @@
 #include <stdlib.h>
 #include <string.h>
 
+const struct sql_dialect sql_dialect_sqlite = {
+    .name = "sqlite",
+    .keys_open = "(SELECT value FROM json_each(",
+    .keys_close = "))",
+    .expr = 0,
+};
+
+const struct sql_dialect sql_dialect_pg = {
+    .name = "postgresql",
+    .keys_open = "(SELECT CAST(value AS bigint) FROM jsonb_array_elements_text(CAST(",
+    .keys_close = " AS jsonb)))",
+    .expr = 1,
+};
+
+const struct sql_dialect *sql_dialect = &sql_dialect_sqlite;
+
+void sql_keys(struct sql *q, const char *json, size_t n)
+{
+    sql_append(q, sql_dialect->keys_open);
+    if (json)
+        sql_bind_text(q, json, n);
+    else
+        sql_bind_null(q);
+    sql_append(q, sql_dialect->keys_close);
+}
+
 void sql_init(struct sql *q)
 {
     memset(q, 0, sizeof *q);

@@ -24,6 +24,21 @@ struct sql {
     int nargs, cargs;
 };
 
+/* What differs in SQL text between the engines, beyond the functions every engine
+ * provides under one name (grantd_fold, grantd_sum, instr, unixepoch) and standard SQL
+ * both speak (ON CONFLICT upserts, savepoints). Placeholders are always `?`: an engine
+ * that numbers them rewrites the text when it prepares it. */
+struct sql_dialect {
+    const char *name;
+    /* A subquery over the integers of one bound JSON array: keys_open, the `?`, keys_close */
+    const char *keys_open, *keys_close;
+    int expr; /* which text of a computed field (struct field: expr, expr_pg) */
+};
+extern const struct sql_dialect sql_dialect_sqlite, sql_dialect_pg;
+extern const struct sql_dialect *sql_dialect; /* the process's engine's (store_open sets it) */
+/* Append a subquery over the ids in json (a JSON array of integers, bound as text). */
+void sql_keys(struct sql *q, const char *json, size_t n);
+
 void sql_init(struct sql *q);
 void sql_release(struct sql *q);
 void sql_reset(struct sql *q); /* empty text and values, keep memory */

@@ -13,15 +13,19 @@
 
 const struct store_stmt_ops *store_ops;
 
+/* postgresql:// and postgres:// URLs select PostgreSQL; any other URL is a SQLite path. */
 static const struct store_engine *engine_for(const char *url)
 {
-    (void)url; /* every URL that is not another engine's is a SQLite path */
+    if (strncmp(url, "postgresql://", 13) == 0 || strncmp(url, "postgres://", 11) == 0)
+        return &store_pg;
     return &store_sqlite;
 }
 
+/* Before the URL is known: every engine's process-wide set-up (each is cheap). */
 void store_global_init(void)
 {
     store_sqlite.global_init();
+    store_pg.global_init();
 }
 
 struct store *store_open(const char *url, int flags, char *err, size_t errlen)
@@ -37,6 +41,8 @@ struct store *store_open(const char *url, int flags, char *err, size_t errlen)
     s->engine = e;
     s->url = xstrdup(url);
     store_ops = e->stmt;
+    if (e->dialect)
+        sql_dialect = e->dialect;
     return s;
 }
 

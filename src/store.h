@@ -51,7 +51,8 @@ enum { STORE_CREATE = 1, STORE_READONLY = 2 };
 
 /* Process-wide engine set-up, before any store is opened. */
 void store_global_init(void);
-/* Open by URL: a file path or `sqlite:PATH` (SQLite). NULL with err on failure. One engine
+/* Open by URL: a file path or `sqlite:PATH` (SQLite), `postgresql://...` or `postgres://...`
+ * (PostgreSQL, libpq's URL syntax). NULL with err on failure. One engine
  * per process: statements dispatch through the engine of the first store opened. */
 struct store *store_open(const char *url, int flags, char *err, size_t errlen);
 void store_close(struct store *s);

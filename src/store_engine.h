@@ -10,6 +10,7 @@
 struct store_engine {
     const char *name;
     const struct store_stmt_ops *stmt;
+    const struct sql_dialect *dialect; /* the SQL text it speaks (sql.h) */
     /* process */
     void (*global_init)(void);
     struct store *(*open)(const char *url, int flags, char *err, size_t errlen);
@@ -70,6 +71,7 @@ struct store_conn {
 };
 
 extern const struct store_engine store_sqlite;
+extern const struct store_engine store_pg; /* postgresql:// and postgres:// URLs */
 
 /* For engines: the neutral part of a new connection, and of closing one (finalizes the
  * cached and private statements). */

@@ -10,6 +10,7 @@
  * frame is never only in a cache once acknowledged. */
 #include "store_sqlite.h"
 #include "fold.h"
+#include "sql.h"
 #include "util.h"
 #include "value.h"
 
@@ -471,10 +472,19 @@ static int sq_in_transaction(struct store_conn *c)
     return !sqlite3_get_autocommit(SQ(c));
 }
 
+/* From the statement cache: BEGIN runs once or more per request, and parsing it each
+ * time showed in profiles. A read is deferred (its snapshot starts at the first read); a
+ * write takes the writer lock at once (waiting at most STORE_BUSY_MS). */
 static int sq_begin(struct store_conn *c, int write)
 {
-    int rc = sqlite3_exec(SQ(c), write ? "BEGIN IMMEDIATE" : "BEGIN", NULL, NULL, NULL);
-    return map_rc(rc);
+    static const char rd[] = "BEGIN", wr[] = "BEGIN IMMEDIATE";
+    struct store_stmt *st =
+        write ? store_cached(c, wr, sizeof wr - 1) : store_cached(c, rd, sizeof rd - 1);
+    if (!st)
+        return STORE_ERROR;
+    int rc = sq_step(st);
+    sq_reset(st);
+    return rc == STORE_DONE ? STORE_OK : rc;
 }
 
 static int64_t sq_stamp(struct store_conn *cn)
@@ -685,6 +695,7 @@ static int sq_group_commit(struct store_conn *c)
 const struct store_engine store_sqlite = {
     .name = "sqlite",
     .stmt = &sq_stmt_ops,
+    .dialect = &sql_dialect_sqlite,
     .global_init = sq_global_init,
     .open = sq_open,
     .close = sq_close,

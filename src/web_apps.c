@@ -28,7 +28,7 @@ struct app {
 static const char app_sql[] =
     "SELECT c.id, c.client_id, c.name, COALESCE(u.login, '?'), COALESCE(c.redirect_uri, ''), "
     "c.read_only, c.created_at, COALESCE(c.revoked_at, 0), (SELECT count(*) FROM grantd_token t "
-    "WHERE t.client = c.id AND t.revoked_at IS NULL AND t.expires_at > strftime('%s','now')) "
+    "WHERE t.client = c.id AND t.revoked_at IS NULL AND t.expires_at > unixepoch()) "
     "FROM grantd_client c LEFT JOIN \"user\" u ON u.id = c.owner_id";
 
 /* app_sql limited to applications whose owner u may act on (policy_write_scope: no owner
@@ -292,7 +292,7 @@ int web_apps_create(struct ctx *c)
     }
     struct store_conn *db = c->w->db;
     c->durable = 1; /* the answer waits until the new client is on stable storage */
-    if (store_exec(db, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK)
+    if (store_begin(db, 1) != STORE_OK)
         goto busy;
     if (auth_client_add(db, name, u.user_id, ro, id, secret, err, sizeof err) != 0)
         goto rollback;
@@ -458,7 +458,7 @@ int web_apps_read_only(struct ctx *c)
     int ro = params_flag(c->params, "read_only");
     struct store_conn *db = c->w->db;
     c->durable = 1;
-    if (store_exec(db, "BEGIN IMMEDIATE", NULL, 0) != STORE_OK)
+    if (store_begin(db, 1) != STORE_OK)
         goto out;
     if (store_prepare(db, "UPDATE grantd_client SET read_only = ? WHERE id = ?", STORE_NUL, 0,
                       &st) == STORE_OK) {

@@ -580,6 +580,20 @@ CROSS = {("grant_request", "program_org_name"), ("grant_request", "fiscal_org_na
          ("grant_request", "program_name"), ("request_transaction", "request_org_name")}
 
 
+# Expressions whose SQLite text PostgreSQL does not speak, in PostgreSQL's words with the
+# same results. grant_ends_at: SQLite's '+N months' keeps the day and lets it run over
+# into the next month (Jan 31 + 1 month = Mar 2 or 3), so here too: the first of the start
+# month, plus N months, plus the start day less one, less the one day.
+EXPR_PG = {
+    ("grant_request", "grant_ends_at"):
+        '(CASE WHEN $."grant_begins_at" IS NULL OR $."duration_in_months" IS NULL THEN NULL '
+        'ELSE to_char(date_trunc(\'month\', to_timestamp($."grant_begins_at") AT TIME ZONE '
+        '\'UTC\') + make_interval(months => CAST($."duration_in_months" AS integer), days => '
+        'CAST(extract(day FROM to_timestamp($."grant_begins_at") AT TIME ZONE \'UTC\') AS '
+        'integer) - 2), \'YYYY-MM-DD\') END)',
+}
+
+
 def add_computed(out, computed):
     for c, rows in COMPUTED.items():
         have = {f.name for f in out[c]}
@@ -591,6 +605,7 @@ def add_computed(out, computed):
                 f.flags.add("FF_CROSS")
             f.scale = 4 if ftype == "FT_DECIMAL" else 0
             f.expr = expr
+            f.expr_pg = EXPR_PG.get((c, name))
             f.desc = desc
             out[c].append(f)
         done = {r[0] for r in rows}
@@ -1960,6 +1975,8 @@ def emit_c(out, camel, tsv_name):
             parts.append(".desc = %s" % c_str(f.desc))
             if getattr(f, "expr", None):
                 parts.append(".expr = %s" % c_str(f.expr))
+            if getattr(f, "expr_pg", None):
+                parts.append(".expr_pg = %s" % c_str(f.expr_pg))
             L.append("    {" + ", ".join(parts) + "},")
         L.append("};")
     for c in sorted(WORKFLOWS):

@@ -1,0 +1,1177 @@
+/* The PostgreSQL engine behind store.h (libpq, blocking): one PGconn per connection with
+ * grantd's session settings, `?` placeholders rewritten to $n, statements as cursors over
+ * one whole PGresult, server-side prepared statements for the statement cache, the change
+ * stamp (the server's snapshot), interrupts (PQcancel), pg_dump backups and the schema.
+ * Not here yet: the dialect (grantd_fold, grantd_sum, full-text, upsert) and typed numeric
+ * and timestamptz columns (decimals and datetimes are bigint, as SQLite's INTEGER). */
+#include "store_engine.h"
+#include "registry.h"
+#include "sql.h"
+#include "util.h"
+
+#include <ctype.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+/* Type OIDs (src/include/catalog/pg_type.dat: fixed across releases; the server headers
+ * that name them are not part of libpq-dev). */
+enum {
+    OID_BOOL = 16,
+    OID_BYTEA = 17,
+    OID_INT8 = 20,
+    OID_INT2 = 21,
+    OID_INT4 = 23,
+    OID_OID = 26,
+    OID_FLOAT4 = 700,
+    OID_FLOAT8 = 701,
+};
+
+#define PG_MAX_PARAMS 65535 /* the protocol's 16-bit parameter count */
+#define DEALLOC_BATCH 32    /* finalized prepared statements dropped in one round trip */
+
+struct pg_store {
+    struct store base;
+    char *url;
+    int flags;
+};
+
+struct pg_conn {
+    struct store_conn base;
+    PGconn *pg;
+    PGcancel *cancel; /* for store_interrupt from another thread */
+    int64_t changes, own, last_id;
+    int insert_seen; /* an INSERT changed rows since last_id was read */
+    int lastval_ok;  /* lastval() is defined in this session (it stays so) */
+    int stamp_ready; /* the stamp's statement is prepared */
+    unsigned long long names;
+    char *dealloc; /* "DEALLOCATE g1;DEALLOCATE g7;...": finalized, not yet dropped */
+    size_t dealloc_len;
+    int ndealloc;
+    int (*progress)(void *);
+    void *progress_arg;
+    char err[512];
+};
+
+/* A statement. Parameters are text (format 0) except blobs (binary bytea). The first step
+ * executes and keeps the whole result; col_text and col_blob point into it (or into the
+ * decoded bytea of the current row), valid until the next step or reset. */
+struct pg_stmt {
+    struct pg_conn *c;
+    char *sql; /* with $n placeholders */
+    int nparams;
+    char name[24]; /* server-side prepared name; "" for PQexecParams */
+    const char **vals;
+    int *lens, *fmts;
+    Oid *types;
+    char **own;      /* per parameter: a copy this statement frees, or NULL */
+    char (*num)[32]; /* per parameter: the text of a bound number */
+    PGresult *res;
+    int row, nrows, ncols;
+    int walking;
+    char **dec; /* per column: the current row's decoded bytea (NUL-terminated), or NULL */
+    int *declen;
+};
+
+#define PS(s) ((struct pg_stmt *)(s))
+#define PC(c) ((struct pg_conn *)(c))
+
+static void seterr(char *err, size_t errlen, const char *msg)
+{
+    if (err && errlen)
+        snprintf(err, errlen, "%s", msg);
+}
+
+/* SQLSTATE -> store result. Serialization failures and deadlocks are retryable waits for
+ * another writer, as a lock timeout is: the client gets 503 + Retry-After. */
+static int map_state(const char *s)
+{
+    if (!s)
+        return STORE_ERROR;
+    if (strcmp(s, "55P03") == 0 || strcmp(s, "40001") == 0 || strcmp(s, "40P01") == 0)
+        return STORE_BUSY;
+    if (strcmp(s, "57014") == 0)
+        return STORE_INTERRUPT;
+    if (strncmp(s, "23", 2) == 0)
+        return STORE_CONSTRAINT;
+    if (strcmp(s, "53100") == 0)
+        return STORE_FULL;
+    return STORE_ERROR;
+}
+
+/* Rows changed by a command (INSERT/UPDATE/DELETE/MERGE; not SELECT, as in SQLite). */
+static void note_command(struct pg_conn *c, const PGresult *res)
+{
+    const char *cs = PQcmdStatus((PGresult *)res);
+    int ins = strncmp(cs, "INSERT ", 7) == 0;
+    if (!ins && strncmp(cs, "UPDATE ", 7) != 0 && strncmp(cs, "DELETE ", 7) != 0 &&
+        strncmp(cs, "MERGE ", 6) != 0)
+        return;
+    int64_t n = strtoll(PQcmdTuples((PGresult *)res), NULL, 10);
+    c->changes = n;
+    c->own += n;
+    if (ins && n > 0)
+        c->insert_seen = 1;
+}
+
+/* The store result of res (which may be NULL: the connection failed); keeps the message. */
+static int result_rc(struct pg_conn *c, const PGresult *res)
+{
+    if (!res) {
+        seterr(c->err, sizeof c->err, PQerrorMessage(c->pg));
+        return STORE_ERROR;
+    }
+    switch (PQresultStatus(res)) {
+    case PGRES_COMMAND_OK:
+    case PGRES_TUPLES_OK:
+    case PGRES_EMPTY_QUERY:
+        note_command(c, res);
+        return STORE_OK;
+    case PGRES_FATAL_ERROR: {
+        const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+        const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+        snprintf(c->err, sizeof c->err, "%s (SQLSTATE %s)", msg ? msg : PQresultErrorMessage(res),
+                 state ? state : "?");
+        return map_state(state);
+    }
+    default:
+        snprintf(c->err, sizeof c->err, "unexpected result: %s", PQresStatus(PQresultStatus(res)));
+        return STORE_ERROR;
+    }
+}
+
+/* ---- placeholders ---- */
+
+/* Copy sql to out (when not NULL) with each `?` outside '...' literals, "..." identifiers
+ * and comments replaced by $1, $2...; the number of placeholders, or -1 past the protocol's
+ * limit. Doubled quotes inside literals need nothing: they close and reopen the literal.
+ * E'...' escapes are not handled: grantd's SQL builder never writes them. */
+static int placeholders(const char *sql, size_t len, char *out)
+{
+    size_t o = 0;
+    int n = 0;
+    for (size_t i = 0; i < len; i++) {
+        char ch = sql[i];
+        size_t end = i + 1;
+        if (ch == '\'' || ch == '"') {
+            while (end < len && sql[end] != ch)
+                end++;
+            end = end < len ? end + 1 : len;
+        } else if (ch == '-' && i + 1 < len && sql[i + 1] == '-') {
+            while (end < len && sql[end] != '\n')
+                end++;
+        } else if (ch == '/' && i + 1 < len && sql[i + 1] == '*') {
+            end = i + 2;
+            while (end + 1 < len && !(sql[end] == '*' && sql[end + 1] == '/'))
+                end++;
+            end = end + 1 < len ? end + 2 : len;
+        } else if (ch == '?') {
+            if (++n > PG_MAX_PARAMS)
+                return -1;
+            if (out)
+                o += (size_t)sprintf(out + o, "$%d", n);
+            continue;
+        }
+        if (out)
+            memcpy(out + o, sql + i, end - i);
+        o += end - i;
+        i = end - 1;
+    }
+    if (out)
+        out[o] = '\0';
+    return n;
+}
+
+/* ---- statements ---- */
+
+static void drop_decoded(struct pg_stmt *st)
+{
+    if (!st->dec)
+        return;
+    for (int i = 0; i < st->ncols; i++) {
+        free(st->dec[i]);
+        st->dec[i] = NULL;
+    }
+}
+
+static void clear_result(struct pg_stmt *st)
+{
+    drop_decoded(st);
+    free(st->dec);
+    free(st->declen);
+    st->dec = NULL;
+    st->declen = NULL;
+    PQclear(st->res);
+    st->res = NULL;
+    st->walking = 0;
+    st->nrows = st->ncols = 0;
+}
+
+/* Execute with the current bindings and keep the whole result. Progress cannot be asked
+ * while the server runs a statement (PostgreSQL calls nothing back), so the time limit is
+ * checked before each one; store_interrupt (PQcancel) stops a running one. */
+static int run(struct pg_stmt *st)
+{
+    struct pg_conn *c = st->c;
+    if (c->progress && c->progress(c->progress_arg)) {
+        seterr(c->err, sizeof c->err, "interrupted (time limit)");
+        return STORE_INTERRUPT;
+    }
+    PGresult *res;
+    if (st->name[0])
+        res = PQexecPrepared(c->pg, st->name, st->nparams, st->vals, st->lens, st->fmts, 0);
+    else
+        res = PQexecParams(c->pg, st->sql, st->nparams, st->types, st->vals, st->lens, st->fmts, 0);
+    int rc = result_rc(c, res);
+    if (rc != STORE_OK) {
+        PQclear(res);
+        return rc;
+    }
+    st->res = res;
+    st->nrows = PQntuples(res);
+    st->ncols = PQnfields(res);
+    st->row = -1;
+    return STORE_OK;
+}
+
+static int pg_step(struct store_stmt *s)
+{
+    struct pg_stmt *st = PS(s);
+    drop_decoded(st);
+    if (!st->res) {
+        int rc = run(st);
+        if (rc != STORE_OK)
+            return rc;
+    }
+    if (st->row < st->nrows)
+        st->row++;
+    st->walking = st->row < st->nrows;
+    return st->walking ? STORE_ROW : STORE_DONE;
+}
+
+static void pg_reset(struct store_stmt *s)
+{
+    clear_result(PS(s));
+}
+
+static void unbind(struct pg_stmt *st, int i)
+{
+    free(st->own[i]);
+    st->own[i] = NULL;
+    st->vals[i] = NULL;
+    st->lens[i] = 0;
+    st->fmts[i] = 0;
+    st->types[i] = 0;
+}
+
+static void pg_clear(struct store_stmt *s)
+{
+    struct pg_stmt *st = PS(s);
+    for (int i = 0; i < st->nparams; i++)
+        unbind(st, i);
+}
+
+static void queue_dealloc(struct pg_conn *c, const char *name)
+{
+    char q[48];
+    int n = snprintf(q, sizeof q, "DEALLOCATE %s;", name);
+    c->dealloc = xrealloc(c->dealloc, c->dealloc_len + (size_t)n + 1);
+    memcpy(c->dealloc + c->dealloc_len, q, (size_t)n + 1);
+    c->dealloc_len += (size_t)n;
+    c->ndealloc++;
+}
+
+/* A finalized prepared statement lives on in the server session until DEALLOCATE; evictions
+ * from the statement cache are batched into one round trip, sent when the session can run
+ * it (not in a failed transaction). Closing the connection drops them all anyway. */
+static void flush_dealloc(struct pg_conn *c)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    if (c->ndealloc < DEALLOC_BATCH || (ts != PQTRANS_IDLE && ts != PQTRANS_INTRANS))
+        return;
+    PQclear(PQexec(c->pg, c->dealloc));
+    c->dealloc_len = 0;
+    c->ndealloc = 0;
+}
+
+static void pg_finalize(struct store_stmt *s)
+{
+    struct pg_stmt *st = PS(s);
+    clear_result(st);
+    for (int i = 0; i < st->nparams; i++)
+        free(st->own[i]);
+    if (st->name[0])
+        queue_dealloc(st->c, st->name);
+    free(st->sql);
+    free(st->vals);
+    free(st->lens);
+    free(st->fmts);
+    free(st->types);
+    free(st->own);
+    free(st->num);
+    free(st);
+}
+
+static int pg_busy(struct store_stmt *s)
+{
+    return PS(s)->walking;
+}
+
+static int param(struct pg_stmt *st, int i)
+{
+    if (i < 1 || i > st->nparams) {
+        snprintf(st->c->err, sizeof st->c->err, "bind index %d out of range", i);
+        return -1;
+    }
+    unbind(st, i - 1);
+    return i - 1;
+}
+
+static int pg_bind_int(struct store_stmt *s, int i, int64_t v)
+{
+    struct pg_stmt *st = PS(s);
+    int k = param(st, i);
+    if (k < 0)
+        return STORE_ERROR;
+    snprintf(st->num[k], sizeof st->num[k], "%lld", (long long)v);
+    st->vals[k] = st->num[k];
+    return STORE_OK;
+}
+
+static int pg_bind_double(struct store_stmt *s, int i, double v)
+{
+    struct pg_stmt *st = PS(s);
+    int k = param(st, i);
+    if (k < 0)
+        return STORE_ERROR;
+    snprintf(st->num[k], sizeof st->num[k], "%.17g", v);
+    st->vals[k] = st->num[k];
+    return STORE_OK;
+}
+
+/* Text parameters go as NUL-terminated text: a length-bounded string is copied. */
+static int pg_bind_text(struct store_stmt *s, int i, const char *v, int n, int copy)
+{
+    struct pg_stmt *st = PS(s);
+    int k = param(st, i);
+    if (k < 0)
+        return STORE_ERROR;
+    if (!v)
+        return STORE_OK; /* NULL text is SQL NULL, as in SQLite */
+    if (n < 0 && !copy) {
+        st->vals[k] = v;
+        return STORE_OK;
+    }
+    st->own[k] = xstrndup(v, n < 0 ? strlen(v) : (size_t)n);
+    st->vals[k] = st->own[k];
+    return STORE_OK;
+}
+
+/* Blobs go binary as bytea (no escaping); the caller keeps the bytes until the reset. */
+static int pg_bind_blob(struct store_stmt *s, int i, const void *p, int n)
+{
+    struct pg_stmt *st = PS(s);
+    int k = param(st, i);
+    if (k < 0)
+        return STORE_ERROR;
+    st->vals[k] = p ? (const char *)p : "";
+    st->lens[k] = n;
+    st->fmts[k] = 1;
+    st->types[k] = OID_BYTEA;
+    return STORE_OK;
+}
+
+static int pg_bind_null(struct store_stmt *s, int i)
+{
+    return param(PS(s), i) < 0 ? STORE_ERROR : STORE_OK;
+}
+
+static int pg_columns(struct store_stmt *s)
+{
+    return PS(s)->res ? PS(s)->ncols : 0;
+}
+
+static const char *pg_col_name(struct store_stmt *s, int i)
+{
+    struct pg_stmt *st = PS(s);
+    return st->res && i >= 0 && i < st->ncols ? PQfname(st->res, i) : NULL;
+}
+
+/* The value of column i of the current row, or NULL for SQL NULL or no row. */
+static const char *cell(struct pg_stmt *st, int i)
+{
+    if (!st->walking || i < 0 || i >= st->ncols || PQgetisnull(st->res, st->row, i))
+        return NULL;
+    return PQgetvalue(st->res, st->row, i);
+}
+
+static enum store_type type_of(Oid t)
+{
+    switch (t) {
+    case OID_BOOL:
+    case OID_INT2:
+    case OID_INT4:
+    case OID_INT8:
+    case OID_OID:
+        return STORE_INT;
+    case OID_FLOAT4:
+    case OID_FLOAT8:
+        return STORE_REAL;
+    case OID_BYTEA:
+        return STORE_BLOB;
+    default: /* text, varchar, numeric (exact decimal text), date, timestamptz, json... */
+        return STORE_TEXT;
+    }
+}
+
+static enum store_type pg_col_type(struct store_stmt *s, int i)
+{
+    struct pg_stmt *st = PS(s);
+    return cell(st, i) ? type_of(PQftype(st->res, i)) : STORE_NULL;
+}
+
+/* bytea arrives as hex text; decoded once per row and column, kept until the next step. */
+static const char *decoded(struct pg_stmt *st, int i, int *len)
+{
+    const char *v = cell(st, i);
+    *len = 0;
+    if (!v)
+        return NULL;
+    if (!st->dec) {
+        st->dec = xcalloc((size_t)st->ncols, sizeof *st->dec);
+        st->declen = xcalloc((size_t)st->ncols, sizeof *st->declen);
+    }
+    if (!st->dec[i]) {
+        size_t n = 0;
+        unsigned char *raw = PQunescapeBytea((const unsigned char *)v, &n);
+        if (!raw)
+            return NULL;
+        st->dec[i] = xmalloc(n + 1);
+        memcpy(st->dec[i], raw, n);
+        st->dec[i][n] = '\0';
+        st->declen[i] = (int)n;
+        PQfreemem(raw);
+    }
+    *len = st->declen[i];
+    return st->dec[i];
+}
+
+static int64_t as_int(const char *v, Oid t)
+{
+    if (!v)
+        return 0;
+    if (t == OID_BOOL)
+        return v[0] == 't';
+    return strtoll(v, NULL, 10);
+}
+
+static int64_t pg_col_int(struct store_stmt *s, int i)
+{
+    struct pg_stmt *st = PS(s);
+    const char *v = cell(st, i);
+    return v ? as_int(v, PQftype(st->res, i)) : 0;
+}
+
+static double pg_col_double(struct store_stmt *s, int i)
+{
+    struct pg_stmt *st = PS(s);
+    const char *v = cell(st, i);
+    if (!v)
+        return 0;
+    if (PQftype(st->res, i) == OID_BOOL)
+        return v[0] == 't';
+    return strtod(v, NULL);
+}
+
+static const char *pg_col_text(struct store_stmt *s, int i)
+{
+    struct pg_stmt *st = PS(s);
+    const char *v = cell(st, i);
+    int n;
+    if (v && PQftype(st->res, i) == OID_BYTEA)
+        return decoded(st, i, &n);
+    return v;
+}
+
+static const void *pg_col_blob(struct store_stmt *s, int i)
+{
+    return pg_col_text(s, i);
+}
+
+static int pg_col_bytes(struct store_stmt *s, int i)
+{
+    struct pg_stmt *st = PS(s);
+    const char *v = cell(st, i);
+    int n = 0;
+    if (!v)
+        return 0;
+    if (PQftype(st->res, i) == OID_BYTEA) {
+        decoded(st, i, &n);
+        return n;
+    }
+    return PQgetlength(st->res, st->row, i);
+}
+
+static void pg_col_value(struct store_stmt *s, int i, struct store_value *out)
+{
+    struct pg_stmt *st = PS(s);
+    const char *v = cell(st, i);
+    if (!v) {
+        out->type = STORE_NULL;
+        return;
+    }
+    Oid t = PQftype(st->res, i);
+    out->type = type_of(t);
+    switch (out->type) {
+    case STORE_INT:
+        out->i = as_int(v, t);
+        break;
+    case STORE_REAL:
+        out->d = strtod(v, NULL);
+        break;
+    case STORE_BLOB:
+        out->s = decoded(st, i, &out->n);
+        break;
+    default:
+        out->s = v;
+        out->n = PQgetlength(st->res, st->row, i);
+        break;
+    }
+}
+
+static const struct store_stmt_ops pg_stmt_ops = {
+    .step = pg_step,
+    .reset = pg_reset,
+    .clear = pg_clear,
+    .finalize = pg_finalize,
+    .busy = pg_busy,
+    .bind_int = pg_bind_int,
+    .bind_double = pg_bind_double,
+    .bind_text = pg_bind_text,
+    .bind_blob = pg_bind_blob,
+    .bind_null = pg_bind_null,
+    .columns = pg_columns,
+    .col_name = pg_col_name,
+    .col_type = pg_col_type,
+    .col_int = pg_col_int,
+    .col_double = pg_col_double,
+    .col_text = pg_col_text,
+    .col_blob = pg_col_blob,
+    .col_bytes = pg_col_bytes,
+    .col_value = pg_col_value,
+};
+
+/* ---- connections ---- */
+
+static void pg_global_init(void)
+{
+    /* Nothing process-wide to set: libpq is thread-safe (PQisthreadsafe) and initializes
+     * OpenSSL itself when a connection asks for TLS. */
+}
+
+static struct store *pg_open(const char *url, int flags, char *err, size_t errlen)
+{
+    char *msg = NULL;
+    PQconninfoOption *o = PQconninfoParse(url, &msg);
+    if (!o) {
+        snprintf(err, errlen, "bad PostgreSQL URL: %s", msg ? msg : "out of memory");
+        PQfreemem(msg);
+        return NULL;
+    }
+    PQconninfoFree(o);
+    struct pg_store *s = xcalloc(1, sizeof *s);
+    s->url = xstrdup(url);
+    s->flags = flags;
+    return &s->base;
+}
+
+static void pg_close(struct store *st)
+{
+    struct pg_store *s = (struct pg_store *)st;
+    free(s->url);
+    free(s);
+}
+
+static void quiet(void *arg, const char *msg)
+{
+    (void)arg;
+    (void)msg; /* notices ("already exists, skipping") are not errors: never to stderr */
+}
+
+/* Session settings travel in the startup packet (no extra round trip): commits durable
+ * before they answer, UTF-8, UTC, and a lock wait that gives up after STORE_BUSY_MS. The
+ * URL's own application_name wins over ours; our options and encoding win over the URL's. */
+static struct store_conn *pg_connect(struct store *st, char *err, size_t errlen)
+{
+    struct pg_store *s = (struct pg_store *)st;
+    char opts[256];
+    snprintf(opts, sizeof opts,
+             "-c synchronous_commit=on -c TimeZone=UTC -c lock_timeout=%d "
+             "-c client_min_messages=warning%s",
+             STORE_BUSY_MS,
+             (s->flags & STORE_READONLY) ? " -c default_transaction_read_only=on" : "");
+    const char *keys[] = {"application_name", "dbname", "options", "client_encoding", NULL};
+    const char *vals[] = {"grantd", s->url, opts, "UTF8", NULL};
+    PGconn *pg = PQconnectdbParams(keys, vals, 1);
+    if (!pg || PQstatus(pg) != CONNECTION_OK) {
+        seterr(err, errlen, pg ? PQerrorMessage(pg) : "out of memory");
+        PQfinish(pg);
+        return NULL;
+    }
+    PQsetNoticeProcessor(pg, quiet, NULL);
+    struct pg_conn *c = xcalloc(1, sizeof *c);
+    store_conn_init(&c->base, st);
+    c->pg = pg;
+    c->cancel = PQgetCancel(pg);
+    return &c->base;
+}
+
+static void pg_disconnect(struct store_conn *cn)
+{
+    struct pg_conn *c = PC(cn);
+    PQfreeCancel(c->cancel);
+    PQfinish(c->pg);
+    free(c->dealloc);
+    free(c);
+}
+
+static int pg_prepare(struct store_conn *cn, const char *sql, size_t len, int persistent,
+                      struct store_stmt **out)
+{
+    struct pg_conn *c = PC(cn);
+    *out = NULL;
+    if (len == STORE_NUL)
+        len = strlen(sql);
+    size_t i = 0;
+    while (i < len && isspace((unsigned char)sql[i]))
+        i++;
+    if (i == len) {
+        seterr(c->err, sizeof c->err, "empty statement");
+        return STORE_ERROR;
+    }
+    int n = placeholders(sql, len, NULL);
+    if (n < 0) {
+        seterr(c->err, sizeof c->err, "too many parameters");
+        return STORE_ERROR;
+    }
+    struct pg_stmt *st = xcalloc(1, sizeof *st);
+    size_t cap = len + (size_t)n * 5 + 1; /* "?" -> "$65535" at most */
+    st->c = c;
+    st->sql = xmalloc(cap);
+    placeholders(sql, len, st->sql);
+    st->nparams = n;
+    size_t slots = n ? (size_t)n : 1;
+    st->vals = xcalloc(slots, sizeof *st->vals);
+    st->lens = xcalloc(slots, sizeof *st->lens);
+    st->fmts = xcalloc(slots, sizeof *st->fmts);
+    st->types = xcalloc(slots, sizeof *st->types);
+    st->own = xcalloc(slots, sizeof *st->own);
+    st->num = xcalloc(slots, sizeof *st->num);
+    flush_dealloc(c);
+    if (persistent) {
+        /* Parameter types are inferred here, once (a blob compared to a bytea column
+         * infers bytea, so binary blobs still fit). */
+        snprintf(st->name, sizeof st->name, "g%llu", ++c->names);
+        PGresult *res = PQprepare(c->pg, st->name, st->sql, 0, NULL);
+        int rc = result_rc(c, res);
+        PQclear(res);
+        if (rc != STORE_OK) {
+            st->name[0] = '\0'; /* nothing to deallocate */
+            pg_finalize((struct store_stmt *)st);
+            return rc;
+        }
+    }
+    *out = (struct store_stmt *)st;
+    return STORE_OK;
+}
+
+static int starts_with(const char *s, const char *word)
+{
+    while (isspace((unsigned char)*s))
+        s++;
+    return strncasecmp(s, word, strlen(word)) == 0;
+}
+
+/* Several statements in one round trip (the simple protocol), each one's result read so
+ * that own_changes counts every command's rows; the first error is the answer (the server
+ * runs nothing after it). A COMMIT of a transaction that had failed answers "ROLLBACK"
+ * without an error: that is a failure here. */
+static int pg_exec(struct store_conn *cn, const char *sql, char *err, size_t errlen)
+{
+    struct pg_conn *c = PC(cn);
+    int rc = STORE_OK;
+    if (!PQsendQuery(c->pg, sql)) {
+        seterr(c->err, sizeof c->err, PQerrorMessage(c->pg));
+        rc = STORE_ERROR;
+        goto out;
+    }
+    PGresult *res;
+    while ((res = PQgetResult(c->pg)) != NULL) {
+        if (rc == STORE_OK) {
+            rc = result_rc(c, res);
+            if (rc == STORE_OK && strcmp(PQcmdStatus(res), "ROLLBACK") == 0 &&
+                !starts_with(sql, "ROLLBACK")) {
+                seterr(c->err, sizeof c->err, "the transaction had failed: rolled back");
+                rc = STORE_ERROR;
+            }
+        }
+        PQclear(res);
+    }
+out:
+    if (rc != STORE_OK) {
+        seterr(err, errlen, c->err);
+        return -1;
+    }
+    return 0;
+}
+
+static const char *pg_errmsg(struct store_conn *c)
+{
+    return PC(c)->err;
+}
+
+static int64_t pg_changes(struct store_conn *c)
+{
+    return PC(c)->changes;
+}
+
+/* The id of the last INSERT: lastval(), the value the session's latest nextval() gave,
+ * which a class table's identity column draws on each INSERT. Asked lazily, only when an
+ * INSERT has run since the last call (one round trip per create, none otherwise), instead
+ * of rewriting INSERTs with RETURNING behind the caller's back. lastval() errors until the
+ * session's first nextval(), and an error would abort the caller's transaction: until it
+ * has once succeeded it runs inside a savepoint. Meaningless after an INSERT that gave its
+ * own id (no sequence used): callers then know the id. */
+static int64_t pg_last_id(struct store_conn *cn)
+{
+    struct pg_conn *c = PC(cn);
+    if (!c->insert_seen)
+        return c->last_id;
+    c->insert_seen = 0;
+    int guard = !c->lastval_ok && PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
+    if (guard)
+        PQclear(PQexec(c->pg, "SAVEPOINT grantd_lastval"));
+    PGresult *res = PQexecParams(c->pg, "SELECT lastval()", 0, NULL, NULL, NULL, NULL, 0);
+    int ok = PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1;
+    if (ok) {
+        c->last_id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        c->lastval_ok = 1;
+    }
+    PQclear(res);
+    if (guard)
+        PQclear(PQexec(c->pg, ok ? "RELEASE grantd_lastval"
+                                 : "ROLLBACK TO grantd_lastval; RELEASE grantd_lastval"));
+    return c->last_id;
+}
+
+static int pg_in_transaction(struct store_conn *c)
+{
+    return PQtransactionStatus(PC(c)->pg) != PQTRANS_IDLE;
+}
+
+/* A write transaction at READ COMMITTED: row locks are taken as rows are written, each
+ * waiting at most lock_timeout (STORE_BUSY_MS). A read transaction sees one snapshot. */
+static int pg_begin(struct store_conn *cn, int write)
+{
+    struct pg_conn *c = PC(cn);
+    PGresult *res =
+        PQexec(c->pg, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+    int rc = result_rc(c, res);
+    PQclear(res);
+    return rc;
+}
+
+/* The change stamp: a hash of pg_current_snapshot(), "xmin:xmax:in-progress xids". It
+ * moves when any transaction that wrote commits or aborts (its xid leaves the in-progress
+ * set or xmin advances) and when a writer takes an xid, and never otherwise: read-only
+ * work takes no xid. It is exact where the alternatives are not: a commit becomes visible
+ * to a snapshot at the very moment it leaves the snapshot's in-progress set, so a cache
+ * reloaded after seeing a new stamp cannot hold data older than that stamp. (A counter
+ * bumped by triggers serializes every writer on one row; a sequence or the WAL insert
+ * position moves before the commit is visible -- a reader could cache old rows under the
+ * new stamp; LISTEN/NOTIFY needs a socket read per request and a notification per commit.)
+ * Unlike SQLite's data_version it also moves after this connection's own commits: a
+ * spurious reload, never a stale cache. Inside a transaction it is that transaction's
+ * snapshot. One round trip (a prepared statement after the first call). */
+static int64_t pg_stamp(struct store_conn *cn)
+{
+    struct pg_conn *c = PC(cn);
+    int64_t v = -1;
+    if (!c->stamp_ready) {
+        PGresult *p =
+            PQprepare(c->pg, "grantd_stamp", "SELECT pg_current_snapshot()::text", 0, NULL);
+        c->stamp_ready = PQresultStatus(p) == PGRES_COMMAND_OK;
+        PQclear(p);
+        if (!c->stamp_ready)
+            return -1;
+    }
+    PGresult *res = PQexecPrepared(c->pg, "grantd_stamp", 0, NULL, NULL, NULL, 0);
+    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
+        const char *s = PQgetvalue(res, 0, 0);
+        v = (int64_t)(hash_bytes(s, strlen(s)) & INT64_MAX);
+    }
+    PQclear(res);
+    return v;
+}
+
+static int64_t pg_own_changes(struct store_conn *c)
+{
+    return PC(c)->own;
+}
+
+/* PostgreSQL cannot call back during a statement: fn is asked before each statement runs
+ * (run()), so a single long statement is not stopped by it; store_interrupt or a
+ * statement_timeout (next step: set from the request's deadline) are what stop one. */
+static void pg_set_progress(struct store_conn *cn, int (*fn)(void *), void *arg)
+{
+    struct pg_conn *c = PC(cn);
+    c->progress = fn;
+    c->progress_arg = arg;
+}
+
+/* PQcancel is thread-safe and asks the server to cancel whatever the session runs now
+ * (nothing when it is idle): the statement then fails with 57014 -> STORE_INTERRUPT. */
+static void pg_interrupt(struct store_conn *cn)
+{
+    struct pg_conn *c = PC(cn);
+    char buf[256];
+    if (c->cancel)
+        PQcancel(c->cancel, buf, sizeof buf);
+}
+
+static int pg_max_params(struct store_conn *c)
+{
+    (void)c;
+    return PG_MAX_PARAMS;
+}
+
+/* pg_dump's custom format of the whole database (a consistent snapshot; the server keeps
+ * serving). Run directly, no shell: dest and the URL are never parsed as shell words. */
+static int pg_backup(struct store_conn *cn, const char *dest, char *err, size_t errlen)
+{
+    char file[4200], db[4200];
+    int rc = -1, status = 0;
+    if (snprintf(file, sizeof file, "--file=%s", dest) >= (int)sizeof file ||
+        snprintf(db, sizeof db, "--dbname=%s", cn->store->url) >= (int)sizeof db) {
+        seterr(err, errlen, "backup path or URL too long");
+        goto out;
+    }
+    char *argv[] = {"pg_dump", "--format=custom", "--no-password", file, db, NULL};
+    pid_t pid = fork();
+    if (pid < 0) {
+        seterr(err, errlen, "cannot fork pg_dump");
+        goto out;
+    }
+    if (pid == 0) {
+        execvp("pg_dump", argv);
+        execv("/usr/lib/postgresql/15/bin/pg_dump", argv); /* no pg_wrapper on PATH */
+        _exit(127);
+    }
+    while (waitpid(pid, &status, 0) < 0)
+        ;
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+        snprintf(err, errlen, "pg_dump failed (status %d)",
+                 WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+        goto out;
+    }
+    rc = 0;
+out:
+    return rc;
+}
+
+/* ---- schema ---- */
+
+static const char *pgtype(enum ftype t)
+{
+    switch (t) {
+    case FT_FLOAT:
+        return "double precision";
+    case FT_STRING:
+    case FT_TEXT:
+    case FT_DATE:
+        return "text";
+    default: /* int, ref, bool (0/1), decimal scaled by 10^scale, datetime (unix seconds) */
+        return "bigint";
+    }
+}
+
+static const char *internal_schema =
+    "CREATE TABLE IF NOT EXISTS grantd_meta(key text PRIMARY KEY, value text NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grantd_setting(key text PRIMARY KEY, value text NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grantd_client(id bigint GENERATED BY DEFAULT AS IDENTITY "
+    "PRIMARY KEY, client_id text NOT NULL UNIQUE, secret_hash bytea NOT NULL, name text NOT "
+    "NULL, owner_id bigint NOT NULL, read_only bigint NOT NULL DEFAULT 0, redirect_uri text, "
+    "created_at bigint NOT NULL, revoked_at bigint);"
+    "CREATE TABLE IF NOT EXISTS grantd_token(hash bytea PRIMARY KEY, client bigint NOT NULL, "
+    "created_at bigint NOT NULL, expires_at bigint NOT NULL, revoked_at bigint);"
+    "CREATE INDEX IF NOT EXISTS grantd_token_client ON grantd_token(client);"
+    "CREATE INDEX IF NOT EXISTS grantd_token_expiry ON grantd_token(expires_at);"
+    "CREATE TABLE IF NOT EXISTS grantd_login(user_id bigint PRIMARY KEY, password_hash text "
+    "NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grantd_session(hash bytea PRIMARY KEY, user_id bigint NOT NULL, "
+    "created_at bigint NOT NULL, expires_at bigint NOT NULL);"
+    "CREATE INDEX IF NOT EXISTS grantd_session_expiry ON grantd_session(expires_at);"
+    "CREATE TABLE IF NOT EXISTS grantd_count(class text PRIMARY KEY, live bigint NOT NULL);"
+    "INSERT INTO grantd_meta(key, value) VALUES('auth_gen', '1') ON CONFLICT DO NOTHING;"
+    /* Live-row counts (store_live_count): one row-level trigger function for every class,
+     * the class named by the trigger's argument. */
+    "CREATE OR REPLACE FUNCTION grantd_count_row() RETURNS trigger LANGUAGE plpgsql AS $$ "
+    "BEGIN "
+    "IF TG_OP = 'INSERT' THEN "
+    "  IF NEW.deleted_at IS NULL THEN "
+    "    UPDATE grantd_count SET live = live + 1 WHERE class = TG_ARGV[0]; END IF; "
+    "ELSIF TG_OP = 'DELETE' THEN "
+    "  IF OLD.deleted_at IS NULL THEN "
+    "    UPDATE grantd_count SET live = live - 1 WHERE class = TG_ARGV[0]; END IF; "
+    "ELSIF (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL) THEN "
+    "  UPDATE grantd_count SET live = live + CASE WHEN NEW.deleted_at IS NULL THEN 1 ELSE -1 "
+    "  END WHERE class = TG_ARGV[0]; "
+    "END IF; "
+    "RETURN NULL; "
+    "END $$;";
+
+/* Which columns are indexed: as in store_sqlite_schema.c (kept in step by hand until the
+ * index choice moves above the seam). */
+static int fk_used(const struct class_def *c, const char *col)
+{
+    if (c->scope_col && strcmp(c->scope_col, col) == 0)
+        return 1;
+    if (strcmp(c->name, "grant_request") == 0 &&
+        (strcmp(col, "program_organization_id") == 0 ||
+         strcmp(col, "fiscal_organization_id") == 0 || strcmp(col, "program_id") == 0))
+        return 1;
+    for (int i = 0; i < registry_nclasses; i++) {
+        const struct class_def *o = &registry_classes[i];
+        for (int j = 0; j < o->nfields; j++) {
+            const struct field *f = &o->fields[j];
+            if (f->type == FT_HAS_MANY && f->target && strcmp(f->target, c->name) == 0 && f->via &&
+                strcmp(f->via, col) == 0)
+                return 1;
+        }
+    }
+    return 0;
+}
+
+static int index_wanted(const struct class_def *c, const struct field *f)
+{
+    if (f->type == FT_REF)
+        return fk_used(c, f->name);
+    return strcmp(f->name, "state") == 0 || strcmp(f->name, "updated_at") == 0 ||
+           strcmp(f->name, "deleted_at") == 0;
+}
+
+/* An index name within PostgreSQL's 63 bytes: longer ones would be cut, and two cut to the
+ * same prefix would make IF NOT EXISTS skip the second. */
+static void index_name(char *out, size_t n, const char *cls, const char *col, const char *suffix)
+{
+    char full[256];
+    int len = snprintf(full, sizeof full, "%s__%s%s", cls, col, suffix);
+    if (len <= 63) {
+        memcpy(out, full, (size_t)len + 1); /* out holds 64 or more */
+        return;
+    }
+    snprintf(out, n, "%.46s_%016llx", full, (unsigned long long)hash_bytes(full, (size_t)len));
+}
+
+static void class_sql(struct sql *q, const struct class_def *c)
+{
+    int cols = 0;
+    sql_append(q, "CREATE TABLE IF NOT EXISTS ");
+    sql_ident(q, c->name);
+    sql_append(q, "(\"id\" bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY);");
+    /* Every column through ADD COLUMN IF NOT EXISTS: the same text creates and upgrades. */
+    for (int i = 0; i < c->nfields; i++) {
+        const struct field *f = &c->fields[i];
+        if (!registry_has_column(f) || strcmp(f->name, "id") == 0)
+            continue;
+        if (cols++ == 0) {
+            sql_append(q, "ALTER TABLE ");
+            sql_ident(q, c->name);
+            sql_append(q, " ADD COLUMN IF NOT EXISTS ");
+        } else {
+            sql_append(q, ", ADD COLUMN IF NOT EXISTS ");
+        }
+        sql_ident(q, f->name);
+        sql_appendf(q, " %s", pgtype(f->type));
+    }
+    if (cols)
+        sql_append(q, ";");
+    const struct field *state = registry_static_field(c, "state");
+    int has_state = state && registry_has_column(state);
+    for (int i = 0; i < c->nfields; i++) {
+        const struct field *f = &c->fields[i];
+        if (!registry_has_column(f) || !index_wanted(c, f))
+            continue;
+        int deleted = strcmp(f->name, "deleted_at") == 0;
+        int fk = f->type == FT_REF;
+        int keyed = fk || strcmp(f->name, "state") == 0;
+        char name[80];
+        index_name(name, sizeof name, c->name, f->name, keyed ? "_live" : deleted ? "_some" : "");
+        sql_appendf(q, "CREATE INDEX IF NOT EXISTS \"%s\" ON ", name);
+        sql_ident(q, c->name);
+        sql_append(q, "(");
+        sql_ident(q, f->name);
+        if (fk && has_state)
+            sql_append(q, ", \"state\"");
+        if (keyed)
+            sql_append(q, ", \"deleted_at\"");
+        sql_append(q, ")");
+        if (deleted || fk) {
+            sql_append(q, " WHERE ");
+            sql_ident(q, f->name);
+            sql_append(q, " IS NOT NULL");
+        }
+        sql_append(q, ";");
+    }
+    /* Live count: triggers (re)placed every time, the count taken once. */
+    const struct field *del = registry_static_field(c, "deleted_at");
+    if (del && registry_has_column(del)) {
+        sql_appendf(q,
+                    "CREATE OR REPLACE TRIGGER \"%s__count\" AFTER INSERT OR DELETE OR UPDATE "
+                    "OF \"deleted_at\" ON ",
+                    c->name);
+        sql_ident(q, c->name);
+        sql_appendf(q, " FOR EACH ROW EXECUTE FUNCTION grantd_count_row('%s');", c->name);
+        sql_appendf(q, "INSERT INTO grantd_count(class, live) SELECT '%s', (SELECT count(*) FROM ",
+                    c->name);
+        sql_ident(q, c->name);
+        sql_appendf(q,
+                    " WHERE \"deleted_at\" IS NULL) WHERE NOT EXISTS (SELECT 1 FROM grantd_count "
+                    "WHERE class = '%s');",
+                    c->name);
+    }
+}
+
+/* Rows inserted with their own ids (seed, imports) leave an identity sequence behind them:
+ * move each sequence past its table's largest id, never back. */
+static void ids_sql(struct sql *q, const struct class_def *c)
+{
+    sql_append(q, "SELECT setval(s, m) FROM (SELECT pg_get_serial_sequence('");
+    sql_ident(q, c->name);
+    sql_append(q, "', 'id') s, max(\"id\") m FROM ");
+    sql_ident(q, c->name);
+    sql_append(q, ") x WHERE m > coalesce(pg_sequence_last_value(s::regclass), 0);");
+}
+
+/* The whole schema in one transaction (DDL is transactional here), serialized between
+ * processes by an advisory lock. Idempotent: every statement is IF NOT EXISTS or OR
+ * REPLACE. */
+static int pg_migrate(struct store_conn *cn, char *err, size_t errlen)
+{
+    struct sql q;
+    int rc = -1;
+    sql_init(&q);
+    if (pg_exec(cn, "BEGIN; SELECT pg_advisory_xact_lock(7210361)", err, errlen) != 0)
+        goto out;
+    if (pg_exec(cn, internal_schema, err, errlen) != 0)
+        goto out;
+    for (int i = 0; i < registry_nclasses; i++) {
+        sql_reset(&q);
+        class_sql(&q, &registry_classes[i]);
+        ids_sql(&q, &registry_classes[i]);
+        if (pg_exec(cn, q.buf, err, errlen) != 0)
+            goto out;
+    }
+    if (pg_exec(cn,
+                "INSERT INTO grantd_meta(key, value) VALUES('schema', '1') ON CONFLICT(key) DO "
+                "UPDATE SET value = excluded.value; COMMIT",
+                err, errlen) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc != 0 && pg_in_transaction(cn))
+        PQclear(PQexec(PC(cn)->pg, "ROLLBACK"));
+    sql_release(&q);
+    return rc;
+}
+
+/* VACUUM cannot run in a transaction block; the identity sequences are moved first (the
+ * end of `grantd seed`, which writes its own ids). */
+static int pg_optimize(struct store_conn *cn, char *err, size_t errlen)
+{
+    struct sql q;
+    int rc = -1;
+    if (pg_in_transaction(cn)) {
+        seterr(err, errlen, "optimize inside a transaction");
+        return -1;
+    }
+    sql_init(&q);
+    for (int i = 0; i < registry_nclasses; i++)
+        ids_sql(&q, &registry_classes[i]);
+    if (q.len && pg_exec(cn, q.buf, err, errlen) != 0)
+        goto out;
+    if (pg_exec(cn, "VACUUM ANALYZE", err, errlen) != 0)
+        goto out;
+    rc = 0;
+out:
+    sql_release(&q);
+    return rc;
+}
+
+/* ---- durability: COMMIT with synchronous_commit=on is durable when it returns ---- */
+
+static int pg_durable_start(struct store *s, char *err, size_t errlen)
+{
+    return 0;
+}
+
+static int pg_durable_flush(struct store *s)
+{
+    return 0;
+}
+
+static void pg_durable_stop(struct store *s)
+{
+}
+
+static int pg_group_commit(struct store_conn *c)
+{
+    return 0;
+}
+
+/* Full-text indexing is the next step of this engine: nothing is deferred yet. */
+static int pg_fulltext_defer(struct store_conn *c)
+{
+    return 0;
+}
+
+static int pg_fulltext_sync(struct store_conn *c)
+{
+    return 0;
+}
+
+const struct store_engine store_pg = {
+    .name = "postgresql",
+    .stmt = &pg_stmt_ops,
+    .dialect = &sql_dialect_pg,
+    .global_init = pg_global_init,
+    .open = pg_open,
+    .close = pg_close,
+    .connect = pg_connect,
+    .disconnect = pg_disconnect,
+    .migrate = pg_migrate,
+    .optimize = pg_optimize,
+    .backup = pg_backup,
+    .durable_start = pg_durable_start,
+    .durable_flush = pg_durable_flush,
+    .durable_stop = pg_durable_stop,
+    .group_commit = pg_group_commit,
+    .prepare = pg_prepare,
+    .exec = pg_exec,
+    .errmsg = pg_errmsg,
+    .changes = pg_changes,
+    .last_id = pg_last_id,
+    .in_transaction = pg_in_transaction,
+    .begin = pg_begin,
+    .stamp = pg_stamp,
+    .own_changes = pg_own_changes,
+    .set_progress = pg_set_progress,
+    .interrupt = pg_interrupt,
+    .max_params = pg_max_params,
+    .fulltext_defer = pg_fulltext_defer,
+    .fulltext_sync = pg_fulltext_sync,
+};
