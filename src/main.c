@@ -3,6 +3,7 @@
  * open the database, do one thing in a transaction, and exit. */
 #include "auth.h"
 #include "db.h"
+#include "probe.h"
 #include "seed.h"
 #include "server.h"
 #include "util.h"
@@ -530,6 +531,7 @@ static const struct command commands[] = {
     {"optimize", cmd_optimize, "optimize [--db F]",
      "Merge the full-text indexes into one segment each, as after a bulk load (seed runs it).\n"
      "Safe while the server runs: it waits for the write lock like any writer."},
+    {"probe", probe_main, PROBE_USAGE, PROBE_SUMMARY},
     {"serve", cmd_serve,
      "serve [--db F] [--listen HOST:PORT] [--threads N] [--rate-limits on|off]\n"
      "             [--max-body BYTES] [--max-url BYTES] [--tls-cert F --tls-key F] "
