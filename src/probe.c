@@ -269,9 +269,8 @@ static int probe_tables(struct probe *p, int all)
 {
     char *args[1] = {NULL};
     if (all)
-        return probe_query(p,
-                           "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name", 0,
-                           args);
+        return probe_query(p, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
+                           0, args);
     json_t *t = data_tables(p);
     return t ? print_json(t) : -1;
 }
@@ -301,8 +300,8 @@ static void hash_row(crypto_hash_sha256_state *h, sqlite3_stmt *st, int ncol)
             double d = sqlite3_column_double(st, i);
             crypto_hash_sha256_update(h, (const unsigned char *)&d, sizeof d);
         } else if (t != SQLITE_NULL) {
-            const unsigned char *b = t == SQLITE_TEXT ? sqlite3_column_text(st, i)
-                                                      : sqlite3_column_blob(st, i);
+            const unsigned char *b =
+                t == SQLITE_TEXT ? sqlite3_column_text(st, i) : sqlite3_column_blob(st, i);
             uint64_t n = (uint64_t)sqlite3_column_bytes(st, i);
             crypto_hash_sha256_update(h, (const unsigned char *)&n, sizeof n);
             if (n)
