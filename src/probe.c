@@ -265,13 +265,34 @@ static json_t *data_tables(struct probe *p)
     return out;
 }
 
+/* Every table of the engine, its own and full-text ones too (`--tables --all`). */
+static json_t *all_tables(struct probe *p)
+{
+    sqlite3_stmt *st = NULL;
+    json_t *out = json_array();
+    int s;
+    if (!out || sqlite3_prepare_v2(p->db,
+                                   "SELECT name FROM sqlite_master WHERE type = 'table' "
+                                   "ORDER BY name",
+                                   -1, &st, NULL) != SQLITE_OK)
+        goto fail;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW)
+        if (json_array_append_new(out, json_string((const char *)sqlite3_column_text(st, 0))))
+            goto fail;
+    if (s != SQLITE_DONE)
+        goto fail;
+    sqlite3_finalize(st);
+    return out;
+fail:
+    probe_error(p, "tables");
+    sqlite3_finalize(st);
+    json_decref(out);
+    return NULL;
+}
+
 static int probe_tables(struct probe *p, int all)
 {
-    char *args[1] = {NULL};
-    if (all)
-        return probe_query(p, "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name",
-                           0, args);
-    json_t *t = data_tables(p);
+    json_t *t = all ? all_tables(p) : data_tables(p);
     return t ? print_json(t) : -1;
 }
 
