@@ -268,26 +268,27 @@ static json_t *data_tables(struct probe *p)
 /* Every table of the engine, its own and full-text ones too (`--tables --all`). */
 static json_t *all_tables(struct probe *p)
 {
+    static const char sql[] = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
     sqlite3_stmt *st = NULL;
     json_t *out = json_array();
-    int s;
-    if (!out || sqlite3_prepare_v2(p->db,
-                                   "SELECT name FROM sqlite_master WHERE type = 'table' "
-                                   "ORDER BY name",
-                                   -1, &st, NULL) != SQLITE_OK)
-        goto fail;
-    while ((s = sqlite3_step(st)) == SQLITE_ROW)
-        if (json_array_append_new(out, json_string((const char *)sqlite3_column_text(st, 0))))
-            goto fail;
-    if (s != SQLITE_DONE)
-        goto fail;
+    int s = SQLITE_ERROR;
+    if (!out || sqlite3_prepare_v2(p->db, sql, -1, &st, NULL) != SQLITE_OK)
+        goto out;
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        json_t *name = json_string((const char *)sqlite3_column_text(st, 0));
+        if (json_array_append_new(out, name) != 0) {
+            s = SQLITE_NOMEM;
+            break;
+        }
+    }
+out:
+    if (s != SQLITE_DONE) {
+        probe_error(p, "tables");
+        json_decref(out);
+        out = NULL;
+    }
     sqlite3_finalize(st);
     return out;
-fail:
-    probe_error(p, "tables");
-    sqlite3_finalize(st);
-    json_decref(out);
-    return NULL;
 }
 
 static int probe_tables(struct probe *p, int all)
