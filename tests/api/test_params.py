@@ -391,7 +391,7 @@ def test_sort_several_keys_and_ties_on_id(srv):
     b = srv.list("grant_request", cols=["state", "amount_requested"], per_page=500,
                  filter=["amount_requested", "not-null", "-"],
                  sort=[["state", "asc"], ["amount_requested", "desc"]])
-    exp = [r["id"] for r in sorted(rows, key=lambda r: (r["state"], -r["amount_requested"],
+    exp = [r["id"] for r in sorted(rows, key=lambda r: (r["state"], -Decimal(r["amount_requested"]),
                                                         r["id"]))]
     assert ids_of(b) == exp
     # A single low-cardinality key: ties break on ascending id.
