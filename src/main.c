@@ -2,6 +2,7 @@
  * own --help. Subcommands other than `serve` are short-lived administrative tools that
  * open the database, do one thing in a transaction, and exit. */
 #include "auth.h"
+#include "probe.h"
 #include "settings.h"
 #include "store.h"
 #include "seed.h"
@@ -500,6 +501,7 @@ static const struct command commands[] = {
     {"optimize", cmd_optimize, "optimize [--db F]",
      "Merge the full-text indexes into one segment each, as after a bulk load (seed runs it).\n"
      "Safe while the server runs: it waits for the write lock like any writer."},
+    {"probe", probe_main, PROBE_USAGE, PROBE_SUMMARY},
     {"serve", cmd_serve,
      "serve [--db F] [--listen HOST:PORT] [--threads N] [--rate-limits on|off]\n"
      "             [--max-body BYTES] [--max-url BYTES] [--tls-cert F --tls-key F] "

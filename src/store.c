@@ -345,6 +345,30 @@ int store_max_params(struct store_conn *c)
     return c->engine->max_params(c);
 }
 
+struct tables_filter {
+    int (*fn)(void *arg, const char *name);
+    void *arg;
+};
+
+static int only_classes(void *arg, const char *name)
+{
+    struct tables_filter *t = arg;
+    const struct class_def *k = registry_class(name, strlen(name));
+    return k && strcmp(k->name, name) == 0 ? t->fn(t->arg, name) : 0;
+}
+
+int store_tables(struct store_conn *c, int all, int (*fn)(void *arg, const char *name), void *arg)
+{
+    struct tables_filter t = {fn, arg};
+    return all ? c->engine->tables(c, fn, arg) : c->engine->tables(c, only_classes, &t);
+}
+
+int store_table_columns(struct store_conn *c, const char *table,
+                        int (*fn)(void *arg, const char *name, const char *type), void *arg)
+{
+    return c->engine->table_columns(c, table, fn, arg);
+}
+
 int store_fulltext_defer(struct store_conn *c)
 {
     return c->engine->fulltext_defer(c);

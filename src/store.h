@@ -52,7 +52,7 @@ enum { STORE_CREATE = 1, STORE_READONLY = 2 };
 /* Process-wide engine set-up, before any store is opened. */
 void store_global_init(void);
 /* Open by URL: a file path or `sqlite:PATH` (SQLite), `postgresql://...` or `postgres://...`
- * (PostgreSQL, libpq's URL syntax). NULL with err on failure. One engine
+ * (PostgreSQL, its client library's URL syntax). NULL with err on failure. One engine
  * per process: statements dispatch through the engine of the first store opened. */
 struct store *store_open(const char *url, int flags, char *err, size_t errlen);
 void store_close(struct store *s);
@@ -128,6 +128,13 @@ void store_interrupt(struct store_conn *c);
 /* Bound parameters one statement takes at most. */
 int store_max_params(struct store_conn *c);
 
+/* The database's tables (with `all`, the engine's own and full-text ones too; else only
+ * tables named like a registry class), and a table's columns with their declared types:
+ * each calls fn per item in name order (columns: in table order); 0 or -1. */
+int store_tables(struct store_conn *c, int all, int (*fn)(void *arg, const char *name), void *arg);
+int store_table_columns(struct store_conn *c, const char *table,
+                        int (*fn)(void *arg, const char *name, const char *type), void *arg);
+
 /* Full-text maintenance inside one write transaction: after store_fulltext_defer the
  * engine may postpone indexing the records written; store_fulltext_sync indexes them all
  * and must run before COMMIT. Both 0 or -1. */
@@ -161,6 +168,9 @@ struct store_stmt_ops {
     const void *(*col_blob)(struct store_stmt *st, int i);
     int (*col_bytes)(struct store_stmt *st, int i);
     void (*col_value)(struct store_stmt *st, int i, struct store_value *v);
+    int (*params)(struct store_stmt *st);
+    int (*col_origin)(struct store_stmt *st, int i, char *table, size_t tlen, char *col,
+                      size_t clen);
 };
 
 extern const struct store_stmt_ops *store_ops; /* set by the first store_open */
@@ -245,6 +255,18 @@ static inline const void *store_col_blob(struct store_stmt *st, int i)
 static inline int store_col_bytes(struct store_stmt *st, int i)
 {
     return store_ops->col_bytes(st, i);
+}
+/* Placeholders the statement takes. */
+static inline int store_params(struct store_stmt *st)
+{
+    return store_ops->params(st);
+}
+/* The table and column a result column reads, when it reads one directly: 0, else -1
+ * (an expression). For diagnostics (`grantd probe`), not the request path. */
+static inline int store_col_origin(struct store_stmt *st, int i, char *table, size_t tlen,
+                                   char *col, size_t clen)
+{
+    return store_ops->col_origin(st, i, table, tlen, col, clen);
 }
 static inline void store_col_value(struct store_stmt *st, int i, struct store_value *v)
 {

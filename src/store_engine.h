@@ -38,6 +38,9 @@ struct store_engine {
     void (*set_progress)(struct store_conn *c, int (*fn)(void *), void *arg);
     void (*interrupt)(struct store_conn *c);
     int (*max_params)(struct store_conn *c);
+    int (*tables)(struct store_conn *c, int (*fn)(void *arg, const char *name), void *arg);
+    int (*table_columns)(struct store_conn *c, const char *table,
+                         int (*fn)(void *arg, const char *name, const char *type), void *arg);
     int (*fulltext_defer)(struct store_conn *c);
     int (*fulltext_sync)(struct store_conn *c);
 };

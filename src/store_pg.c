@@ -543,6 +543,48 @@ static void pg_col_value(struct store_stmt *s, int i, struct store_value *out)
     }
 }
 
+static int pg_params(struct store_stmt *s)
+{
+    return PS(s)->nparams;
+}
+
+/* Copy the text of a one-row, one-column (or two-column) catalog answer. */
+static int catalog_names(PGconn *pg, const char *sql, int n, const char *const *vals, char *a,
+                         size_t alen, char *b, size_t blen)
+{
+    PGresult *r = PQexecParams(pg, sql, n, NULL, vals, NULL, NULL, 0);
+    int rc = -1;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 && PQnfields(r) == 2) {
+        snprintf(a, alen, "%s", PQgetvalue(r, 0, 0));
+        snprintf(b, blen, "%s", PQgetvalue(r, 0, 1));
+        rc = 0;
+    }
+    PQclear(r);
+    return rc;
+}
+
+/* The result column's table and column from the catalog (PQftable / PQftablecol): one
+ * round trip, for diagnostics only. */
+static int pg_col_origin(struct store_stmt *s, int i, char *table, size_t tlen, char *col,
+                         size_t clen)
+{
+    struct pg_stmt *st = PS(s);
+    if (!st->res || i < 0 || i >= st->ncols)
+        return -1;
+    Oid t = PQftable(st->res, i);
+    int n = PQftablecol(st->res, i);
+    if (t == InvalidOid || n <= 0)
+        return -1;
+    char ts[16], ns[16];
+    snprintf(ts, sizeof ts, "%u", t);
+    snprintf(ns, sizeof ns, "%d", n);
+    const char *vals[2] = {ts, ns};
+    return catalog_names(st->c->pg,
+                         "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON "
+                         "c.oid = a.attrelid WHERE a.attrelid = $1::oid AND a.attnum = $2::int2",
+                         2, vals, table, tlen, col, clen);
+}
+
 static const struct store_stmt_ops pg_stmt_ops = {
     .step = pg_step,
     .reset = pg_reset,
@@ -563,6 +605,8 @@ static const struct store_stmt_ops pg_stmt_ops = {
     .col_blob = pg_col_blob,
     .col_bytes = pg_col_bytes,
     .col_value = pg_col_value,
+    .params = pg_params,
+    .col_origin = pg_col_origin,
 };
 
 /* ---- connections ---- */
@@ -700,6 +744,55 @@ static int starts_with(const char *s, const char *word)
  * that own_changes counts every command's rows; the first error is the answer (the server
  * runs nothing after it). A COMMIT of a transaction that had failed answers "ROLLBACK"
  * without an error: that is a failure here. */
+/* Rows of a catalog query: fn(name, type) per row; 0 or -1. */
+static int catalog_each(struct pg_conn *c, const char *sql, const char *bind,
+                        int (*fn)(void *arg, const char *name, const char *type), void *arg)
+{
+    const char *vals[1] = {bind};
+    PGresult *r = PQexecParams(c->pg, sql, bind ? 1 : 0, NULL, vals, NULL, NULL, 0);
+    int rc = -1;
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        goto out;
+    for (int i = 0; i < PQntuples(r); i++)
+        if (fn(arg, PQgetvalue(r, i, 0), PQnfields(r) > 1 ? PQgetvalue(r, i, 1) : "") != 0)
+            goto out;
+    rc = 0;
+out:
+    PQclear(r);
+    return rc;
+}
+
+struct name_only {
+    int (*fn)(void *arg, const char *name);
+    void *arg;
+};
+
+static int drop_type(void *arg, const char *name, const char *type)
+{
+    struct name_only *o = arg;
+    (void)type;
+    return o->fn(o->arg, name);
+}
+
+static int pg_tables(struct store_conn *cn, int (*fn)(void *arg, const char *name), void *arg)
+{
+    struct name_only o = {fn, arg};
+    return catalog_each(PC(cn),
+                        "SELECT table_name FROM information_schema.tables WHERE table_schema = "
+                        "current_schema() ORDER BY table_name COLLATE \"C\"",
+                        NULL, drop_type, &o);
+}
+
+static int pg_table_columns(struct store_conn *cn, const char *table,
+                            int (*fn)(void *arg, const char *name, const char *type), void *arg)
+{
+    return catalog_each(PC(cn),
+                        "SELECT column_name, data_type FROM information_schema.columns WHERE "
+                        "table_schema = current_schema() AND table_name = $1 ORDER BY "
+                        "ordinal_position",
+                        table, fn, arg);
+}
+
 static int pg_exec(struct store_conn *cn, const char *sql, char *err, size_t errlen)
 {
     struct pg_conn *c = PC(cn);
@@ -1172,6 +1265,8 @@ const struct store_engine store_pg = {
     .set_progress = pg_set_progress,
     .interrupt = pg_interrupt,
     .max_params = pg_max_params,
+    .tables = pg_tables,
+    .table_columns = pg_table_columns,
     .fulltext_defer = pg_fulltext_defer,
     .fulltext_sync = pg_fulltext_sync,
 };

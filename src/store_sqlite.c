@@ -218,6 +218,23 @@ static void sq_col_value(struct store_stmt *st, int i, struct store_value *v)
     }
 }
 
+static int sq_params(struct store_stmt *st)
+{
+    return sqlite3_bind_parameter_count(ST(st));
+}
+
+static int sq_col_origin(struct store_stmt *st, int i, char *table, size_t tlen, char *col,
+                         size_t clen)
+{
+    const char *t = sqlite3_column_table_name(ST(st), i);
+    const char *c = sqlite3_column_origin_name(ST(st), i);
+    if (!t || !c)
+        return -1;
+    snprintf(table, tlen, "%s", t);
+    snprintf(col, clen, "%s", c);
+    return 0;
+}
+
 static const struct store_stmt_ops sq_stmt_ops = {
     .step = sq_step,
     .reset = sq_reset,
@@ -238,6 +255,8 @@ static const struct store_stmt_ops sq_stmt_ops = {
     .col_blob = sq_col_blob,
     .col_bytes = sq_col_bytes,
     .col_value = sq_col_value,
+    .params = sq_params,
+    .col_origin = sq_col_origin,
 };
 
 /* ---- SQL functions ---- */
@@ -563,6 +582,53 @@ out:
     return rc;
 }
 
+/* Names from one query's first column, in order. */
+static int each_name(struct store_conn *c, const char *sql, const char *bind,
+                     int (*fn)(void *arg, const char *name, const char *type), void *arg)
+{
+    sqlite3_stmt *st = NULL;
+    int rc = -1, s;
+    if (sqlite3_prepare_v2(SQ(c), sql, -1, &st, NULL) != SQLITE_OK)
+        return -1;
+    if (bind)
+        sqlite3_bind_text(st, 1, bind, -1, SQLITE_STATIC);
+    while ((s = sqlite3_step(st)) == SQLITE_ROW) {
+        const char *n = (const char *)sqlite3_column_text(st, 0);
+        const char *t = (const char *)sqlite3_column_text(st, 1);
+        if (n && fn(arg, n, t ? t : "") != 0)
+            goto out;
+    }
+    rc = s == SQLITE_DONE ? 0 : -1;
+out:
+    sqlite3_finalize(st);
+    return rc;
+}
+
+struct name_only {
+    int (*fn)(void *arg, const char *name);
+    void *arg;
+};
+
+static int drop_type(void *arg, const char *name, const char *type)
+{
+    struct name_only *o = arg;
+    (void)type;
+    return o->fn(o->arg, name);
+}
+
+static int sq_tables(struct store_conn *c, int (*fn)(void *arg, const char *name), void *arg)
+{
+    struct name_only o = {fn, arg};
+    return each_name(c, "SELECT name, '' FROM sqlite_master WHERE type = 'table' ORDER BY name",
+                     NULL, drop_type, &o);
+}
+
+static int sq_table_columns(struct store_conn *c, const char *table,
+                            int (*fn)(void *arg, const char *name, const char *type), void *arg)
+{
+    return each_name(c, "SELECT name, type FROM pragma_table_info(?) ORDER BY cid", table, fn, arg);
+}
+
 /* ---- durability: the WAL flush and the checkpointer ---- */
 
 /* Checkpoint once the WAL holds this many frames (~32 MiB): a page rewritten by many
@@ -720,6 +786,8 @@ const struct store_engine store_sqlite = {
     .set_progress = sq_set_progress,
     .interrupt = sq_interrupt,
     .max_params = sq_max_params,
+    .tables = sq_tables,
+    .table_columns = sq_table_columns,
     .fulltext_defer = sqlite_fulltext_defer,
     .fulltext_sync = sqlite_fulltext_sync,
 };

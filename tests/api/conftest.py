@@ -30,6 +30,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "cli: contract section 10")
     config.addinivalue_line("markers", "durability: contract section 6, durable writes")
     config.addinivalue_line("markers", "slow: starts servers of its own")
+    config.addinivalue_line("markers", "sqlite_only: about SQLite's own internals (full-text "
+                            "tables, query plans, an old SQLite schema); skipped on other engines")
 
 
 def pytest_sessionstart(session):
@@ -51,6 +53,8 @@ def pytest_sessionstart(session):
 
 
 def pytest_runtest_setup(item):
+    if item.get_closest_marker("sqlite_only") and H.ENGINE != "sqlite":
+        pytest.skip("about SQLite internals; the sites under test run on %s" % H.ENGINE)
     item._grantd_marks = {id(s): s.log_len() for s in H.ALL_SERVERS}
 
 

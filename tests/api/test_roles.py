@@ -1,6 +1,7 @@
 """Contract §8: what each role may read and write through the API."""
 
 import json
+from decimal import Decimal
 
 import pytest
 
@@ -240,8 +241,8 @@ def test_employee_and_super_user_edit_people(srv):
 
 def test_super_user_writes(srv, grant):
     srv.update(GR, grant["id"], {"amount_recommended": "3"}, role="super_user")
-    assert srv.q("SELECT amount_recommended FROM grant_request WHERE id=?",
-                 grant["id"])[0]["amount_recommended"] == 30000
+    assert Decimal(srv.q("SELECT amount_recommended FROM grant_request WHERE id=?",
+                         grant["id"])[0]["amount_recommended"]) == 3
     srv.create("organization", {"name": "super org"}, role="super_user")
 
 

@@ -5,7 +5,6 @@ import hashlib
 import http.client
 import json
 import re
-import sqlite3
 import time
 import urllib.parse
 
@@ -65,11 +64,6 @@ def page_csrf(b, srv, path="/api/rest/v2/doc"):
     return form_token(r.text)
 
 
-def rw(srv):
-    c = sqlite3.connect(srv.db_path, timeout=30)
-    return c
-
-
 def create_app(srv, b, name="web app", read_only=False, redirect_uri=""):
     token = page_csrf(b, srv, APPS)
     data = {"csrf_token": token, "name": name, "redirect_uri": redirect_uri}
@@ -126,8 +120,8 @@ def test_login_form_sets_a_session_cookie(srv):
     assert "max-age=28800" in low
     assert "secure" not in low, "Secure only under TLS"
     # Stored hashed, never as the cookie value.
-    rows = srv.q("SELECT hex(hash) AS h, user_id FROM grantd_session")
-    digests = {r_["h"].lower() for r_ in rows}
+    rows = srv.q("SELECT hash, user_id FROM grantd_session")  # blobs come as hex text
+    digests = {r_["hash"] for r_ in rows}
     assert hashlib.sha256(value.encode()).hexdigest() in digests
     assert value not in digests
     r = b.get(srv.url("/api/rest/v2/user/doc"), timeout=30)
@@ -250,15 +244,14 @@ def test_bad_bearer_tokens(srv):
             assert "invalid_token" in r.headers["WWW-Authenticate"]
 
 
+@pytest.mark.sqlite_only  # ages the session by a direct write (no API or CLI can)
 def test_expired_session(srv):
     b = signed_in(srv, "admin")
     assert b.get(srv.url("/api/rest/v2/doc"), timeout=30).status_code == 200
     digest = hashlib.sha256(b.cookies["grantd_session"].encode()).digest()
-    c = rw(srv)
-    with c:
-        c.execute("UPDATE grantd_session SET expires_at = strftime('%s','now') - 1 WHERE hash = ?",
-                  (digest,))
-    c.close()
+    # Neither the API nor the CLI can age a session (8 h, no setting): the one direct write.
+    srv.sqlite_only_write(("UPDATE grantd_session SET expires_at = strftime('%s','now') - 1 "
+                           "WHERE hash = ?", (digest,)))
     r = b.get(srv.url("/api/rest/v2/doc"), allow_redirects=False, timeout=30)
     assert is_login_redirect(r)
     assert b.get(srv.url("/api/rest/v2/classes"), timeout=30).status_code == 401
@@ -415,7 +408,7 @@ def test_app_secret_is_shown_once(srv):
     assert "shown only on this page" in r.text
     row = srv.q("SELECT secret_hash, name, redirect_uri, read_only, owner_id FROM grantd_client "
                 "WHERE client_id = ?", cid)[0]
-    assert row["secret_hash"] == hashlib.sha256(secret.encode()).digest()
+    assert row["secret_hash"] == hashlib.sha256(secret.encode()).hexdigest()
     assert row["name"] == "shown once" and row["redirect_uri"] == "https://app.example/cb"
     assert row["read_only"] == 0 and row["owner_id"] == srv.user_ids["admin"]
     tok = token_for(srv, cid, secret)
@@ -506,7 +499,7 @@ def test_app_forms_need_csrf(srv):
     row = srv.q("SELECT revoked_at, read_only, secret_hash FROM grantd_client "
                 "WHERE client_id = ?", cid)[0]
     assert row["revoked_at"] is None and row["read_only"] == 0
-    assert row["secret_hash"] == hashlib.sha256(secret.encode()).digest()
+    assert row["secret_hash"] == hashlib.sha256(secret.encode()).hexdigest()
 
 
 def test_app_names_are_escaped(srv):
