@@ -1186,7 +1186,7 @@ static void emit_days(struct fctx *x, const char *alias, const struct field *f, 
     }
     d1--;
     if (d0 > hi || d1 < lo || d0 > d1) {
-        sql_append(x->q, "0");
+        sql_append(x->q, sql_dialect->no);
         return;
     }
     d0 = d0 < lo ? lo : d0;
@@ -1391,7 +1391,7 @@ static int compile_group(struct fctx *x, const struct fnode *n, const char *alia
     int rc = 0;
 
     if (!n->kids) {
-        sql_append(x->q, conj != neg ? "(1)" : "(0)");
+        sql_appendf(x->q, "(%s)", conj != neg ? sql_dialect->yes : sql_dialect->no);
         return 0;
     }
     int nk = 0;

@@ -83,12 +83,12 @@ void policy_scope(const struct principal *p, const struct class_def *k, const ch
         return;
     sql_append(q, " AND ");
     if (r->reads == READS_NONE) {
-        sql_append(q, "0");
+        sql_append(q, sql_dialect->no);
         return;
     }
     switch (k->scope) {
     case SCOPE_ALL:
-        sql_append(q, "1");
+        sql_append(q, sql_dialect->yes);
         break;
     case SCOPE_ORG:
         sql_appendf(q, "%s.\"id\" IN ", alias);
@@ -135,7 +135,7 @@ void policy_scope(const struct principal *p, const struct class_def *k, const ch
         sql_append(q, "))");
         break;
     default:
-        sql_append(q, "0");
+        sql_append(q, sql_dialect->no);
     }
 }
 

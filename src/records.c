@@ -964,13 +964,13 @@ static int where_clause(struct ctx *c, const struct class_def *k, struct sql *w,
                          policy_role(&c->p)->name),
                -1;
     if (!is_list)
-        sql_append(w, "1");
+        sql_append(w, sql_dialect->yes);
     else if (!del)
         sql_append(w, "t.\"deleted_at\" IS NULL");
     else if (strcmp(del, "only") == 0)
         sql_append(w, "t.\"deleted_at\" IS NOT NULL");
     else
-        sql_append(w, "1");
+        sql_append(w, sql_dialect->yes);
     size_t before = w->len;
     policy_scope(&c->p, k, "t", w);
     if (!is_list)

@@ -1,6 +1,6 @@
 /* Demo-data generator behind `grantd seed`. Every value comes from one splitmix64 stream
  * and from the UTC date of `today`, so a seed reproduces the same database. Rows go through
- * a small row builder that drops columns the schema lacks (read with pragma_table_info),
+ * a small row builder that drops columns the schema lacks (store_table_columns),
  * so a registry change never breaks the seed. It writes rows only: no schema, no admin
  * users, no OAuth clients. Storage follows registry.h (decimals scaled by 10^4, datetimes
  * unix seconds, dates 'YYYY-MM-DD'). */
@@ -150,42 +150,29 @@ static void seterr(struct seed *s, const char *fmt, ...)
     va_end(ap);
 }
 
+static int add_have(void *arg, const char *name, const char *type)
+{
+    struct tbl *t = arg;
+    (void)type;
+    t->have = xrealloc(t->have, (size_t)(t->nhave + 1) * sizeof(*t->have));
+    t->have[t->nhave++] = xstrdup(name);
+    return 0;
+}
+
 /* Reads the table's columns; a missing table leaves present = 0. */
 static int tb_open(struct seed *s, int ti)
 {
     struct tbl *t = &s->t[ti];
-    struct store_stmt *st = NULL;
-    int rc, ret = -1, cap = 0;
 
     t->name = table_names[ti][0];
     t->camel = table_names[ti][1];
-    if (store_prepare(s->db, "SELECT name FROM pragma_table_info(?1)", STORE_NUL, 0, &st) !=
-        STORE_OK) {
-        seterr(s, "pragma_table_info: %s", store_errmsg(s->db));
-        goto out;
-    }
-    store_bind_text(st, 1, t->name, -1);
-    while ((rc = store_step(st)) == STORE_ROW) {
-        const char *c = (const char *)store_col_text(st, 0);
-
-        if (!c)
-            continue;
-        if (t->nhave == cap) {
-            cap = cap ? cap * 2 : 32;
-            t->have = xrealloc(t->have, (size_t)cap * sizeof(*t->have));
-        }
-        t->have[t->nhave++] = xstrdup(c);
-    }
-    if (rc != STORE_DONE) {
-        seterr(s, "pragma_table_info(%s): %s", t->name, store_errmsg(s->db));
-        goto out;
+    if (store_table_columns(s->db, t->name, add_have, t) != 0) {
+        seterr(s, "columns of %s: %s", t->name, store_errmsg(s->db));
+        return -1;
     }
     t->present = t->nhave > 0;
     t->next_id = 1;
-    ret = 0;
-out:
-    store_finalize(st);
-    return ret;
+    return 0;
 }
 
 static int tb_has(const struct tbl *t, const char *col)
@@ -315,57 +302,52 @@ static int64_t tb_begin(struct tbl *t)
  * So the table's non-unique indexes are dropped before its first insert and re-created
  * from their stored SQL at the end, in the same transaction (a failure rolls the drop
  * back too). UNIQUE indexes stay so their constraints keep holding. */
+struct dropping {
+    struct seed *s;
+    char **names;
+    int n;
+};
+
+static int note_index(void *arg, const char *name, const char *sql)
+{
+    struct dropping *d = arg;
+    struct seed *s = d->s;
+    if (s->nsaved == s->savedcap) {
+        s->savedcap = s->savedcap ? s->savedcap * 2 : 64;
+        s->saved = xrealloc(s->saved, (size_t)s->savedcap * sizeof(*s->saved));
+    }
+    d->names = xrealloc(d->names, (size_t)(d->n + 1) * sizeof(*d->names));
+    d->names[d->n++] = xstrdup(name);
+    s->saved[s->nsaved++] = xstrdup(sql);
+    return 0;
+}
+
 static int drop_indexes(struct seed *s, const struct tbl *t)
 {
-    struct store_stmt *st = NULL;
-    int rc, ret = -1, n = 0;
-    char **names = NULL;
+    struct dropping d = {s, NULL, 0};
+    int ret = -1;
 
-    if (store_prepare(s->db,
-                      "SELECT m.name, m.sql FROM sqlite_master m "
-                      "JOIN pragma_index_list(m.tbl_name) l ON l.name = m.name "
-                      "WHERE m.type = 'index' AND m.sql IS NOT NULL AND l.\"unique\" = 0 "
-                      "AND m.tbl_name = ?1 ORDER BY m.name",
-                      STORE_NUL, 0, &st) != STORE_OK) {
+    if (store_table_indexes(s->db, t->name, note_index, &d) != 0) {
         seterr(s, "indexes: %s", store_errmsg(s->db));
         goto out;
     }
-    store_bind_text(st, 1, t->name, -1);
-    while ((rc = store_step(st)) == STORE_ROW) {
-        const char *name = (const char *)store_col_text(st, 0);
-
-        if (s->nsaved == s->savedcap) {
-            s->savedcap = s->savedcap ? s->savedcap * 2 : 64;
-            s->saved = xrealloc(s->saved, (size_t)s->savedcap * sizeof(*s->saved));
-        }
-        names = xrealloc(names, (size_t)(n + 1) * sizeof(*names));
-        names[n++] = xstrdup(name);
-        s->saved[s->nsaved++] = xstrdup((const char *)store_col_text(st, 1));
-    }
-    if (rc != STORE_DONE) {
-        seterr(s, "indexes: %s", store_errmsg(s->db));
-        goto out;
-    }
-    store_finalize(st);
-    st = NULL;
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < d.n; i++) {
         struct sql q;
         sql_init(&q);
         sql_append(&q, "DROP INDEX ");
-        sql_ident(&q, names[i]);
-        rc = store_exec(s->db, q.buf, NULL, 0);
+        sql_ident(&q, d.names[i]);
+        int rc = store_exec(s->db, q.buf, NULL, 0);
         sql_release(&q);
         if (rc != STORE_OK) {
-            seterr(s, "drop index %s: %s", names[i], store_errmsg(s->db));
+            seterr(s, "drop index %s: %s", d.names[i], store_errmsg(s->db));
             goto out;
         }
     }
     ret = 0;
 out:
-    store_finalize(st);
-    for (int i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
+    for (int i = 0; i < d.n; i++)
+        free(d.names[i]);
+    free(d.names);
     return ret;
 }
 
@@ -1645,17 +1627,6 @@ static int create_indexes(struct seed *s, long long weight)
     return 0;
 }
 
-static long long pragma_int(struct store_conn *db, const char *sql)
-{
-    struct store_stmt *st = NULL;
-    long long v = 0;
-
-    if (store_prepare(db, sql, STORE_NUL, 0, &st) == STORE_OK && store_step(st) == STORE_ROW)
-        v = store_col_int(st, 0);
-    store_finalize(st);
-    return v;
-}
-
 int seed_run(struct store_conn *db, const struct seed_opts *o, char *err, size_t errlen)
 {
     struct seed s;
@@ -1663,8 +1634,6 @@ int seed_run(struct store_conn *db, const struct seed_opts *o, char *err, size_t
     long long index_weight;
     long n = o->grants;
     int64_t today = o->today ? o->today : (int64_t)time(NULL);
-    long long cache = pragma_int(db, "PRAGMA cache_size");
-    char sql[64];
 
     memset(&s, 0, sizeof(s));
     s.db = db;
@@ -1688,8 +1657,7 @@ int seed_run(struct store_conn *db, const struct seed_opts *o, char *err, size_t
         seterr(&s, "the database has no schema (run grantd init first)");
         goto out;
     }
-    /* a 256 MB page cache keeps most of a large load, and the index sorts, in memory */
-    store_exec(db, "PRAGMA cache_size = -262144", NULL, 0);
+    store_bulk(db, 1);
     if (store_begin(db, 1) != STORE_OK) {
         seterr(&s, "begin: %s", store_errmsg(db));
         goto out;
@@ -1733,8 +1701,7 @@ out:
         store_exec(db, "ROLLBACK", NULL, 0);
     if (ret < 0 && s.progress && s.prog_last >= 0)
         fputc('\n', stderr);
-    snprintf(sql, sizeof(sql), "PRAGMA cache_size = %lld", cache);
-    store_exec(db, sql, NULL, 0);
+    store_bulk(db, 0);
     for (int i = 0; i < T_COUNT; i++)
         tb_release(&s.t[i]);
     for (int i = 0; i < s.ncities; i++)

@@ -13,6 +13,8 @@ const struct sql_dialect sql_dialect_sqlite = {
     .keys_open = "(SELECT value FROM json_each(",
     .keys_close = "))",
     .expr = 0,
+    .yes = "1",
+    .no = "0",
 };
 
 const struct sql_dialect sql_dialect_pg = {
@@ -20,6 +22,8 @@ const struct sql_dialect sql_dialect_pg = {
     .keys_open = "(SELECT CAST(value AS bigint) FROM jsonb_array_elements_text(CAST(",
     .keys_close = " AS jsonb)))",
     .expr = 1,
+    .yes = "TRUE",
+    .no = "FALSE",
 };
 
 const struct sql_dialect *sql_dialect = &sql_dialect_sqlite;

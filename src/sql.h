@@ -33,6 +33,7 @@ struct sql_dialect {
     /* A subquery over the integers of one bound JSON array: keys_open, the `?`, keys_close */
     const char *keys_open, *keys_close;
     int expr; /* which text of a computed field (struct field: expr, expr_pg) */
+    const char *yes, *no; /* a condition that always holds, one that never does */
 };
 extern const struct sql_dialect sql_dialect_sqlite, sql_dialect_pg;
 extern const struct sql_dialect *sql_dialect; /* the process's engine's (store_open sets it) */

@@ -369,6 +369,17 @@ int store_table_columns(struct store_conn *c, const char *table,
     return c->engine->table_columns(c, table, fn, arg);
 }
 
+int store_table_indexes(struct store_conn *c, const char *table,
+                        int (*fn)(void *arg, const char *name, const char *sql), void *arg)
+{
+    return c->engine->table_indexes(c, table, fn, arg);
+}
+
+void store_bulk(struct store_conn *c, int on)
+{
+    c->engine->bulk(c, on);
+}
+
 int store_fulltext_defer(struct store_conn *c)
 {
     return c->engine->fulltext_defer(c);

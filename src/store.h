@@ -135,6 +135,14 @@ int store_tables(struct store_conn *c, int all, int (*fn)(void *arg, const char 
 int store_table_columns(struct store_conn *c, const char *table,
                         int (*fn)(void *arg, const char *name, const char *type), void *arg);
 
+/* The table's non-unique indexes with the statement that creates each: fn(arg, name, sql)
+ * per index in name order; 0 or -1. A bulk load drops them and runs the statements after. */
+int store_table_indexes(struct store_conn *c, const char *table,
+                        int (*fn)(void *arg, const char *name, const char *sql), void *arg);
+/* Around a bulk load (`grantd seed`): on = 1 before, 0 after; the engine may enlarge its
+ * caches meanwhile. */
+void store_bulk(struct store_conn *c, int on);
+
 /* Full-text maintenance inside one write transaction: after store_fulltext_defer the
  * engine may postpone indexing the records written; store_fulltext_sync indexes them all
  * and must run before COMMIT. Both 0 or -1. */

@@ -41,6 +41,9 @@ struct store_engine {
     int (*tables)(struct store_conn *c, int (*fn)(void *arg, const char *name), void *arg);
     int (*table_columns)(struct store_conn *c, const char *table,
                          int (*fn)(void *arg, const char *name, const char *type), void *arg);
+    int (*table_indexes)(struct store_conn *c, const char *table,
+                         int (*fn)(void *arg, const char *name, const char *sql), void *arg);
+    void (*bulk)(struct store_conn *c, int on);
     int (*fulltext_defer)(struct store_conn *c);
     int (*fulltext_sync)(struct store_conn *c);
 };

@@ -793,6 +793,27 @@ static int pg_table_columns(struct store_conn *cn, const char *table,
                         table, fn, arg);
 }
 
+/* Non-unique indexes other than the primary key's, with their definitions (pg_indexes). */
+static int pg_table_indexes(struct store_conn *cn, const char *table,
+                            int (*fn)(void *arg, const char *name, const char *sql), void *arg)
+{
+    return catalog_each(PC(cn),
+                        "SELECT i.indexname, i.indexdef FROM pg_indexes i JOIN pg_class c ON "
+                        "c.relname = i.indexname AND c.relnamespace = (SELECT oid FROM "
+                        "pg_namespace WHERE nspname = i.schemaname) JOIN pg_index x ON "
+                        "x.indexrelid = c.oid WHERE i.schemaname = current_schema() AND "
+                        "i.tablename = $1 AND NOT x.indisunique ORDER BY i.indexname COLLATE "
+                        "\"C\"",
+                        table, fn, arg);
+}
+
+/* The server sizes its own memory; a bulk load needs nothing here. */
+static void pg_bulk(struct store_conn *cn, int on)
+{
+    (void)cn;
+    (void)on;
+}
+
 static int pg_exec(struct store_conn *cn, const char *sql, char *err, size_t errlen)
 {
     struct pg_conn *c = PC(cn);
@@ -1010,6 +1031,24 @@ static const char *internal_schema =
     "CREATE INDEX IF NOT EXISTS grantd_session_expiry ON grantd_session(expires_at);"
     "CREATE TABLE IF NOT EXISTS grantd_count(class text PRIMARY KEY, live bigint NOT NULL);"
     "INSERT INTO grantd_meta(key, value) VALUES('auth_gen', '1') ON CONFLICT DO NOTHING;"
+    /* The functions the SQL above the seam calls under one name on every engine (sql.h):
+     * SQL functions, so the planner inlines them. unixepoch: seconds now (SQLite's
+     * built-in); instr: 1-based position or 0 (SQLite's); grantd_sum: the exact sum of
+     * integers (numeric has no 64-bit overflow; NULL over no rows); grantd_fold: Unicode
+     * case folding as fold.c does it: lower() with the database's UTF-8 ctype, the full
+     * folds lower() lacks (sharp s, final sigma), then NFC. */
+    "CREATE OR REPLACE FUNCTION unixepoch() RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE "
+    "AS $$ SELECT CAST(floor(extract(epoch FROM now())) AS bigint) $$;"
+    "CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE "
+    "STRICT PARALLEL SAFE AS $$ SELECT strpos($1, $2) $$;"
+    "CREATE OR REPLACE FUNCTION grantd_fold(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT "
+    "PARALLEL SAFE AS $$ SELECT normalize(replace(replace(replace(lower($1), 'ß', 'ss'), "
+    "'ẞ', 'ss'), 'ς', 'σ'), NFC) $$;"
+    "CREATE OR REPLACE FUNCTION grantd_sum_step(numeric, bigint) RETURNS numeric LANGUAGE sql "
+    "IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN $2 IS NULL THEN $1 ELSE coalesce($1, 0) + "
+    "$2 END $$;"
+    "CREATE OR REPLACE AGGREGATE grantd_sum(bigint) (SFUNC = grantd_sum_step, STYPE = "
+    "numeric);"
     /* Live-row counts (store_live_count): one row-level trigger function for every class,
      * the class named by the trigger's argument. */
     "CREATE OR REPLACE FUNCTION grantd_count_row() RETURNS trigger LANGUAGE plpgsql AS $$ "
@@ -1267,6 +1306,8 @@ const struct store_engine store_pg = {
     .max_params = pg_max_params,
     .tables = pg_tables,
     .table_columns = pg_table_columns,
+    .table_indexes = pg_table_indexes,
+    .bulk = pg_bulk,
     .fulltext_defer = pg_fulltext_defer,
     .fulltext_sync = pg_fulltext_sync,
 };

@@ -45,6 +45,7 @@ struct sq_conn {
     sqlite3_stmt *dv; /* PRAGMA data_version */
     int (*progress)(void *);
     void *progress_arg;
+    int64_t cache_size; /* PRAGMA cache_size before a bulk load */
 };
 
 #define SQ(c) (((struct sq_conn *)(c))->db)
@@ -629,6 +630,35 @@ static int sq_table_columns(struct store_conn *c, const char *table,
     return each_name(c, "SELECT name, type FROM pragma_table_info(?) ORDER BY cid", table, fn, arg);
 }
 
+static int sq_table_indexes(struct store_conn *c, const char *table,
+                            int (*fn)(void *arg, const char *name, const char *sql), void *arg)
+{
+    return each_name(c,
+                     "SELECT m.name, m.sql FROM sqlite_master m JOIN pragma_index_list(m.tbl_name) "
+                     "l ON l.name = m.name WHERE m.type = 'index' AND m.sql IS NOT NULL AND "
+                     "l.\"unique\" = 0 AND m.tbl_name = ? ORDER BY m.name",
+                     table, fn, arg);
+}
+
+/* A 256 MB page cache keeps most of a large load, and the index sorts, in memory. */
+static void sq_bulk(struct store_conn *cn, int on)
+{
+    struct sq_conn *c = (struct sq_conn *)cn;
+    char sql[64];
+    if (on) {
+        sqlite3_stmt *st = NULL;
+        c->cache_size = 0;
+        if (sqlite3_prepare_v2(c->db, "PRAGMA cache_size", -1, &st, NULL) == SQLITE_OK &&
+            sqlite3_step(st) == SQLITE_ROW)
+            c->cache_size = sqlite3_column_int64(st, 0);
+        sqlite3_finalize(st);
+        raw_exec(c->db, "PRAGMA cache_size = -262144", NULL, 0);
+    } else if (c->cache_size) {
+        snprintf(sql, sizeof sql, "PRAGMA cache_size = %lld", (long long)c->cache_size);
+        raw_exec(c->db, sql, NULL, 0);
+    }
+}
+
 /* ---- durability: the WAL flush and the checkpointer ---- */
 
 /* Checkpoint once the WAL holds this many frames (~32 MiB): a page rewritten by many
@@ -788,6 +818,8 @@ const struct store_engine store_sqlite = {
     .max_params = sq_max_params,
     .tables = sq_tables,
     .table_columns = sq_table_columns,
+    .table_indexes = sq_table_indexes,
+    .bulk = sq_bulk,
     .fulltext_defer = sqlite_fulltext_defer,
     .fulltext_sync = sqlite_fulltext_sync,
 };

@@ -45,7 +45,7 @@ static struct store_stmt *apps_query(struct store_conn *db, const struct web_use
     p.user_id = u->user_id;
     sql_init(&q);
     sql_append(&q, app_sql);
-    sql_append(&q, " WHERE 1");
+    sql_appendf(&q, " WHERE %s", sql_dialect->yes);
     if (id) {
         sql_append(&q, " AND c.client_id = ");
         sql_bind_text(&q, id, idlen);

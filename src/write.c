@@ -311,7 +311,7 @@ enum { OUT_OF_SCOPE = 0, READ_SCOPE = 1, WRITE_SCOPE = 2 };
  * else READ_SCOPE (the query's WHERE keeps it to the read scope). */
 static void append_scope_level(struct ctx *c, const struct class_def *k, struct sql *q)
 {
-    sql_append(q, "CASE WHEN 1");
+    sql_appendf(q, "CASE WHEN %s", sql_dialect->yes);
     policy_write_scope(&c->p, k, "t", q);
     sql_append(q, " THEN 2 ELSE 1 END");
 }

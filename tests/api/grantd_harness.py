@@ -23,9 +23,29 @@ from decimal import Decimal
 import requests
 
 GRANTD_BIN = os.environ.get("GRANTD_BIN", "/work/main/build/grantd")
-# The engine the test sites run on. Sites are SQLite files today; once the PostgreSQL engine
-# lands, Server builds its --db from this and tests marked sqlite_only are skipped.
+# The engine the test sites run on: SQLite files, or with GRANTD_TEST_ENGINE=postgresql one
+# new database per site on the throw-away server tools/pg-test.sh started (GRANTD_PG_URL);
+# tests marked sqlite_only are skipped there.
 ENGINE = os.environ.get("GRANTD_TEST_ENGINE", "sqlite")
+PG_URL = os.environ.get("GRANTD_PG_URL", "")
+_pg_seq = [0]
+
+
+def pg_database(name):
+    """A new empty database on the test server; its URL."""
+    assert PG_URL, "GRANTD_TEST_ENGINE=postgresql needs GRANTD_PG_URL (run under tools/pg-test.sh)"
+    _pg_seq[0] += 1
+    db = "t%d_%d_%s" % (os.getpid(), _pg_seq[0], re.sub(r"[^a-z0-9]", "_", name.lower())[:30])
+    subprocess.run(["psql", PG_URL, "-qAt", "-v", "ON_ERROR_STOP=1", "-c",
+                    'CREATE DATABASE "%s"' % db], check=True, capture_output=True, timeout=60)
+    return re.sub(r"^(postgres(?:ql)?://[^/]*/)[^?]*", lambda m: m.group(1) + db, PG_URL)
+
+
+def new_db(name, directory):
+    """The --db of a new site: a file in directory, or a new PostgreSQL database."""
+    if ENGINE == "postgresql":
+        return pg_database(name)
+    return os.path.join(directory, "grantd.db")
 PASSWORD = "correct-horse-battery-staple-42"
 ROLES = ("admin", "super_user", "developer", "employee", "grantee")
 JSON_CT = "application/json; charset=utf-8"
@@ -146,7 +166,7 @@ class Server:
                  seed=True, users=True):
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="grantd-%s-" % name)
-        self.db_path = os.path.join(self.dir, "grantd.db")
+        self.db_path = new_db(name, self.dir)
         self.engine = engine_of(self.db_path)
         self.proc = None
         self.wrapper = None
