@@ -899,6 +899,16 @@ struct listw {
     struct sql fts; /* with a query on live records: the count of the FTS match alone */
 };
 
+/* `"table" WHERE <match>`, the query bound (sql_dialect's spelling). */
+static void fts_match(struct sql *q, const char *table, const char *m, size_t n)
+{
+    sql_ident(q, table);
+    sql_append(q, " WHERE ");
+    sql_appendf(q, sql_dialect->fts_match_open, table);
+    sql_bind_text(q, m, n);
+    sql_append(q, sql_dialect->fts_match_close);
+}
+
 static int fulltext_clause(struct ctx *c, const struct class_def *k, const char *del, struct sql *w,
                            struct listw *lw)
 {
@@ -920,32 +930,34 @@ static int fulltext_clause(struct ctx *c, const struct class_def *k, const char 
         if (p == s)
             break;
         if (words++)
-            buf_addc(&m, ' ');
-        buf_addc(&m, '"');
+            buf_adds(&m, sql_dialect->fts_and);
+        buf_addc(&m, sql_dialect->fts_quote);
         buf_add(&m, s, (size_t)(p - s)); /* words hold no quote characters */
-        buf_addc(&m, '"');
+        buf_addc(&m, sql_dialect->fts_quote);
         const char *rest = p;
         while (*rest && !(isalnum((unsigned char)*rest) || (unsigned char)*rest >= 0x80))
             rest++;
         if (!*rest || words == 32)
-            buf_addc(&m, '*'); /* the last word matches as a prefix */
+            buf_adds(&m, sql_dialect->fts_prefix); /* the last word matches as a prefix */
     }
-    /* Live and soft-deleted records have separate indexes (db.c): deleted=only searches
-     * the second, deleted=include both. */
+    /* Live and soft-deleted records have separate indexes (the engines' schemas):
+     * deleted=only searches the second, deleted=include both. */
     static const char *const ends[2] = {"", "_deleted"};
     int from = del && strcmp(del, "only") == 0, to = del ? 1 : 0;
     if (words) {
         sql_append(w, " AND t.\"id\" IN (");
         for (int i = from; i <= to; i++) {
-            sql_appendf(w, "%sSELECT rowid FROM \"%s__fts%s\" WHERE \"%s__fts%s\" MATCH ",
-                        i > from ? " UNION ALL " : "", k->name, ends[i], k->name, ends[i]);
-            sql_bind_text(w, m.s, m.len);
+            char table[160];
+            snprintf(table, sizeof table, "%s__fts%s", k->name, ends[i]);
+            sql_appendf(w, "%sSELECT %s FROM ", i > from ? " UNION ALL " : "", sql_dialect->fts_id);
+            fts_match(w, table, m.s, m.len);
         }
         sql_append(w, ")");
         if (!del) {
-            sql_appendf(&lw->fts, "SELECT count(*) FROM \"%s__fts\" WHERE \"%s__fts\" MATCH ",
-                        k->name, k->name);
-            sql_bind_text(&lw->fts, m.s, m.len);
+            char table[160];
+            snprintf(table, sizeof table, "%s__fts", k->name);
+            sql_append(&lw->fts, "SELECT count(*) FROM ");
+            fts_match(&lw->fts, table, m.s, m.len);
         }
     }
     buf_release(&m);
@@ -1309,7 +1321,7 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
     sql_append(&q, "SELECT count(*) FROM (SELECT ");
     sql_appendn(&q, sel.buf, sel.len);
     sql_appendn(&q, from.buf, from.len);
-    sql_append(&q, ")");
+    sql_append(&q, ") g");
     struct store_stmt *st = stmt_get(c->w, q.buf, q.len);
     long long total = 0;
     if (!st || store_bind_sql(st, &from) != STORE_OK || store_step(st) != STORE_ROW) {
@@ -1497,10 +1509,15 @@ int records_list(struct ctx *c)
         /* A query alone on live records, in id order: the live index holds live records
          * only, and FTS5 yields its matches in rowid order, so it stops after the page
          * instead of producing every match for a sort. */
-        sql_appendf(&q,
-                    "t.\"id\" IN (SELECT rowid FROM \"%s__fts\" WHERE \"%s__fts\" MATCH ? "
-                    "ORDER BY rowid LIMIT ? OFFSET ?) ORDER BY t.\"id\"",
-                    k->name, k->name);
+        char table[160];
+        snprintf(table, sizeof table, "%s__fts", k->name);
+        sql_appendf(&q, "t.\"id\" IN (SELECT %s FROM ", sql_dialect->fts_id);
+        sql_ident(&q, table);
+        sql_append(&q, " WHERE ");
+        sql_appendf(&q, sql_dialect->fts_match_open, table);
+        sql_append(&q, "?");
+        sql_appendf(&q, "%s ORDER BY %s LIMIT ? OFFSET ?) ORDER BY t.\"id\"",
+                    sql_dialect->fts_match_close, sql_dialect->fts_id);
         args = &lw.fts;
     } else {
         sql_appendn(&q, w.buf, w.len);

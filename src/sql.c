@@ -15,6 +15,12 @@ const struct sql_dialect sql_dialect_sqlite = {
     .expr = 0,
     .yes = "1",
     .no = "0",
+    .fts_id = "rowid",
+    .fts_match_open = "\"%s\" MATCH ",
+    .fts_match_close = "",
+    .fts_quote = '"',
+    .fts_and = " ",
+    .fts_prefix = "*",
 };
 
 const struct sql_dialect sql_dialect_pg = {
@@ -24,6 +30,12 @@ const struct sql_dialect sql_dialect_pg = {
     .expr = 1,
     .yes = "TRUE",
     .no = "FALSE",
+    .fts_id = "id",
+    .fts_match_open = "tsv @@ to_tsquery('simple', unaccent(",
+    .fts_match_close = "))",
+    .fts_quote = '\'',
+    .fts_and = " & ",
+    .fts_prefix = ":*",
 };
 
 const struct sql_dialect *sql_dialect = &sql_dialect_sqlite;

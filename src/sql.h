@@ -32,8 +32,14 @@ struct sql_dialect {
     const char *name;
     /* A subquery over the integers of one bound JSON array: keys_open, the `?`, keys_close */
     const char *keys_open, *keys_close;
-    int expr; /* which text of a computed field (struct field: expr, expr_pg) */
+    int expr;             /* which text of a computed field (struct field: expr, expr_pg) */
     const char *yes, *no; /* a condition that always holds, one that never does */
+    /* Full text (tables "<class>__fts" and "<class>__fts_deleted"): the id column, the
+     * condition before and after the bound query (%s: the table), and how the query is
+     * spelled: each word quoted by `quote`, words joined by `and`, `prefix` after the last. */
+    const char *fts_id, *fts_match_open, *fts_match_close;
+    char fts_quote;
+    const char *fts_and, *fts_prefix;
 };
 extern const struct sql_dialect sql_dialect_sqlite, sql_dialect_pg;
 extern const struct sql_dialect *sql_dialect; /* the process's engine's (store_open sets it) */

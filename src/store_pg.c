@@ -1037,6 +1037,7 @@ static const char *internal_schema =
      * integers (numeric has no 64-bit overflow; NULL over no rows); grantd_fold: Unicode
      * case folding as fold.c does it: lower() with the database's UTF-8 ctype, the full
      * folds lower() lacks (sharp s, final sigma), then NFC. */
+    "CREATE EXTENSION IF NOT EXISTS unaccent;"
     "CREATE OR REPLACE FUNCTION unixepoch() RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE "
     "AS $$ SELECT CAST(floor(extract(epoch FROM now())) AS bigint) $$;"
     "CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE "
@@ -1180,6 +1181,65 @@ static void class_sql(struct sql *q, const struct class_def *c)
 
 /* Rows inserted with their own ids (seed, imports) leave an identity sequence behind them:
  * move each sequence past its table's largest id, never back. */
+/* Full text, as store_sqlite_schema.c does it with FTS5: per class with full-text fields
+ * two tables of (id, tsv), "<class>__fts" for live records and "<class>__fts_deleted" for
+ * soft-deleted ones, each with a GIN index, kept in step by a row trigger inside the
+ * writing transaction (so a write is searchable by the next request). A record without
+ * any text has no entry. The vector: the 'simple' configuration (lower case, no stemming)
+ * over unaccent()ed text, so a search is case- and accent-insensitive like FTS5's
+ * unicode61 with remove_diacritics. */
+static int fts_field(const struct field *f)
+{
+    return (f->flags & FF_FULLTEXT) && !(f->flags & FF_SECRET) && registry_has_column(f);
+}
+
+static void fts_sql(struct sql *q, const struct class_def *c)
+{
+    int n = 0;
+    if (!store_has_fulltext(c))
+        return;
+    for (int d = 0; d < 2; d++) {
+        const char *sfx = d ? "_deleted" : "";
+        sql_appendf(q,
+                    "CREATE TABLE IF NOT EXISTS \"%s__fts%s\"(id bigint PRIMARY KEY, tsv tsvector "
+                    "NOT NULL);",
+                    c->name, sfx);
+        sql_appendf(q,
+                    "CREATE INDEX IF NOT EXISTS \"%s__fts%s_tsv\" ON \"%s__fts%s\" USING gin(tsv);",
+                    c->name, sfx, c->name, sfx);
+    }
+    sql_appendf(q,
+                "CREATE OR REPLACE FUNCTION \"%s__fts_row\"() RETURNS trigger LANGUAGE plpgsql "
+                "AS $f$ BEGIN IF TG_OP <> 'INSERT' THEN DELETE FROM \"%s__fts\" WHERE id = OLD.id; "
+                "DELETE FROM \"%s__fts_deleted\" WHERE id = OLD.id; END IF; IF TG_OP <> 'DELETE' "
+                "AND (FALSE",
+                c->name, c->name, c->name);
+    for (int i = 0; i < c->nfields; i++)
+        if (fts_field(&c->fields[i]))
+            sql_appendf(q, " OR coalesce(NEW.\"%s\", '') <> ''", c->fields[i].name);
+    sql_appendf(q, ") THEN IF NEW.deleted_at IS NULL THEN INSERT INTO \"%s__fts\" VALUES(NEW.id, ",
+                c->name);
+    for (int pass = 0; pass < 2; pass++) {
+        sql_append(q, "to_tsvector('simple', unaccent(concat_ws(' '");
+        n = 0;
+        for (int i = 0; i < c->nfields; i++)
+            if (fts_field(&c->fields[i])) {
+                sql_appendf(q, ", NEW.\"%s\"", c->fields[i].name);
+                n++;
+            }
+        sql_append(q, "))));");
+        if (pass == 0)
+            sql_appendf(q, " ELSE INSERT INTO \"%s__fts_deleted\" VALUES(NEW.id, ", c->name);
+    }
+    sql_appendf(q,
+                " END IF; END IF; RETURN NULL; END $f$;"
+                "CREATE OR REPLACE TRIGGER \"%s__fts\" AFTER INSERT OR UPDATE OR DELETE ON ",
+                c->name);
+    sql_ident(q, c->name);
+    sql_appendf(q, " FOR EACH ROW EXECUTE FUNCTION \"%s__fts_row\"();", c->name);
+    (void)n;
+}
+
 static void ids_sql(struct sql *q, const struct class_def *c)
 {
     sql_append(q, "SELECT setval(s, m) FROM (SELECT pg_get_serial_sequence('");
@@ -1204,6 +1264,7 @@ static int pg_migrate(struct store_conn *cn, char *err, size_t errlen)
     for (int i = 0; i < registry_nclasses; i++) {
         sql_reset(&q);
         class_sql(&q, &registry_classes[i]);
+        fts_sql(&q, &registry_classes[i]);
         ids_sql(&q, &registry_classes[i]);
         if (pg_exec(cn, q.buf, err, errlen) != 0)
             goto out;
