@@ -140,9 +140,11 @@ int settings_set(struct store_conn *db, const char *key, const char *value, char
     }
     struct store_stmt *st = NULL;
     int rc = -1;
-    if (store_prepare(db, "INSERT INTO grantd_setting(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET "
-                      "value = excluded.value",
-                      STORE_NUL, 0, &st) != STORE_OK) {
+    if (store_prepare(
+            db,
+            "INSERT INTO grantd_setting(key, value) VALUES(?, ?) ON CONFLICT(key) DO UPDATE SET "
+            "value = excluded.value",
+            STORE_NUL, 0, &st) != STORE_OK) {
         seterr(err, errlen, store_errmsg(db));
         return -1;
     }

@@ -520,8 +520,8 @@ static int begin(struct ctx *c)
         durable_batch_end(c->w);
     else
         rc = durable_batch_begin(c->w, 1);
-    if (rc == 0 || (rc == -1 && store_begin(c->w->db, 1) == 0 &&
-                    store_fulltext_defer(c->w->db) == 0))
+    if (rc == 0 ||
+        (rc == -1 && store_begin(c->w->db, 1) == 0 && store_fulltext_defer(c->w->db) == 0))
         return 0;
     if (rc == -1 && !!store_in_transaction(c->w->db))
         store_exec(c->w->db, "ROLLBACK", NULL, 0);
