@@ -192,7 +192,7 @@ int dyn_bump(struct store_conn *db)
 {
     return store_exec(db,
                       "INSERT INTO grantd_meta(key, value) VALUES('schema_gen', '1') "
-                      "ON CONFLICT(key) DO UPDATE SET value = CAST(value AS INTEGER) + 1",
+                      "ON CONFLICT(key) DO UPDATE SET value = CAST(grantd_meta.value AS INTEGER) + 1",
                       NULL, 0) == STORE_OK
                ? 0
                : -1;
@@ -207,6 +207,20 @@ static int valid_name(const char *n)
         if (!islower((unsigned char)n[i]) && !isdigit((unsigned char)n[i]) && n[i] != '_')
             return 0;
     return 1;
+}
+
+struct column_find {
+    const char *name;
+    int found;
+};
+
+static int column_seen(void *arg, const char *name, const char *type)
+{
+    struct column_find *f = arg;
+    (void)type;
+    if (strcmp(name, f->name) == 0)
+        f->found = 1;
+    return 0;
 }
 
 int dyn_add_column(struct store_conn *db, const char *model_type, const char *name,
@@ -237,21 +251,18 @@ int dyn_add_column(struct store_conn *db, const char *model_type, const char *na
     if (t != FT_MULTI) {
         struct sql q;
         int exists = 0;
-        struct store_stmt *st = NULL;
-        if (store_prepare(db, "SELECT 1 FROM pragma_table_info(?) WHERE name = ?", STORE_NUL, 0,
-                          &st) == STORE_OK) {
-            store_bind_text(st, 1, c->name, -1);
-            store_bind_text(st, 2, name, -1);
-            exists = store_step(st) == STORE_ROW;
-        }
-        store_finalize(st);
+        struct column_find find = {name, 0};
+        if (store_table_columns(db, c->name, column_seen, &find) == 0)
+            exists = find.found;
         if (!exists) { /* a deleted attribute's column is reused */
             sql_init(&q);
             sql_append(&q, "ALTER TABLE ");
             sql_ident(&q, c->name);
             sql_append(&q, " ADD COLUMN ");
             sql_ident(&q, name);
-            sql_append(&q, t == FT_STRING || t == FT_TEXT || t == FT_DATE ? " TEXT" : " INTEGER");
+            sql_append(&q, " ");
+            sql_append(&q, t == FT_STRING || t == FT_TEXT || t == FT_DATE ? "TEXT"
+                                                                           : sql_dialect->int_type);
             int rc = store_exec(db, q.buf, NULL, 0);
             sql_release(&q);
             if (rc != STORE_OK) {

@@ -179,6 +179,7 @@ static int probe_query(struct probe *p, const char *sql, int nargs, char **args)
 {
     struct store_stmt *st = NULL;
     json_t *rows = NULL;
+    const struct field **fields = NULL;
     int rc = -1;
     const char *semi = strchr(sql, ';');
     if (semi && semi[strspn(semi, " \t\r\n;")]) { /* (a ';' inside a literal too: say so) */
@@ -207,15 +208,23 @@ static int probe_query(struct probe *p, const char *sql, int nargs, char **args)
     rows = json_array();
     if (!rows)
         goto out;
-    int s;
+    int s, ncol = -1;
     while ((s = store_step(st)) == STORE_ROW) {
         json_t *row = json_object();
         if (!row || json_array_append_new(rows, row) != 0)
             goto out;
-        int ncol = store_columns(st); /* known once the statement ran, on every engine */
+        if (ncol < 0) { /* columns are known once the statement ran, on every engine; their
+                         * origins are looked up once (a catalog query on PostgreSQL) */
+            ncol = store_columns(st);
+            fields = calloc((size_t)ncol + 1, sizeof *fields);
+            if (!fields)
+                goto out;
+            for (int i = 0; i < ncol; i++)
+                fields[i] = column_field(st, i);
+        }
         for (int i = 0; i < ncol; i++) {
             const char *name = store_col_name(st, i);
-            json_t *v = api_value(st, i, column_field(st, i));
+            json_t *v = api_value(st, i, fields[i]);
             if (!name || !v || json_object_set_new(row, name, v) != 0)
                 goto out;
         }
@@ -227,6 +236,7 @@ static int probe_query(struct probe *p, const char *sql, int nargs, char **args)
     rc = print_json(rows);
     rows = NULL;
 out:
+    free(fields);
     json_decref(rows);
     store_finalize(st);
     return rc;

@@ -21,6 +21,7 @@ const struct sql_dialect sql_dialect_sqlite = {
     .fts_quote = '"',
     .fts_and = " ",
     .fts_prefix = "*",
+    .int_type = "INTEGER",
 };
 
 const struct sql_dialect sql_dialect_pg = {
@@ -36,6 +37,7 @@ const struct sql_dialect sql_dialect_pg = {
     .fts_quote = '\'',
     .fts_and = " & ",
     .fts_prefix = ":*",
+    .int_type = "BIGINT",
 };
 
 const struct sql_dialect *sql_dialect = &sql_dialect_sqlite;

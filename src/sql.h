@@ -40,6 +40,7 @@ struct sql_dialect {
     const char *fts_id, *fts_match_open, *fts_match_close;
     char fts_quote;
     const char *fts_and, *fts_prefix;
+    const char *int_type; /* a 64-bit integer column (site-defined fields) */
 };
 extern const struct sql_dialect sql_dialect_sqlite, sql_dialect_pg;
 extern const struct sql_dialect *sql_dialect; /* the process's engine's (store_open sets it) */

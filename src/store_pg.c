@@ -1220,14 +1220,16 @@ static void fts_sql(struct sql *q, const struct class_def *c)
     sql_appendf(q, ") THEN IF NEW.deleted_at IS NULL THEN INSERT INTO \"%s__fts\" VALUES(NEW.id, ",
                 c->name);
     for (int pass = 0; pass < 2; pass++) {
-        sql_append(q, "to_tsvector('simple', unaccent(concat_ws(' '");
+        /* Words as SQLite's unicode61 tokenizer sees them: runs of letters and digits (the
+         * default parser would keep "3.5" or "-65" as one token). */
+        sql_append(q, "to_tsvector('simple', regexp_replace(unaccent(concat_ws(' '");
         n = 0;
         for (int i = 0; i < c->nfields; i++)
             if (fts_field(&c->fields[i])) {
                 sql_appendf(q, ", NEW.\"%s\"", c->fields[i].name);
                 n++;
             }
-        sql_append(q, "))));");
+        sql_append(q, ")), '[^[:alnum:]]+', ' ', 'g')));");
         if (pass == 0)
             sql_appendf(q, " ELSE INSERT INTO \"%s__fts_deleted\" VALUES(NEW.id, ", c->name);
     }

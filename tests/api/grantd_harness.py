@@ -41,6 +41,23 @@ def pg_database(name):
     return re.sub(r"^(postgres(?:ql)?://[^/]*/)[^?]*", lambda m: m.group(1) + db, PG_URL)
 
 
+def restore_backup(backup, db):
+    """Make db (a site's --db) the copy `grantd backup` wrote to the file backup: the file
+    itself on SQLite; on PostgreSQL, db emptied and the pg_dump archive restored into it."""
+    if engine_of(db) == "sqlite":
+        os.replace(backup, db)
+        for suffix in ("-wal", "-shm"):
+            if os.path.exists(db + suffix):
+                os.remove(db + suffix)
+        return
+    name = re.match(r"^postgres(?:ql)?://[^/]*/([^?]*)", db).group(1)
+    for sql in ('DROP DATABASE "%s" WITH (FORCE)' % name, 'CREATE DATABASE "%s"' % name):
+        subprocess.run(["psql", PG_URL, "-qAt", "-v", "ON_ERROR_STOP=1", "-c", sql],
+                       check=True, capture_output=True, timeout=60)
+    subprocess.run(["pg_restore", "--exit-on-error", "--no-owner", "--dbname", db, backup],
+                   check=True, capture_output=True, timeout=300)
+
+
 def new_db(name, directory):
     """The --db of a new site: a file in directory, or a new PostgreSQL database."""
     if ENGINE == "postgresql":

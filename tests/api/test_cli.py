@@ -203,16 +203,13 @@ def test_backup_while_serving(srv):
     run_cli(["backup", "--db", srv.db_path, "--to", dest])
     if srv.engine == "sqlite":  # the copy is a database file: SQLite's own check of it
         assert H.probe(dest, "PRAGMA integrity_check") == [{"integrity_check": "ok"}]
-    assert H.probe(dest, "SELECT project_summary FROM grant_request WHERE id = ?",
-                   H.probe_arg(g["id"])) == [{"project_summary": "in the backup"}]
-    n = H.probe(dest, "SELECT count(*) AS n FROM grant_request")[0]["n"]
-    assert n == srv.q("SELECT count(*) AS n FROM grant_request")[0]["n"]
-    # The copy is a working site.
+    # The copy (restored with pg_restore on PostgreSQL) holds the data and is a working site.
     b = H.Server("backup-copy", seed=False, users=False)
-    os.replace(dest, b.db_path)
-    for suffix in ("-wal", "-shm"):
-        if os.path.exists(b.db_path + suffix):
-            os.remove(b.db_path + suffix)
+    H.restore_backup(dest, b.db_path)
+    assert H.probe(b.db_path, "SELECT project_summary FROM grant_request WHERE id = ?",
+                   H.probe_arg(g["id"])) == [{"project_summary": "in the backup"}]
+    n = H.probe(b.db_path, "SELECT count(*) AS n FROM grant_request")[0]["n"]
+    assert n == srv.q("SELECT count(*) AS n FROM grant_request")[0]["n"]
     b.clients = srv.clients
     b.start()
     try:
