@@ -190,10 +190,11 @@ const struct field *dyn_field(const struct class_def *c, const char *name)
 
 int dyn_bump(struct store_conn *db)
 {
-    return store_exec(db,
-                      "INSERT INTO grantd_meta(key, value) VALUES('schema_gen', '1') "
-                      "ON CONFLICT(key) DO UPDATE SET value = CAST(grantd_meta.value AS INTEGER) + 1",
-                      NULL, 0) == STORE_OK
+    return store_exec(
+               db,
+               "INSERT INTO grantd_meta(key, value) VALUES('schema_gen', '1') "
+               "ON CONFLICT(key) DO UPDATE SET value = CAST(grantd_meta.value AS INTEGER) + 1",
+               NULL, 0) == STORE_OK
                ? 0
                : -1;
 }
@@ -262,7 +263,7 @@ int dyn_add_column(struct store_conn *db, const char *model_type, const char *na
             sql_ident(&q, name);
             sql_append(&q, " ");
             sql_append(&q, t == FT_STRING || t == FT_TEXT || t == FT_DATE ? "TEXT"
-                                                                           : sql_dialect->int_type);
+                                                                          : sql_dialect->int_type);
             int rc = store_exec(db, q.buf, NULL, 0);
             sql_release(&q);
             if (rc != STORE_OK) {

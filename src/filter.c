@@ -1098,7 +1098,7 @@ static int emit_exists(struct fctx *x, const struct fnode *n, const char *alias,
 /* eq, not-eq, lt, lte, gt, gte. A bare date against a datetime means that whole day. */
 static int compile_cmp(struct fctx *x, const struct fnode *n, const char *alias)
 {
-    static const char *const sqlop[] = {" = ", " IS NOT ", " < ", " <= ", " > ", " >= "};
+    const char *const sqlop[] = {" = ", sql_dialect->ne_null, " < ", " <= ", " > ", " >= "};
     const struct fval *v = &n->a;
     enum cmp c = (enum cmp)n->op->arg;
 

@@ -22,6 +22,7 @@ const struct sql_dialect sql_dialect_sqlite = {
     .fts_and = " ",
     .fts_prefix = "*",
     .int_type = "INTEGER",
+    .ne_null = " IS NOT ",
 };
 
 const struct sql_dialect sql_dialect_pg = {
@@ -38,6 +39,7 @@ const struct sql_dialect sql_dialect_pg = {
     .fts_and = " & ",
     .fts_prefix = ":*",
     .int_type = "BIGINT",
+    .ne_null = " IS DISTINCT FROM ",
 };
 
 const struct sql_dialect *sql_dialect = &sql_dialect_sqlite;

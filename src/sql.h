@@ -41,6 +41,7 @@ struct sql_dialect {
     char fts_quote;
     const char *fts_and, *fts_prefix;
     const char *int_type; /* a 64-bit integer column (site-defined fields) */
+    const char *ne_null;  /* "not equal" that holds when one side is NULL */
 };
 extern const struct sql_dialect sql_dialect_sqlite, sql_dialect_pg;
 extern const struct sql_dialect *sql_dialect; /* the process's engine's (store_open sets it) */

@@ -1,9 +1,10 @@
 /* The PostgreSQL engine behind store.h (libpq, blocking): one PGconn per connection with
  * grantd's session settings, `?` placeholders rewritten to $n, statements as cursors over
  * one whole PGresult, server-side prepared statements for the statement cache, the change
- * stamp (the server's snapshot), interrupts (PQcancel), pg_dump backups and the schema.
- * Not here yet: the dialect (grantd_fold, grantd_sum, full-text, upsert) and typed numeric
- * and timestamptz columns (decimals and datetimes are bigint, as SQLite's INTEGER). */
+ * stamp (the server's snapshot), interrupts (PQcancel), pg_dump backups and the schema
+ * (tables, indexes, full-text tables and triggers, live counts, the SQL functions the
+ * dialect relies on). Not here yet: typed numeric and timestamptz columns (decimals and
+ * datetimes are bigint, as SQLite's INTEGER). */
 #include "store_engine.h"
 #include "registry.h"
 #include "sql.h"
@@ -29,6 +30,7 @@ enum {
     OID_OID = 26,
     OID_FLOAT4 = 700,
     OID_FLOAT8 = 701,
+    OID_NUMERIC = 1700,
 };
 
 #define PG_MAX_PARAMS 65535 /* the protocol's 16-bit parameter count */
@@ -428,10 +430,28 @@ static enum store_type type_of(Oid t)
     }
 }
 
+/* A numeric that holds a whole number in int64's range reads as an integer, as SQLite's
+ * sum() of integers does: sum(bigint) and coalesce(sum(bigint), 0) are numeric here. */
+static int whole_numeric(const char *v)
+{
+    const char *p = v + (*v == '-');
+    size_t n = strspn(p, "0123456789");
+    return n > 0 && n <= 18 && p[n] == '\0';
+}
+
+static enum store_type value_type(const char *v, Oid t)
+{
+    if (!v)
+        return STORE_NULL;
+    if (t == OID_NUMERIC && whole_numeric(v))
+        return STORE_INT;
+    return type_of(t);
+}
+
 static enum store_type pg_col_type(struct store_stmt *s, int i)
 {
     struct pg_stmt *st = PS(s);
-    return cell(st, i) ? type_of(PQftype(st->res, i)) : STORE_NULL;
+    return value_type(cell(st, i), PQftype(st->res, i));
 }
 
 /* bytea arrives as hex text; decoded once per row and column, kept until the next step. */
@@ -525,7 +545,7 @@ static void pg_col_value(struct store_stmt *s, int i, struct store_value *out)
         return;
     }
     Oid t = PQftype(st->res, i);
-    out->type = type_of(t);
+    out->type = value_type(v, t);
     switch (out->type) {
     case STORE_INT:
         out->i = as_int(v, t);
@@ -1036,15 +1056,19 @@ static const char *internal_schema =
      * built-in); instr: 1-based position or 0 (SQLite's); grantd_sum: the exact sum of
      * integers (numeric has no 64-bit overflow; NULL over no rows); grantd_fold: Unicode
      * case folding as fold.c does it: lower() with the database's UTF-8 ctype, the full
-     * folds lower() lacks (sharp s, final sigma), then NFC. */
+     * folds lower() lacks (dotted capital I, sharp s, final sigma, the Latin ligatures,
+     * n preceded by apostrophe), then NFC. Not covered: Greek letters with iota
+     * subscript and the Armenian ligatures, which libunistring folds to two letters. */
     "CREATE EXTENSION IF NOT EXISTS unaccent;"
     "CREATE OR REPLACE FUNCTION unixepoch() RETURNS bigint LANGUAGE sql STABLE PARALLEL SAFE "
     "AS $$ SELECT CAST(floor(extract(epoch FROM now())) AS bigint) $$;"
     "CREATE OR REPLACE FUNCTION instr(text, text) RETURNS integer LANGUAGE sql IMMUTABLE "
     "STRICT PARALLEL SAFE AS $$ SELECT strpos($1, $2) $$;"
     "CREATE OR REPLACE FUNCTION grantd_fold(text) RETURNS text LANGUAGE sql IMMUTABLE STRICT "
-    "PARALLEL SAFE AS $$ SELECT normalize(replace(replace(replace(lower($1), 'ß', 'ss'), "
-    "'ẞ', 'ss'), 'ς', 'σ'), NFC) $$;"
+    "PARALLEL SAFE AS $$ SELECT normalize(replace(replace(replace(replace(replace("
+    "replace(replace(replace(replace(lower(replace($1, 'İ', 'i̇')), 'ß', 'ss'), 'ẞ', 'ss'), "
+    "'ς', 'σ'), 'ﬀ', 'ff'), 'ﬁ', 'fi'), 'ﬂ', 'fl'), 'ﬃ', 'ffi'), 'ﬄ', 'ffl'), 'ŉ', 'ʼn'), NFC) "
+    "$$;"
     "CREATE OR REPLACE FUNCTION grantd_sum_step(numeric, bigint) RETURNS numeric LANGUAGE sql "
     "IMMUTABLE PARALLEL SAFE AS $$ SELECT CASE WHEN $2 IS NULL THEN $1 ELSE coalesce($1, 0) + "
     "$2 END $$;"
