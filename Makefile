@@ -98,9 +98,11 @@ fmt-check:
 	@out=$$(git ls-files '*.c' '*.h' | xargs -r clang-format --dry-run 2>&1 | grep -c warning:); \
 	 if [ "$${out:-0}" != 0 ]; then echo "clang-format: $$out differences (run make fmt)"; exit 1; fi
 
-# Benchmarks (issue 6), not part of check: seeds 1,000,000 and 100,000 grant requests (cached
-# in bench/out/), runs eight wrk scenarios against grantd and nginx, writes bench/results.md.
-# Knobs: BENCH_GRANTS, BENCH_SECONDS, BENCH_ROUNDS, BENCH_PERF (see bench/run.sh); ~15-25 min.
+# Benchmarks (issues 6 and 13), not part of check: seeds 1,000,000 and 100,000 grant requests
+# into SQLite and 1,000,000 into a private PostgreSQL cluster (all cached in bench/out/), runs
+# eight wrk scenarios against grantd on both engines and nginx, pgbench on the same cluster,
+# writes bench/results.md. Knobs: BENCH_ENGINES, BENCH_GRANTS, BENCH_SECONDS, BENCH_ROUNDS,
+# BENCH_PERF (see bench/run.sh); ~30-40 min, plus the first PostgreSQL seed (about an hour).
 bench: deps
 	@sh bench/run.sh
 

@@ -7,12 +7,14 @@
  * as one transaction per create with no group commit would): at batch 1 that is the rate
  * of grantd's own create committed alone, one flush each. Measures; asserts nothing.
  *
+ * SQLite only (the statements are SQLite's); it reaches the database through store.h, as
+ * grantd does.
+ *
  *   createfloor DB SECONDS BATCH [flush]
  *       prints "creates N cpu_us_per_create C batch B rate R" (R: creates per wall second) */
 #define _GNU_SOURCE
-#include "db.h"
+#include "store.h"
 
-#include <sqlite3.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,34 +36,11 @@ static double wall(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The statements of the deferred full-text sync, prepared once (grantd caches them too) */
-static sqlite3 *cache_db;
-static struct {
-    char *sql;
-    sqlite3_stmt *st;
-} cache[32];
-
-static sqlite3_stmt *cached(void *arg, const char *sql, size_t len)
+static int run(struct store_stmt *st)
 {
-    (void)arg;
-    for (int i = 0; i < 32; i++) {
-        if (cache[i].sql && strlen(cache[i].sql) == len && memcmp(cache[i].sql, sql, len) == 0)
-            return cache[i].st;
-        if (!cache[i].sql) {
-            if (sqlite3_prepare_v2(cache_db, sql, (int)len, &cache[i].st, NULL) != SQLITE_OK)
-                return NULL;
-            cache[i].sql = strndup(sql, len);
-            return cache[i].st;
-        }
-    }
-    return NULL;
-}
-
-static int run(sqlite3_stmt *st)
-{
-    int rc = sqlite3_step(st);
-    sqlite3_reset(st);
-    return rc == SQLITE_DONE ? 0 : -1;
+    int rc = store_step(st);
+    store_reset(st);
+    return rc == STORE_DONE ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -72,16 +51,21 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: createfloor DB SECONDS BATCH [flush]\n");
         return 2;
     }
-    sqlite3 *db = db_open(argv[1], 0, err, sizeof err);
-    if (!db || db_migrate(db, err, sizeof err) != 0) {
-        fprintf(stderr, "createfloor: %s\n", db ? err : "cannot open the database");
+    if (strncmp(argv[1], "postgres", 8) == 0) {
+        fprintf(stderr, "createfloor: SQLite databases only\n");
+        return 2;
+    }
+    store_global_init();
+    struct store_conn *db = store_conn_open(argv[1], 0, err, sizeof err);
+    if (!db || store_migrate(db, err, sizeof err) != 0) {
+        fprintf(stderr, "createfloor: %s\n", err);
         return 1;
     }
     /* as grantd's worker connections: the flusher thread makes commits durable */
-    db_exec(db,
-            flush ? "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=8000"
-                  : "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000",
-            NULL, 0);
+    store_exec(db,
+               flush ? "PRAGMA synchronous=FULL; PRAGMA wal_autocheckpoint=8000"
+                     : "PRAGMA synchronous=NORMAL; PRAGMA wal_autocheckpoint=8000",
+               NULL, 0);
     static const char *const sql[] = {
         "BEGIN IMMEDIATE",
         "SAVEPOINT grantd_request",
@@ -98,29 +82,28 @@ int main(int argc, char **argv)
         "COMMIT",
     };
     enum { BEGIN, SAVE, GRANT, EVENT, RELEASE, COMMIT, NSQL };
-    sqlite3_stmt *st[NSQL];
+    struct store_stmt *st[NSQL];
     for (int i = 0; i < NSQL; i++)
-        if (sqlite3_prepare_v2(db, sql[i], -1, &st[i], NULL) != SQLITE_OK) {
-            fprintf(stderr, "createfloor: %s\n", sqlite3_errmsg(db));
+        if (store_prepare(db, sql[i], STORE_NUL, 1, &st[i]) != STORE_OK) {
+            fprintf(stderr, "createfloor: %s\n", store_errmsg(db));
             return 1;
         }
-    cache_db = db;
     int batch = atoi(argv[3]);
     long n = 0;
     double c0 = cpu_seconds(), w0 = wall(), end = w0 + atof(argv[2]);
     while (wall() < end) {
-        if (run(st[BEGIN]) || db_fulltext_defer(db, cached, NULL))
+        if (run(st[BEGIN]) || store_fulltext_defer(db))
             return 1;
         for (int i = 0; i < batch; i++, n++) {
-            sqlite3_bind_int64(st[GRANT], 1, (sqlite3_int64)time(NULL));
-            sqlite3_bind_int64(st[EVENT], 1, (sqlite3_int64)time(NULL));
+            store_bind_int(st[GRANT], 1, (int64_t)time(NULL));
+            store_bind_int(st[EVENT], 1, (int64_t)time(NULL));
             if (run(st[SAVE]) || run(st[GRANT]) || run(st[EVENT]) || run(st[RELEASE])) {
-                fprintf(stderr, "createfloor: %s\n", sqlite3_errmsg(db));
+                fprintf(stderr, "createfloor: %s\n", store_errmsg(db));
                 return 1;
             }
         }
-        if (db_fulltext_sync(db, cached, NULL) || run(st[COMMIT])) {
-            fprintf(stderr, "createfloor: %s\n", sqlite3_errmsg(db));
+        if (store_fulltext_sync(db) || run(st[COMMIT])) {
+            fprintf(stderr, "createfloor: %s\n", store_errmsg(db));
             return 1;
         }
     }
@@ -128,11 +111,7 @@ int main(int argc, char **argv)
     printf("creates %ld cpu_us_per_create %.1f batch %d rate %.1f\n", n, cpu * 1e6 / (double)n,
            batch, (double)n / secs);
     for (int i = 0; i < NSQL; i++)
-        sqlite3_finalize(st[i]);
-    for (int i = 0; i < 32; i++) {
-        sqlite3_finalize(cache[i].st);
-        free(cache[i].sql);
-    }
-    db_close(db);
+        store_finalize(st[i]);
+    store_conn_close(db);
     return 0;
 }

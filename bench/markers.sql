@@ -2,9 +2,10 @@
 -- so that the filtered and the full-text scenarios match about 1,000 records whatever the
 -- number of grant requests: the seed's own values grow with the table (an organization has
 -- ~4 grant requests at any size, a word of the summaries is in a fixed share of them).
--- Plain SQL through the sqlite3 CLI; the schema's triggers keep the full-text index and the
+-- Plain SQL that both engines run alike, in one transaction that bench/run.sh opens and
+-- commits: through the sqlite3 CLI (BEGIN IMMEDIATE ... COMMIT, then a WAL checkpoint) and
+-- through psql -1 (PostgreSQL). The schemas' triggers keep the full-text index and the
 -- live-row counts in step, as they do for API writes.
-BEGIN IMMEDIATE;
 
 -- Filter marker: 1,000 granted requests of the newer half of the table, evenly spaced by id,
 -- move to the first organization. The filter then asks for state = granted, that
@@ -33,6 +34,3 @@ SELECT id FROM g WHERE (rn * 1000) / c > ((rn - 1) * 1000) / c;
 
 UPDATE grant_request SET project_summary = project_summary || ' Kestrel cohort.'
 WHERE id IN (SELECT id FROM bench_fulltext);
-
-COMMIT;
-PRAGMA wal_checkpoint(TRUNCATE);
