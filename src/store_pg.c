@@ -223,15 +223,16 @@ static void clear_result(struct pg_stmt *st)
  * works; when it says stop, PQcancel ends the statement, which then fails with 57014
  * (STORE_INTERRUPT), as SQLite's progress handler stops a statement mid-way. */
 #define PROGRESS_MS 2
+#define CANCEL_AGAIN 10 /* polls */
 static PGresult *run_watched(struct pg_conn *c, struct pg_stmt *st)
 {
-    int sent = st->name[0] ? PQsendQueryPrepared(c->pg, st->name, st->nparams, st->vals,
-                                                 st->lens, st->fmts, 0)
+    int sent = st->name[0] ? PQsendQueryPrepared(c->pg, st->name, st->nparams, st->vals, st->lens,
+                                                 st->fmts, 0)
                            : PQsendQueryParams(c->pg, st->sql, st->nparams, st->types, st->vals,
                                                st->lens, st->fmts, 0);
     if (!sent)
         return NULL;
-    int cancelled = 0;
+    int polls = 0, cancel_at = -1;
     while (PQisBusy(c->pg)) {
         struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
         int n = poll(&pfd, 1, PROGRESS_MS);
@@ -239,9 +240,12 @@ static PGresult *run_watched(struct pg_conn *c, struct pg_stmt *st)
             break;
         if (n > 0 && !PQconsumeInput(c->pg))
             break; /* the connection failed: PQgetResult reports it */
-        if (!cancelled && c->progress(c->progress_arg)) {
+        polls++;
+        /* A cancel that reaches the backend before it has read the statement is dropped
+         * (it only cancels a running one): while the answer does not come, ask again. */
+        if (cancel_at >= 0 ? polls - cancel_at >= CANCEL_AGAIN : c->progress(c->progress_arg)) {
             char buf[256];
-            cancelled = 1;
+            cancel_at = polls;
             if (c->cancel)
                 PQcancel(c->cancel, buf, sizeof buf);
         }
@@ -705,14 +709,16 @@ static void quiet(void *arg, const char *msg)
 }
 
 /* Session settings travel in the startup packet (no extra round trip): commits durable
- * before they answer, UTF-8, UTC, and a lock wait that gives up after STORE_BUSY_MS. The
+ * before they answer, UTF-8, UTC, a lock wait that gives up after STORE_BUSY_MS, and no
+ * JIT: LLVM compiling a filter of 200 conditions took seconds, could not be cancelled, and
+ * grantd's statements are short. The
  * URL's own application_name wins over ours; our options and encoding win over the URL's. */
 static struct store_conn *pg_connect(struct store *st, char *err, size_t errlen)
 {
     struct pg_store *s = (struct pg_store *)st;
     char opts[256];
     snprintf(opts, sizeof opts,
-             "-c synchronous_commit=on -c TimeZone=UTC -c lock_timeout=%d "
+             "-c synchronous_commit=on -c TimeZone=UTC -c lock_timeout=%d -c jit=off "
              "-c client_min_messages=warning%s",
              STORE_BUSY_MS,
              (s->flags & STORE_READONLY) ? " -c default_transaction_read_only=on" : "");
