@@ -1,7 +1,8 @@
 # grantd build. Plain make over pkg-config; Debian packages only.
 #   make demo   - install missing packages (as root), build, seed demo.db, serve on :8080
-#   make check  - install test packages, build, run unit tests, the API and browser suites,
-#                 everything again under ASan+UBSan, and 30 s of each fuzz target (docs/fuzzing.md)
+#   make check  - install test packages, build, run unit tests, the API suite on SQLite and on
+#                 PostgreSQL, the browser suite, unit and API again under ASan+UBSan (SQLite),
+#                 and 30 s of each fuzz target (docs/fuzzing.md)
 PKGS      := libh2o-evloop sqlite3 libpq jansson libsodium openssl
 DEB_BUILD := libh2o-evloop-dev libssl-dev libsqlite3-dev libjansson-dev libsodium-dev \
              libunistring-dev libpq-dev pkg-config gcc make
@@ -24,7 +25,7 @@ UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNITS     := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
 PY        := /usr/bin/python3
 
-.PHONY: all deps deps-test demo check unit unit-pg api asan browser fmt fmt-check seam-check clean bench
+.PHONY: all deps deps-test demo check unit unit-pg api api-pg asan browser fmt fmt-check seam-check clean bench
 all: $(BUILD)/grantd
 
 $(BUILD)/%.o: %.c $(wildcard src/*.h src/models/*.h)
@@ -62,6 +63,12 @@ unit-pg: $(BUILD)/tests/test_store_pg
 api: $(BUILD)/grantd
 	GRANTD_BIN=$(abspath $(BUILD)/grantd) $(PY) -m pytest -q tests/api $(PYTEST_ARGS)
 
+# The same API suite with every test site on PostgreSQL: a throw-away server
+# (tools/pg-test.sh), one database per site; tests marked sqlite_only are skipped there.
+api-pg: $(BUILD)/grantd
+	sh tools/pg-test.sh env GRANTD_TEST_ENGINE=postgresql GRANTD_BIN=$(abspath $(BUILD)/grantd) \
+	  $(PY) -m pytest -q tests/api $(PYTEST_ARGS)
+
 # The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, less the slow-client
 # tests (they wait out 30 s server timeouts; nothing in them is memory-sensitive) and with a
 # 20 s policy property run (the plain pass runs it 60 s).
@@ -76,8 +83,9 @@ check: deps-test
 	@$(MAKE) --no-print-directory all unit unit-pg
 	@$(MAKE) --no-print-directory asan
 	@sh tests/fuzz/run.sh
-	@$(MAKE) --no-print-directory api
 	@$(MAKE) --no-print-directory browser
+	@$(MAKE) --no-print-directory api-pg
+	@$(MAKE) --no-print-directory api
 
 # Headless Debian Chromium via playwright-core (pinned in tests/browser/package-lock.json).
 browser: $(BUILD)/grantd

@@ -450,7 +450,8 @@ static int cmd_serve(int argc, char **argv)
     o.db_path = opt_value(&argc, argv, "--db");
     o.listen = opt_value(&argc, argv, "--listen");
     v = opt_value(&argc, argv, "--threads");
-    o.threads = v ? atoi(v) : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    const char *threads = v; /* without it: per CPU, by engine (below) */
+    o.threads = v ? atoi(v) : 0;
     v = opt_value(&argc, argv, "--rate-limits");
     o.rate_limits = !(v && strcmp(v, "off") == 0);
     if (v && strcmp(v, "on") && strcmp(v, "off"))
@@ -468,6 +469,11 @@ static int cmd_serve(int argc, char **argv)
         o.db_path = db_path_default();
     if (!o.listen)
         o.listen = "127.0.0.1:8080";
+    if (!threads) {
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        long n = (cpus < 1 ? 1 : cpus) * store_threads_per_core(o.db_path);
+        o.threads = n > 64 ? 64 : (int)n;
+    }
     if (o.threads < 1 || o.threads > 64 || o.max_body < 1024 || o.max_url < 1024 ||
         o.max_url > 400u << 10 || (!o.tls_cert != !o.tls_key)) {
         fprintf(stderr, "grantd serve: bad option value\n");

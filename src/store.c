@@ -21,6 +21,11 @@ static const struct store_engine *engine_for(const char *url)
     return &store_sqlite;
 }
 
+int store_threads_per_core(const char *url)
+{
+    return engine_for(url)->threads_per_core;
+}
+
 /* Before the URL is known: every engine's process-wide set-up (each is cheap). */
 void store_global_init(void)
 {

@@ -54,6 +54,10 @@ void store_global_init(void);
 /* Open by URL: a file path or `sqlite:PATH` (SQLite), `postgresql://...` or `postgres://...`
  * (PostgreSQL, its client library's URL syntax). NULL with err on failure. One engine
  * per process: statements dispatch through the engine of the first store opened. */
+/* The worker threads per CPU `serve` starts by default for the engine a URL names: 1 on
+ * SQLite (its statements run in-process), 4 on PostgreSQL (a worker waits on round trips;
+ * measured in docs/architecture.md). */
+int store_threads_per_core(const char *url);
 struct store *store_open(const char *url, int flags, char *err, size_t errlen);
 void store_close(struct store *s);
 const char *store_url(const struct store *s);

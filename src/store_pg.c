@@ -1425,6 +1425,7 @@ const struct store_engine store_pg = {
     .name = "postgresql",
     .stmt = &pg_stmt_ops,
     .dialect = &sql_dialect_pg,
+    .threads_per_core = 4, /* blocking round trips: a worker waits on the server */
     .global_init = pg_global_init,
     .open = pg_open,
     .close = pg_close,

@@ -792,6 +792,7 @@ const struct store_engine store_sqlite = {
     .name = "sqlite",
     .stmt = &sq_stmt_ops,
     .dialect = &sql_dialect_sqlite,
+    .threads_per_core = 1,
     .global_init = sq_global_init,
     .open = sq_open,
     .close = sq_close,

@@ -1,6 +1,6 @@
 """Issue 6: the shortcuts behind `total_entries` stay exact. Filtered and full-text counts
 are cached per database state (src/countcache.c), full text of live and soft-deleted
-records lives in two indexes (src/db.c), and lists by foreign key and state read
+records lives in two indexes (src/store_sqlite_schema.c), and lists by foreign key and state read
 composite indexes. Every test here checks the answers against the database itself, read
 through `grantd probe`; the tests about SQLite's own full-text tables and query plans are
 marked sqlite_only."""

@@ -117,7 +117,7 @@ def test_batched_writes_fail_alone_and_survive_kill_9(make_server):
     assert len(renamed) == 32, len(renamed)
 
     def searchable():
-        """Batches index their records before they commit (src/db.c, deferred full text):
+        """Batches index their records before they commit (src/store_sqlite_schema.c, deferred full text):
         each acknowledged text is found by its own word, a replaced one no longer is,
         and the failed update's text never was."""
         for gid, text in acked.items():
@@ -125,7 +125,7 @@ def test_batched_writes_fail_alone_and_survive_kill_9(make_server):
         for gid, old in renamed.items():
             assert s.list_ids("grant_request", query=old.split("-")[-1]) == [], (gid, old)
         assert target["id"] not in s.list_ids("grant_request", query="lost")
-        if s.engine == "sqlite":  # SQLite's deferred full-text bookkeeping (src/db.c)
+        if s.engine == "sqlite":  # SQLite's deferred full-text bookkeeping (src/store_sqlite_schema.c)
             assert s.q("SELECT count(*) AS n FROM grantd_fts_pending")[0]["n"] == 0
             assert s.q("SELECT count(*) AS n FROM grantd_fts_defer")[0]["n"] == 0
 
