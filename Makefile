@@ -69,14 +69,15 @@ api-pg: $(BUILD)/grantd
 	sh tools/pg-test.sh env GRANTD_TEST_ENGINE=postgresql GRANTD_BIN=$(abspath $(BUILD)/grantd) \
 	  $(PY) -m pytest -q tests/api $(PYTEST_ARGS)
 
-# The whole suite under AddressSanitizer + UndefinedBehaviorSanitizer, less the slow-client
+# The unit tests (the PostgreSQL engine's too) and the API suite (on SQLite) under
+# AddressSanitizer + UndefinedBehaviorSanitizer, less the slow-client
 # tests (they wait out 30 s server timeouts; nothing in them is memory-sensitive) and with a
 # 20 s policy property run (the plain pass runs it 60 s).
 asan:
 	LSAN_OPTIONS=suppressions=$(abspath tests/lsan.supp) GRANTD_PROPERTY_SECONDS=20 \
 	$(MAKE) --no-print-directory BUILD=build-asan CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer" \
-	  PYTEST_ARGS="--ignore=tests/api/test_slowclients.py $(PYTEST_ARGS)" unit api
+	  PYTEST_ARGS="--ignore=tests/api/test_slowclients.py $(PYTEST_ARGS)" unit unit-pg api
 
 check: deps-test
 	@$(MAKE) --no-print-directory fmt-check seam-check

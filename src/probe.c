@@ -55,8 +55,10 @@ static int hexval(int c)
     return -1;
 }
 
-/* Bind ARG i (1-based) by its type prefix. 0, or -1 when the argument is malformed. */
-static int bind_arg(struct store_stmt *st, int i, const char *a)
+/* Bind ARG i (1-based) by its type prefix. 0, or -1 when the argument is malformed. An
+ * x: argument is decoded in place (each byte lands at or before the digits it came from):
+ * the bytes live as long as the argument, past the query. */
+static int bind_arg(struct store_stmt *st, int i, char *a)
 {
     int64_t iv;
     char *end = NULL;
@@ -77,25 +79,16 @@ static int bind_arg(struct store_stmt *st, int i, const char *a)
         return store_bind_null(st, i) == STORE_OK ? 0 : -1;
     if (strncmp(a, "x:", 2) == 0) {
         size_t n = strlen(a + 2);
-        int rc = -1;
+        unsigned char *b = (unsigned char *)a + 2;
         if (n % 2)
             return -1;
-        unsigned char *b = malloc(n / 2 + 1);
-        if (!b)
-            return -1;
-        for (size_t k = 0; k < n / 2; k++) {
-            int hi = hexval((unsigned char)a[2 + 2 * k]);
-            int lo = hexval((unsigned char)a[3 + 2 * k]);
-            if (hi < 0 || lo < 0)
-                goto out;
-            b[k] = (unsigned char)(hi << 4 | lo);
-        }
-        rc = store_bind_blob(st, i, b, (int)(n / 2)) == STORE_OK ? 0 : -1;
-        if (rc == 0)
-            return 0; /* bound without a copy: the process ends after the one query */
-    out:
-        free(b);
-        return rc;
+        for (size_t k = 0; k < n; k++) /* all digits first: a bad one leaves `a` as it was */
+            if (hexval((unsigned char)a[2 + k]) < 0)
+                return -1;
+        for (size_t k = 0; k < n / 2; k++)
+            b[k] = (unsigned char)(hexval((unsigned char)a[2 + 2 * k]) << 4 |
+                                   hexval((unsigned char)a[3 + 2 * k]));
+        return store_bind_blob(st, i, b, (int)(n / 2)) == STORE_OK ? 0 : -1;
     }
     return -1;
 }
