@@ -5,13 +5,12 @@
  * refused one must explain itself in valid UTF-8. Any other outcome aborts. Inputs that
  * start with "TZif" go to the time-zone file reader instead. */
 #include "auth.h"
-#include "db.h"
 #include "filter.h"
 #include "registry.h"
 #include "sql.h"
+#include "store.h"
 
 #include <jansson.h>
-#include <sqlite3.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,7 +19,7 @@
 int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static sqlite3 *db;
+static struct store_conn *db;
 static const struct class_def *classes[5];
 static const struct filter_zone *zones[4]; /* zones[0] stays NULL: UTC */
 static const char **idents;                /* every registry class and column name, sorted */
@@ -83,8 +82,8 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 
     (void)argc;
     (void)argv;
-    db = db_open(":memory:", 1, err, sizeof err);
-    if (!db || db_migrate(db, err, sizeof err) != 0)
+    db = store_conn_open(":memory:", STORE_CREATE, err, sizeof err);
+    if (!db || store_migrate(db, err, sizeof err) != 0)
         die("cannot build the schema", err, NULL);
     for (size_t i = 0; i < ARRAY_LEN(names); i++) {
         classes[i] = registry_class(names[i], strlen(names[i]));
@@ -191,7 +190,7 @@ static void run_one(const struct class_def *c, json_t *j, const struct filter_en
 {
     char err[512];
     struct sql q;
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     size_t start;
     int rc;
 
@@ -212,14 +211,14 @@ static void run_one(const struct class_def *c, json_t *j, const struct filter_en
         goto out;
     }
     check_sql(q.buf + start, q.len - start, q.nargs);
-    rc = sql_prepare(db, &q, &st);
-    if (rc != SQLITE_OK)
-        die("compiled SQL does not prepare", sqlite3_errmsg(db), q.buf);
-    rc = sqlite3_step(st);
-    if (rc != SQLITE_ROW)
-        die("compiled SQL does not run", sqlite3_errmsg(db), q.buf);
+    rc = store_prepare_sql(db, &q, &st);
+    if (rc != STORE_OK)
+        die("compiled SQL does not prepare", store_errmsg(db), q.buf);
+    rc = store_step(st);
+    if (rc != STORE_ROW)
+        die("compiled SQL does not run", store_errmsg(db), q.buf);
 out:
-    sqlite3_finalize(st);
+    store_finalize(st);
     sql_release(&q);
 }
 

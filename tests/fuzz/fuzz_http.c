@@ -27,10 +27,10 @@
  * when one stops working. */
 #define _GNU_SOURCE /* memmem */
 #include "auth.h"
-#include "db.h"
 #include "registry.h"
 #include "seed.h"
 #include "server.h"
+#include "store.h"
 
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -41,7 +41,6 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
-#include <sqlite3.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -82,8 +81,8 @@ static struct who whos[] = {
 static struct server_opts opts;
 static pthread_mutex_t ready_mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t ready_cv = PTHREAD_COND_INITIALIZER;
-static int port;     /* 0 until the server listens, -1 if it failed */
-static sqlite3 *hdb; /* the harness's own connection: repairs after writes */
+static int port;               /* 0 until the server listens, -1 if it failed */
+static struct store_conn *hdb; /* the harness's own connection: repairs after writes */
 static char dir[PATH_MAX], dbfile[PATH_MAX + 16];
 static int64_t grantee_org;
 static int timeout_ms = 5000;
@@ -817,33 +816,33 @@ static void *serve(void *arg)
 
 static int64_t one_int(const char *sql)
 {
-    sqlite3_stmt *st = NULL;
+    struct store_stmt *st = NULL;
     int64_t v = 0;
-    if (sqlite3_prepare_v2(hdb, sql, -1, &st, NULL) != SQLITE_OK)
-        die("prepare", sqlite3_errmsg(hdb));
-    if (sqlite3_step(st) == SQLITE_ROW)
-        v = sqlite3_column_int64(st, 0);
-    sqlite3_finalize(st);
+    if (store_prepare(hdb, sql, STORE_NUL, 0, &st) != STORE_OK)
+        die("prepare", store_errmsg(hdb));
+    if (store_step(st) == STORE_ROW)
+        v = store_col_int(st, 0);
+    store_finalize(st);
     return v;
 }
 
 /* Runs sql with values described by fmt (i: int64_t, s: string); returns the rows changed. */
 static int run_sql(const char *sql, const char *fmt, va_list ap)
 {
-    sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(hdb, sql, -1, &st, NULL) != SQLITE_OK)
-        die("prepare", sqlite3_errmsg(hdb));
+    struct store_stmt *st = NULL;
+    if (store_prepare(hdb, sql, STORE_NUL, 0, &st) != STORE_OK)
+        die("prepare", store_errmsg(hdb));
     for (int i = 0; fmt[i]; i++) {
         if (fmt[i] == 'i')
-            sqlite3_bind_int64(st, i + 1, va_arg(ap, int64_t));
+            store_bind_int(st, i + 1, va_arg(ap, int64_t));
         else
-            sqlite3_bind_text(st, i + 1, va_arg(ap, const char *), -1, SQLITE_TRANSIENT);
+            store_bind_text_copy(st, i + 1, va_arg(ap, const char *), -1);
     }
-    int rc = sqlite3_step(st);
-    sqlite3_finalize(st);
-    if (rc != SQLITE_DONE && rc != SQLITE_ROW)
-        die("harness SQL failed", sqlite3_errmsg(hdb));
-    return sqlite3_changes(hdb);
+    int rc = store_step(st);
+    store_finalize(st);
+    if (rc != STORE_DONE && rc != STORE_ROW)
+        die("harness SQL failed", store_errmsg(hdb));
+    return (int)store_changes(hdb);
 }
 
 static void exec_sql(const char *sql, const char *fmt, ...)
@@ -867,33 +866,33 @@ static int changed_sql(const char *sql, const char *fmt, ...)
  * (which take the write lock, and may wait for the server's). */
 static int repair_needed(void)
 {
-    static sqlite3_stmt *who_st, *member_st;
+    static struct store_stmt *who_st, *member_st;
     int bad = 0;
     if (!who_st &&
-        (sqlite3_prepare_v3(hdb,
-                            "SELECT u.state IS NOT 'active' OR u.deleted_at IS NOT NULL OR "
-                            "u.role IS NOT ?1 OR c.revoked_at IS NOT NULL OR c.read_only IS NOT "
-                            "?2 FROM \"user\" u, grantd_client c WHERE u.id = ?3 AND "
-                            "c.client_id = ?4",
-                            -1, SQLITE_PREPARE_PERSISTENT, &who_st, NULL) != SQLITE_OK ||
-         sqlite3_prepare_v3(hdb,
-                            "SELECT count(*) FROM user_organization WHERE user_id = ? AND "
-                            "organization_id = ? AND deleted_at IS NULL",
-                            -1, SQLITE_PREPARE_PERSISTENT, &member_st, NULL) != SQLITE_OK))
-        die("prepare", sqlite3_errmsg(hdb));
+        (store_prepare(hdb,
+                       "SELECT u.state IS NOT 'active' OR u.deleted_at IS NOT NULL OR "
+                       "u.role IS NOT ?1 OR c.revoked_at IS NOT NULL OR c.read_only IS NOT "
+                       "?2 FROM \"user\" u, grantd_client c WHERE u.id = ?3 AND "
+                       "c.client_id = ?4",
+                       STORE_NUL, 1, &who_st) != STORE_OK ||
+         store_prepare(hdb,
+                       "SELECT count(*) FROM user_organization WHERE user_id = ? AND "
+                       "organization_id = ? AND deleted_at IS NULL",
+                       STORE_NUL, 1, &member_st) != STORE_OK))
+        die("prepare", store_errmsg(hdb));
     for (size_t i = 0; i < ARRAY_LEN(whos) && !bad; i++) {
-        sqlite3_bind_text(who_st, 1, whos[i].role, -1, SQLITE_STATIC);
-        sqlite3_bind_int(who_st, 2, whos[i].read_only);
-        sqlite3_bind_int64(who_st, 3, whos[i].user_id);
-        sqlite3_bind_text(who_st, 4, whos[i].client_id, -1, SQLITE_STATIC);
-        bad = sqlite3_step(who_st) != SQLITE_ROW || sqlite3_column_int(who_st, 0) != 0;
-        sqlite3_reset(who_st);
+        store_bind_text(who_st, 1, whos[i].role, -1);
+        store_bind_int(who_st, 2, whos[i].read_only);
+        store_bind_int(who_st, 3, whos[i].user_id);
+        store_bind_text(who_st, 4, whos[i].client_id, -1);
+        bad = store_step(who_st) != STORE_ROW || store_col_int(who_st, 0) != 0;
+        store_reset(who_st);
     }
     if (!bad) {
-        sqlite3_bind_int64(member_st, 1, GRANTEE->user_id);
-        sqlite3_bind_int64(member_st, 2, grantee_org);
-        bad = sqlite3_step(member_st) != SQLITE_ROW || sqlite3_column_int(member_st, 0) == 0;
-        sqlite3_reset(member_st);
+        store_bind_int(member_st, 1, GRANTEE->user_id);
+        store_bind_int(member_st, 2, grantee_org);
+        bad = store_step(member_st) != STORE_ROW || store_col_int(member_st, 0) == 0;
+        store_reset(member_st);
     }
     return bad;
 }
@@ -1004,8 +1003,8 @@ static void make_site(void)
         die("mkdtemp", strerror(errno));
     snprintf(dbfile, sizeof dbfile, "%s/site.db", dir);
     atexit(cleanup);
-    hdb = db_open(dbfile, 1, err, sizeof err);
-    if (!hdb || db_migrate(hdb, err, sizeof err) != 0)
+    hdb = store_conn_open(dbfile, STORE_CREATE, err, sizeof err);
+    if (!hdb || store_migrate(hdb, err, sizeof err) != 0)
         die("cannot create the database", err);
     /* a small site: every query stays fast, so the time limit only catches hangs */
     struct seed_opts so = {.grants = 40, .random_seed = 7, .today = 1715731200};
@@ -1018,7 +1017,7 @@ static void make_site(void)
         exec_sql("INSERT INTO \"user\"(login, first_name, last_name, role, state, created_at, "
                  "updated_at) VALUES(?, ?, ?, ?, 'active', 1715731200, 1715731200)",
                  "ssss", w->login, w->login, w->role, w->role);
-        w->user_id = sqlite3_last_insert_rowid(hdb);
+        w->user_id = store_last_id(hdb);
         if (auth_client_add(hdb, w->name, w->user_id, w->read_only, w->client_id, w->secret, err,
                             sizeof err) != 0)
             die("client add", err);
@@ -1032,7 +1031,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     const char *e;
     (void)argc;
     (void)argv;
-    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    store_global_init();
     if (auth_init() != 0)
         die("libsodium failed to initialize", NULL);
     e = getenv("FUZZ_HTTP_TIMEOUT_MS");

@@ -23,7 +23,7 @@ SECONDS_TO_RUN=${FUZZ_SECONDS:-30}
 JOBS=${FUZZ_JOBS:-1}
 CC=${FUZZ_CC:-clang}
 TARGETS=${FUZZ_TARGETS:-filter params http}
-PKGS="libh2o-evloop sqlite3 jansson libsodium openssl"
+PKGS="libh2o-evloop sqlite3 libpq jansson libsodium openssl"
 
 command -v "$CC" >/dev/null 2>&1 || { echo "fuzz: $CC not found (apt-get install clang libclang-rt-14-dev)"; exit 1; }
 mkdir -p "$OUT/obj" "$OUT/seeds"
