@@ -516,24 +516,17 @@ static void effective_method(struct ctx *c, char *buf, size_t len)
             snprintf(buf, len, "%s", ok[k]);
 }
 
-/* Reads run inside one deferred transaction: every statement of the request shares a
- * snapshot, and SQLite takes and drops its file locks once instead of per statement. */
+/* Reads run inside one read transaction: every statement of the request shares a
+ * snapshot; SQLite takes and drops its file locks once instead of per statement, and
+ * PostgreSQL's BEGIN brings the change stamp along (store_begin). */
 static int read_begin(struct worker *w)
 {
-    struct store_stmt *st = stmt_get(w, "BEGIN", 5);
-    int ok = st && store_step(st) == STORE_DONE;
-    if (st)
-        store_reset(st);
-    return ok;
+    return store_begin(w->db, 0) == STORE_OK;
 }
 
 static void read_end(struct worker *w)
 {
-    struct store_stmt *st = stmt_get(w, "COMMIT", 6);
-    if (!st || store_step(st) != STORE_DONE)
-        store_exec(w->db, "ROLLBACK", NULL, 0);
-    if (st)
-        store_reset(st);
+    store_end_read(w->db);
 }
 
 /* picohttpparser, inside libh2o (its header is not installed). */

@@ -283,6 +283,11 @@ int store_begin(struct store_conn *c, int write)
     return c->engine->begin(c, write);
 }
 
+void store_end_read(struct store_conn *c)
+{
+    c->engine->end_read(c);
+}
+
 int store_commit(struct store_conn *c)
 {
     return store_exec(c, "COMMIT", NULL, 0) == 0 ? STORE_OK : STORE_ERROR;

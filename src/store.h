@@ -108,6 +108,10 @@ int store_in_transaction(struct store_conn *c);
 /* Transactions: a read transaction sees one snapshot; a write transaction takes the
  * writer lock at once (waiting at most STORE_BUSY_MS). Savepoints nest inside either. */
 int store_begin(struct store_conn *c, int write);
+/* End a read transaction (store_begin(c, 0)): COMMIT when it is sound, else ROLLBACK. The
+ * engine may finish it without waiting (PostgreSQL reads the answer before the next
+ * command). */
+void store_end_read(struct store_conn *c);
 int store_commit(struct store_conn *c);
 void store_rollback(struct store_conn *c); /* no-op outside a transaction */
 int store_savepoint(struct store_conn *c, const char *name);

@@ -34,6 +34,7 @@ struct store_engine {
     int64_t (*last_id)(struct store_conn *c);
     int (*in_transaction)(struct store_conn *c);
     int (*begin)(struct store_conn *c, int write);
+    void (*end_read)(struct store_conn *c);
     int64_t (*stamp)(struct store_conn *c);
     int64_t (*own_changes)(struct store_conn *c);
     void (*set_progress)(struct store_conn *c, int (*fn)(void *), void *arg);

@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <libpq-fe.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,7 +48,14 @@ struct pg_store {
 struct pg_conn {
     struct store_conn base;
     PGconn *pg;
-    PGcancel *cancel; /* for store_interrupt from another thread */
+    PGcancel *cancel; /* for store_interrupt from another thread, under cancel_lock */
+    pthread_mutex_t cancel_lock;
+    unsigned epoch; /* server sessions so far (revive): older sessions' statements are gone */
+    int pending;    /* an asynchronous COMMIT (store_end_read) awaits its result */
+    int tx_open;    /* a transaction is open, as far as the caller knows (settle) */
+    int read_tx;    /* the open transaction is a read one begun by pg_begin */
+    int tx_stamped; /* tx_stamp is the open read transaction's stamp */
+    int64_t tx_stamp;
     int64_t changes, own, last_id;
     int insert_seen; /* an INSERT changed rows since last_id was read */
     int lastval_ok;  /* lastval() is defined in this session (it stays so) */
@@ -68,7 +76,8 @@ struct pg_stmt {
     struct pg_conn *c;
     char *sql; /* with $n placeholders */
     int nparams;
-    char name[24]; /* server-side prepared name; "" for PQexecParams */
+    char name[24];  /* server-side prepared name; "" for PQexecParams */
+    unsigned epoch; /* the connection's session it was prepared on */
     const char **vals;
     int *lens, *fmts;
     Oid *types;
@@ -100,6 +109,8 @@ static int map_state(const char *s)
         return STORE_BUSY;
     if (strcmp(s, "57014") == 0)
         return STORE_INTERRUPT;
+    if (strncmp(s, "08", 2) == 0 || strncmp(s, "57P", 3) == 0)
+        return STORE_BUSY; /* the connection or the server went away: retry (revive) */
     if (strncmp(s, "23", 2) == 0)
         return STORE_CONSTRAINT;
     if (strcmp(s, "53100") == 0)
@@ -125,9 +136,11 @@ static void note_command(struct pg_conn *c, const PGresult *res)
 /* The store result of res (which may be NULL: the connection failed); keeps the message. */
 static int result_rc(struct pg_conn *c, const PGresult *res)
 {
-    if (!res) {
-        seterr(c->err, sizeof c->err, PQerrorMessage(c->pg));
-        return STORE_ERROR;
+    if (!res || (PQresultStatus(res) == PGRES_FATAL_ERROR && PQstatus(c->pg) == CONNECTION_BAD)) {
+        /* The session is gone (a restarted or failed-over server, a killed backend): the
+         * client is told to retry, and the next request starts on a new session. */
+        seterr(c->err, sizeof c->err, "the database connection was lost");
+        return STORE_BUSY;
     }
     switch (PQresultStatus(res)) {
     case PGRES_COMMAND_OK:
@@ -146,6 +159,71 @@ static int result_rc(struct pg_conn *c, const PGresult *res)
         snprintf(c->err, sizeof c->err, "unexpected result: %s", PQresStatus(PQresultStatus(res)));
         return STORE_ERROR;
     }
+}
+
+/* ---- the session ---- */
+
+/* The connection, ready for the next command: the result of an asynchronous COMMIT
+ * (store_end_read) is read first. */
+static PGconn *ready(struct pg_conn *c)
+{
+    if (c->pending) {
+        PGresult *r;
+        while ((r = PQgetResult(c->pg)) != NULL)
+            PQclear(r);
+        c->pending = 0;
+    }
+    return c->pg;
+}
+
+/* After a command: whether a transaction is open now (unchanged when the session was
+ * lost: the caller still has to end it); one that ended takes its cached stamp along. */
+static void settle(struct pg_conn *c)
+{
+    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
+    if (ts == PQTRANS_IDLE)
+        c->tx_open = c->tx_stamped = c->read_tx = 0;
+    else if (ts == PQTRANS_INTRANS || ts == PQTRANS_INERROR)
+        c->tx_open = 1;
+}
+
+/* A session lost (the server restarted or failed over, the backend was killed) is opened
+ * again when the next request starts: PQreset connects with the same settings. Statements
+ * prepared on the old session are prepared again at their next run (epoch); the watchers
+ * reload their caches (the data may have changed meanwhile, as after a restore). While the
+ * server is down each request tries once and fails with 503 + Retry-After. 0 when the
+ * session is (again) usable. */
+static int revive(struct pg_conn *c)
+{
+    if (PQstatus(c->pg) != CONNECTION_BAD)
+        return 0;
+    PQreset(c->pg);
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        seterr(c->err, sizeof c->err, "the database is unreachable");
+        return -1;
+    }
+    c->epoch++;
+    c->pending = c->tx_open = c->read_tx = c->tx_stamped = 0;
+    c->stamp_ready = c->lastval_ok = c->insert_seen = 0;
+    c->dealloc_len = 0;
+    c->ndealloc = 0;
+    for (int w = 0; w < STORE_WATCHES; w++)
+        c->base.seen[w] = INT64_MIN;
+    PGcancel *fresh = PQgetCancel(c->pg);
+    pthread_mutex_lock(&c->cancel_lock);
+    PGcancel *old = c->cancel;
+    c->cancel = fresh;
+    pthread_mutex_unlock(&c->cancel_lock);
+    PQfreeCancel(old);
+    return 0;
+}
+
+/* Whether a failed command can be tried again on a new session: the session was lost and
+ * no transaction of the caller's was open on it (a lost transaction is never carried on
+ * in another session: its caller sees the failure and ends it). */
+static int lost_idle(struct pg_conn *c, int in_tx)
+{
+    return !in_tx && PQstatus(c->pg) == CONNECTION_BAD && revive(c) == 0;
 }
 
 /* ---- placeholders ---- */
@@ -226,8 +304,8 @@ static void clear_result(struct pg_stmt *st)
 #define CANCEL_AGAIN 10 /* polls */
 static PGresult *run_watched(struct pg_conn *c, struct pg_stmt *st)
 {
-    int sent = st->name[0] ? PQsendQueryPrepared(c->pg, st->name, st->nparams, st->vals, st->lens,
-                                                 st->fmts, 0)
+    int sent = st->name[0] ? PQsendQueryPrepared(ready(c), st->name, st->nparams, st->vals,
+                                                 st->lens, st->fmts, 0)
                            : PQsendQueryParams(c->pg, st->sql, st->nparams, st->types, st->vals,
                                                st->lens, st->fmts, 0);
     if (!sent)
@@ -246,8 +324,10 @@ static PGresult *run_watched(struct pg_conn *c, struct pg_stmt *st)
         if (cancel_at >= 0 ? polls - cancel_at >= CANCEL_AGAIN : c->progress(c->progress_arg)) {
             char buf[256];
             cancel_at = polls;
+            pthread_mutex_lock(&c->cancel_lock);
             if (c->cancel)
                 PQcancel(c->cancel, buf, sizeof buf);
+            pthread_mutex_unlock(&c->cancel_lock);
         }
     }
     PGresult *res = PQgetResult(c->pg), *more;
@@ -263,14 +343,29 @@ static int run(struct pg_stmt *st)
         seterr(c->err, sizeof c->err, "interrupted (time limit)");
         return STORE_INTERRUPT;
     }
+    PGconn *pg = ready(c);
+    /* Outside a transaction a lost session is opened again before the statement is sent
+     * (never after a failure: a statement that ran may have committed before its answer
+     * was lost). */
+    if (!c->tx_open && revive(c) != 0)
+        return STORE_BUSY;
+    if (st->name[0] && st->epoch != c->epoch) { /* prepared on a session since lost */
+        PGresult *p = PQprepare(pg, st->name, st->sql, 0, NULL);
+        int prc = result_rc(c, p);
+        PQclear(p);
+        if (prc != STORE_OK)
+            return prc;
+        st->epoch = c->epoch;
+    }
     PGresult *res;
     if (c->progress)
         res = run_watched(c, st);
     else if (st->name[0])
-        res = PQexecPrepared(c->pg, st->name, st->nparams, st->vals, st->lens, st->fmts, 0);
+        res = PQexecPrepared(pg, st->name, st->nparams, st->vals, st->lens, st->fmts, 0);
     else
-        res = PQexecParams(c->pg, st->sql, st->nparams, st->types, st->vals, st->lens, st->fmts, 0);
+        res = PQexecParams(pg, st->sql, st->nparams, st->types, st->vals, st->lens, st->fmts, 0);
     int rc = result_rc(c, res);
+    settle(c);
     if (rc != STORE_OK) {
         PQclear(res);
         return rc;
@@ -334,8 +429,10 @@ static void queue_dealloc(struct pg_conn *c, const char *name)
  * it (not in a failed transaction). Closing the connection drops them all anyway. */
 static void flush_dealloc(struct pg_conn *c)
 {
-    PGTransactionStatusType ts = PQtransactionStatus(c->pg);
-    if (c->ndealloc < DEALLOC_BATCH || (ts != PQTRANS_IDLE && ts != PQTRANS_INTRANS))
+    if (c->ndealloc < DEALLOC_BATCH)
+        return;
+    PGTransactionStatusType ts = PQtransactionStatus(ready(c));
+    if (ts != PQTRANS_IDLE && ts != PQTRANS_INTRANS)
         return;
     PQclear(PQexec(c->pg, c->dealloc));
     c->dealloc_len = 0;
@@ -348,7 +445,7 @@ static void pg_finalize(struct store_stmt *s)
     clear_result(st);
     for (int i = 0; i < st->nparams; i++)
         free(st->own[i]);
-    if (st->name[0])
+    if (st->name[0] && st->epoch == st->c->epoch) /* a lost session took older ones along */
         queue_dealloc(st->c, st->name);
     free(st->sql);
     free(st->vals);
@@ -641,7 +738,7 @@ static int pg_col_origin(struct store_stmt *s, int i, char *table, size_t tlen, 
     snprintf(ts, sizeof ts, "%u", t);
     snprintf(ns, sizeof ns, "%d", n);
     const char *vals[2] = {ts, ns};
-    return catalog_names(st->c->pg,
+    return catalog_names(ready(st->c),
                          "SELECT c.relname, a.attname FROM pg_attribute a JOIN pg_class c ON "
                          "c.oid = a.attrelid WHERE a.attrelid = $1::oid AND a.attnum = $2::int2",
                          2, vals, table, tlen, col, clen);
@@ -735,6 +832,7 @@ static struct store_conn *pg_connect(struct store *st, char *err, size_t errlen)
     store_conn_init(&c->base, st);
     c->pg = pg;
     c->cancel = PQgetCancel(pg);
+    pthread_mutex_init(&c->cancel_lock, NULL);
     return &c->base;
 }
 
@@ -742,6 +840,7 @@ static void pg_disconnect(struct store_conn *cn)
 {
     struct pg_conn *c = PC(cn);
     PQfreeCancel(c->cancel);
+    pthread_mutex_destroy(&c->cancel_lock);
     PQfinish(c->pg);
     free(c->dealloc);
     free(c);
@@ -784,7 +883,8 @@ static int pg_prepare(struct store_conn *cn, const char *sql, size_t len, int pe
         /* Parameter types are inferred here, once (a blob compared to a bytea column
          * infers bytea, so binary blobs still fit). */
         snprintf(st->name, sizeof st->name, "g%llu", ++c->names);
-        PGresult *res = PQprepare(c->pg, st->name, st->sql, 0, NULL);
+        st->epoch = c->epoch;
+        PGresult *res = PQprepare(ready(c), st->name, st->sql, 0, NULL);
         int rc = result_rc(c, res);
         PQclear(res);
         if (rc != STORE_OK) {
@@ -813,7 +913,7 @@ static int catalog_each(struct pg_conn *c, const char *sql, const char *bind,
                         int (*fn)(void *arg, const char *name, const char *type), void *arg)
 {
     const char *vals[1] = {bind};
-    PGresult *r = PQexecParams(c->pg, sql, bind ? 1 : 0, NULL, vals, NULL, NULL, 0);
+    PGresult *r = PQexecParams(ready(c), sql, bind ? 1 : 0, NULL, vals, NULL, NULL, 0);
     int rc = -1;
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         goto out;
@@ -882,7 +982,7 @@ static int pg_exec(struct store_conn *cn, const char *sql, char *err, size_t err
 {
     struct pg_conn *c = PC(cn);
     int rc = STORE_OK;
-    if (!PQsendQuery(c->pg, sql)) {
+    if (!PQsendQuery(ready(c), sql)) {
         seterr(c->err, sizeof c->err, PQerrorMessage(c->pg));
         rc = STORE_ERROR;
         goto out;
@@ -900,6 +1000,10 @@ static int pg_exec(struct store_conn *cn, const char *sql, char *err, size_t err
         PQclear(res);
     }
 out:
+    settle(c);
+    if (starts_with(sql, "COMMIT") || starts_with(sql, "END") ||
+        (starts_with(sql, "ROLLBACK") && !starts_with(sql, "ROLLBACK TO")))
+        c->tx_open = c->tx_stamped = c->read_tx = 0; /* ended, even on a lost session */
     if (rc != STORE_OK) {
         seterr(err, errlen, c->err);
         return -1;
@@ -930,7 +1034,7 @@ static int64_t pg_last_id(struct store_conn *cn)
     if (!c->insert_seen)
         return c->last_id;
     c->insert_seen = 0;
-    int guard = !c->lastval_ok && PQtransactionStatus(c->pg) == PQTRANS_INTRANS;
+    int guard = !c->lastval_ok && PQtransactionStatus(ready(c)) == PQTRANS_INTRANS;
     if (guard)
         PQclear(PQexec(c->pg, "SAVEPOINT grantd_lastval"));
     PGresult *res = PQexecParams(c->pg, "SELECT lastval()", 0, NULL, NULL, NULL, NULL, 0);
@@ -948,19 +1052,82 @@ static int64_t pg_last_id(struct store_conn *cn)
 
 static int pg_in_transaction(struct store_conn *c)
 {
-    return PQtransactionStatus(PC(c)->pg) != PQTRANS_IDLE;
+    return PQtransactionStatus(ready(PC(c))) != PQTRANS_IDLE;
+}
+
+static int64_t stamp_of(const PGresult *res)
+{
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return -1;
+    const char *s = PQgetvalue(res, 0, 0);
+    return (int64_t)(hash_bytes(s, strlen(s)) & INT64_MAX);
 }
 
 /* A write transaction at READ COMMITTED: row locks are taken as rows are written, each
- * waiting at most lock_timeout (STORE_BUSY_MS). A read transaction sees one snapshot. */
+ * waiting at most lock_timeout (STORE_BUSY_MS). A read transaction sees one snapshot
+ * (REPEATABLE READ, read only); its BEGIN and its change stamp travel in one round trip,
+ * and the stamp, fixed with the snapshot, answers every store_stamp until it ends. A
+ * transaction is where a request starts: a session lost since the last one is opened again
+ * here, and a BEGIN that finds it lost is tried once more on the new one. */
+static int begin_once(struct pg_conn *c, int write)
+{
+    PGconn *pg = ready(c);
+    c->tx_open = c->tx_stamped = c->read_tx = 0; /* a new transaction: any old one is over */
+    if (revive(c) != 0)
+        return STORE_BUSY;
+    if (write) {
+        PGresult *res = PQexec(pg, "BEGIN");
+        int rc = result_rc(c, res);
+        PQclear(res);
+        settle(c);
+        return rc;
+    }
+    if (!PQsendQuery(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
+                         "SELECT pg_current_snapshot()::text"))
+        return result_rc(c, NULL);
+    int rc = STORE_OK;
+    PGresult *res;
+    while ((res = PQgetResult(pg)) != NULL) {
+        if (rc == STORE_OK)
+            rc = result_rc(c, res);
+        if (rc == STORE_OK && PQresultStatus(res) == PGRES_TUPLES_OK) {
+            c->tx_stamp = stamp_of(res);
+            c->tx_stamped = c->tx_stamp >= 0;
+        }
+        PQclear(res);
+    }
+    settle(c);
+    c->read_tx = rc == STORE_OK;
+    return rc;
+}
+
 static int pg_begin(struct store_conn *cn, int write)
 {
     struct pg_conn *c = PC(cn);
-    PGresult *res =
-        PQexec(c->pg, write ? "BEGIN" : "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
-    int rc = result_rc(c, res);
-    PQclear(res);
+    int rc = begin_once(c, write);
+    if (rc != STORE_OK && lost_idle(c, 0))
+        rc = begin_once(c, write);
     return rc;
+}
+
+/* The end of a read transaction: its COMMIT is sent and not waited for (it cannot fail in
+ * a way that matters: nothing was written); its answer is read before the session's next
+ * command. The server ends the transaction while the worker answers its client. */
+static void pg_end_read(struct store_conn *cn)
+{
+    struct pg_conn *c = PC(cn);
+    PGconn *pg = ready(c);
+    PGTransactionStatusType ts = PQtransactionStatus(pg);
+    int was_read = c->read_tx;
+    c->tx_open = c->tx_stamped = c->read_tx = 0;
+    if (ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR)
+        return; /* none open, or the session was lost (the next request opens a new one) */
+    if (ts == PQTRANS_INTRANS && was_read && PQsendQuery(pg, "COMMIT")) {
+        c->pending = 1;
+        return;
+    }
+    PQclear(PQexec(pg, ts == PQTRANS_INTRANS ? "COMMIT" : "ROLLBACK"));
+    settle(c);
 }
 
 /* The change stamp: a hash of pg_current_snapshot(), "xmin:xmax:in-progress xids". It
@@ -974,25 +1141,36 @@ static int pg_begin(struct store_conn *cn, int write)
  * new stamp; LISTEN/NOTIFY needs a socket read per request and a notification per commit.)
  * Unlike SQLite's data_version it also moves after this connection's own commits: a
  * spurious reload, never a stale cache. Inside a transaction it is that transaction's
- * snapshot. One round trip (a prepared statement after the first call). */
-static int64_t pg_stamp(struct store_conn *cn)
+ * snapshot: in a read transaction the one taken at its BEGIN (no round trip), elsewhere one
+ * round trip (a prepared statement after the first call). Outside a transaction a request
+ * may start here (a write's first question): a lost session is opened again first. */
+static int64_t stamp_once(struct pg_conn *c)
 {
-    struct pg_conn *c = PC(cn);
-    int64_t v = -1;
+    PGconn *pg = ready(c);
+    if (c->tx_stamped && PQtransactionStatus(pg) != PQTRANS_IDLE)
+        return c->tx_stamp;
+    if (!c->tx_open && revive(c) != 0)
+        return -1;
     if (!c->stamp_ready) {
-        PGresult *p =
-            PQprepare(c->pg, "grantd_stamp", "SELECT pg_current_snapshot()::text", 0, NULL);
+        PGresult *p = PQprepare(pg, "grantd_stamp", "SELECT pg_current_snapshot()::text", 0, NULL);
         c->stamp_ready = PQresultStatus(p) == PGRES_COMMAND_OK;
         PQclear(p);
         if (!c->stamp_ready)
             return -1;
     }
-    PGresult *res = PQexecPrepared(c->pg, "grantd_stamp", 0, NULL, NULL, NULL, 0);
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1) {
-        const char *s = PQgetvalue(res, 0, 0);
-        v = (int64_t)(hash_bytes(s, strlen(s)) & INT64_MAX);
-    }
+    PGresult *res = PQexecPrepared(pg, "grantd_stamp", 0, NULL, NULL, NULL, 0);
+    int64_t v = stamp_of(res);
     PQclear(res);
+    return v;
+}
+
+static int64_t pg_stamp(struct store_conn *cn)
+{
+    struct pg_conn *c = PC(cn);
+    int in_tx = c->tx_open;
+    int64_t v = stamp_once(c);
+    if (v < 0 && lost_idle(c, in_tx))
+        v = stamp_once(c);
     return v;
 }
 
@@ -1017,8 +1195,10 @@ static void pg_interrupt(struct store_conn *cn)
 {
     struct pg_conn *c = PC(cn);
     char buf[256];
+    pthread_mutex_lock(&c->cancel_lock);
     if (c->cancel)
         PQcancel(c->cancel, buf, sizeof buf);
+    pthread_mutex_unlock(&c->cancel_lock);
 }
 
 static int pg_max_params(struct store_conn *c)
@@ -1367,7 +1547,7 @@ static int pg_migrate(struct store_conn *cn, char *err, size_t errlen)
     rc = 0;
 out:
     if (rc != 0 && pg_in_transaction(cn))
-        PQclear(PQexec(PC(cn)->pg, "ROLLBACK"));
+        PQclear(PQexec(ready(PC(cn)), "ROLLBACK"));
     sql_release(&q);
     return rc;
 }
@@ -1451,6 +1631,7 @@ const struct store_engine store_pg = {
     .last_id = pg_last_id,
     .in_transaction = pg_in_transaction,
     .begin = pg_begin,
+    .end_read = pg_end_read,
     .stamp = pg_stamp,
     .own_changes = pg_own_changes,
     .set_progress = pg_set_progress,

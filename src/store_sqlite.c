@@ -507,6 +507,21 @@ static int sq_begin(struct store_conn *c, int write)
     return rc == STORE_DONE ? STORE_OK : rc;
 }
 
+/* A read's COMMIT from the statement cache too; one that fails (it cannot, short of I/O
+ * errors) leaves the transaction to a ROLLBACK. */
+static void sq_end_read(struct store_conn *c)
+{
+    static const char cm[] = "COMMIT";
+    if (sqlite3_get_autocommit(SQ(c)))
+        return;
+    struct store_stmt *st = store_cached(c, cm, sizeof cm - 1);
+    int rc = st ? sq_step(st) : STORE_ERROR;
+    if (st)
+        sq_reset(st);
+    if (rc != STORE_DONE)
+        store_exec(c, "ROLLBACK", NULL, 0);
+}
+
 static int64_t sq_stamp(struct store_conn *cn)
 {
     struct sq_conn *c = (struct sq_conn *)cn;
@@ -812,6 +827,7 @@ const struct store_engine store_sqlite = {
     .last_id = sq_last_id,
     .in_transaction = sq_in_transaction,
     .begin = sq_begin,
+    .end_read = sq_end_read,
     .stamp = sq_stamp,
     .own_changes = sq_own_changes,
     .set_progress = sq_set_progress,

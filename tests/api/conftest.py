@@ -32,6 +32,8 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "slow: starts servers of its own")
     config.addinivalue_line("markers", "sqlite_only: about SQLite's own internals (full-text "
                             "tables, query plans, an old SQLite schema); skipped on other engines")
+    config.addinivalue_line("markers", "postgresql_only: about the PostgreSQL engine's sessions "
+                            "(a server that drops them); skipped on SQLite")
 
 
 def pytest_sessionstart(session):
@@ -55,6 +57,8 @@ def pytest_sessionstart(session):
 def pytest_runtest_setup(item):
     if item.get_closest_marker("sqlite_only") and H.ENGINE != "sqlite":
         pytest.skip("about SQLite internals; the sites under test run on %s" % H.ENGINE)
+    if item.get_closest_marker("postgresql_only") and H.ENGINE != "postgresql":
+        pytest.skip("about PostgreSQL sessions; the sites under test run on %s" % H.ENGINE)
     item._grantd_marks = {id(s): s.log_len() for s in H.ALL_SERVERS}
 
 

@@ -4,6 +4,7 @@ import json
 import os
 import re
 import shutil
+import subprocess
 import threading
 import uuid
 
@@ -314,3 +315,43 @@ def test_disk_full_write_is_500_logged_with_its_cause_and_changes_nothing(make_s
         s.stop()
     finally:
         subprocess.run(["umount", "-l", mnt], capture_output=True)
+
+
+def terminate_sessions(s):
+    """End every PostgreSQL session grantd holds on s's database, as a server restart or a
+    failover does (pg_terminate_backend: the backend exits with 57P01); how many ended."""
+    out = subprocess.run(["psql", s.db_path, "-qAt", "-v", "ON_ERROR_STOP=1", "-c",
+                          "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                          "WHERE datname = current_database() AND application_name = 'grantd' "
+                          "AND pid <> pg_backend_pid()"],
+                         check=True, capture_output=True, text=True, timeout=60)
+    return int(out.stdout.strip())
+
+
+@pytest.mark.postgresql_only
+def test_lost_database_sessions_are_opened_again(make_server):
+    """Every worker's session ended under grantd: the requests that follow are answered as if
+    nothing happened (a session found lost before a request's first statement is opened
+    again and the statement sent again), reads and writes alike, and the writes are stored."""
+    s = make_server("pgreconnect", grants=10)
+    t = s.grant_template()
+    path = "v2/grant_request/%d" % t["id"]
+
+    def read_ok():
+        r = s.api("GET", path)
+        assert r.status_code == 200 and ok_body(r), (r.status_code, r.text[:300])
+
+    for _ in range(20):  # every worker has its session and its prepared statements
+        read_ok()
+    for round_ in range(2):
+        assert terminate_sessions(s) >= 1
+        for _ in range(20):
+            read_ok()
+            assert s.list("grant_request", per_page=5)["records"]["grant_request"]
+        made = [post_grant(s, t, "after-restart-%d-%d" % (round_, i)) for i in range(10)]
+        assert all(made), made
+        for g in made:
+            assert s.fetch("grant_request", g["id"])["project_summary"] == g["project_summary"]
+    assert terminate_sessions(s) >= 1
+    g = post_grant(s, t, "write-first")  # a write as the first request on a lost session
+    assert g and s.fetch("grant_request", g["id"])["project_summary"] == "write-first"

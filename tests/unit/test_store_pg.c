@@ -263,6 +263,57 @@ int main(void)
     CHECK(store_stamp(a) == s2);
     CHECK(store_changed(a, STORE_WATCH_AUTH) == 1);
     CHECK(store_changed(a, STORE_WATCH_AUTH) == 0);
+    /* A read transaction's stamp is its snapshot's, fixed until it ends (and asked with its
+     * BEGIN); its COMMIT is not waited for, and the next command reads its answer first */
+    CHECK(store_begin(a, 0) == STORE_OK);
+    int64_t s3 = store_stamp(a);
+    CHECK(s3 == s2);
+    CHECK(run1(b, "UPDATE t_pg SET n = ? WHERE id = 1", 8) == STORE_DONE);
+    CHECK(store_stamp(a) == s3);
+    CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 9); /* the snapshot's value */
+    store_end_read(a);
+    CHECK(store_stamp(a) != s3);
+    CHECK(!store_in_transaction(a));
+    CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 8);
+    store_end_read(a); /* outside a transaction: nothing */
+    CHECK(store_begin(a, 0) == STORE_OK);
+    store_end_read(a);
+    CHECK(store_begin(a, 1) == STORE_OK); /* a write right after an unanswered COMMIT */
+    CHECK(run1(a, "UPDATE t_pg SET n = ? WHERE id = 1", 9) == STORE_DONE);
+    CHECK(store_commit(a) == STORE_OK);
+    CHECK(unit_one(b, "SELECT n FROM t_pg WHERE id = 1") == 9);
+    /* A lost session: a read begun after it is answered on a new one, statements prepared
+     * on the old one are prepared again, and a transaction open on it is not carried on */
+    static const char pq[] = "SELECT n FROM t_pg WHERE id = ?";
+    struct store_stmt *pre = store_cached(a, pq, sizeof pq - 1);
+    CHECK(pre && store_bind_int(pre, 1, 1) == STORE_OK && store_step(pre) == STORE_ROW);
+    if (pre)
+        store_reset(pre);
+    CHECK(store_exec(b,
+                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
+                     "pg_backend_pid() AND datname = current_database() AND application_name "
+                     "= 'grantd'",
+                     NULL, 0) == 0);
+    usleep(100000);
+    CHECK(store_begin(a, 0) == STORE_OK);
+    pre = store_cached(a, pq, sizeof pq - 1);
+    CHECK(pre && store_bind_int(pre, 1, 1) == STORE_OK && store_step(pre) == STORE_ROW &&
+          store_col_int(pre, 0) == 9);
+    if (pre)
+        store_reset(pre);
+    store_end_read(a);
+    CHECK(store_begin(a, 1) == STORE_OK);
+    CHECK(run1(a, "UPDATE t_pg SET n = ? WHERE id = 1", 7) == STORE_DONE);
+    CHECK(store_exec(b,
+                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
+                     "pg_backend_pid() AND datname = current_database() AND application_name "
+                     "= 'grantd'",
+                     NULL, 0) == 0);
+    usleep(100000);
+    CHECK(run1(a, "UPDATE t_pg SET n = ? WHERE id = 2", 7) == STORE_BUSY); /* lost: retry */
+    CHECK(store_commit(a) != STORE_OK);
+    CHECK(unit_one(b, "SELECT n FROM t_pg WHERE id = 1") == 9); /* nothing of it stayed */
+    CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 9); /* a new session */
 
     /* A lock held past STORE_BUSY_MS: the waiting writer gets STORE_BUSY */
     CHECK(store_begin(a, 1) == STORE_OK);
