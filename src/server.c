@@ -207,6 +207,7 @@ static void *run_loop(void *arg)
          * short timeout is only a backstop. */
         h2o_evloop_run(ctx.loop, durable_waiting(&t->w) ? 1 : 100);
         durable_turn_end(&t->w, api_handle_again); /* the turn's record writes commit */
+        store_idle(t->w.db);                       /* no transaction outlives its turn */
         log_flush();                               /* one write per loop turn for the access log */
     }
     /* Stop accepting, then give requests in flight a moment to complete. Handlers are
@@ -223,6 +224,7 @@ static void *run_loop(void *arg)
          now = now_usec()) {
         h2o_evloop_run(ctx.loop, durable_waiting(&t->w) ? 1 : 20);
         durable_turn_end(&t->w, api_handle_again); /* and wait for every answer to return */
+        store_idle(t->w.db);
     }
     log_buffering(0);
     slowlane_worker_release(&t->w);

@@ -4,6 +4,7 @@
 #include "slowlane.h"
 #include "api.h"
 #include "log.h"
+#include "store.h"
 #include "util.h"
 
 #include <pthread.h>
@@ -65,6 +66,7 @@ static void *lane_main(void *arg)
         if (!job)
             break; /* stopping, and nothing left */
         run_job(w, job);
+        store_idle(w->db); /* the job's read ends before the lane waits for the next */
     }
     end_thread(w); /* the worker itself is released by slowlane_stop, after the join */
     return NULL;

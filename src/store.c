@@ -288,6 +288,12 @@ void store_end_read(struct store_conn *c)
     c->engine->end_read(c);
 }
 
+void store_idle(struct store_conn *c)
+{
+    if (c->engine->idle)
+        c->engine->idle(c);
+}
+
 int store_commit(struct store_conn *c)
 {
     return store_exec(c, "COMMIT", NULL, 0) == 0 ? STORE_OK : STORE_ERROR;

@@ -112,6 +112,9 @@ int store_begin(struct store_conn *c, int write);
  * engine may finish it without waiting (PostgreSQL reads the answer before the next
  * command). */
 void store_end_read(struct store_conn *c);
+/* The worker has nothing more to run for now (the end of its loop's turn, of a slow-lane
+ * job): the engine finishes what it deferred (PostgreSQL: an ended read's COMMIT). */
+void store_idle(struct store_conn *c);
 int store_commit(struct store_conn *c);
 void store_rollback(struct store_conn *c); /* no-op outside a transaction */
 int store_savepoint(struct store_conn *c, const char *name);

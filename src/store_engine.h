@@ -35,6 +35,7 @@ struct store_engine {
     int (*in_transaction)(struct store_conn *c);
     int (*begin)(struct store_conn *c, int write);
     void (*end_read)(struct store_conn *c);
+    void (*idle)(struct store_conn *c);
     int64_t (*stamp)(struct store_conn *c);
     int64_t (*own_changes)(struct store_conn *c);
     void (*set_progress)(struct store_conn *c, int (*fn)(void *), void *arg);

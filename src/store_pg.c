@@ -51,7 +51,8 @@ struct pg_conn {
     PGcancel *cancel; /* for store_interrupt from another thread, under cancel_lock */
     pthread_mutex_t cancel_lock;
     unsigned epoch; /* server sessions so far (revive): older sessions' statements are gone */
-    int pending;    /* an asynchronous COMMIT (store_end_read) awaits its result */
+    int pending;    /* an asynchronous COMMIT (store_idle) awaits its result */
+    int owed;       /* a read transaction's COMMIT, not sent yet (store_end_read) */
     int tx_open;    /* a transaction is open, as far as the caller knows (settle) */
     int read_tx;    /* the open transaction is a read one begun by pg_begin */
     int tx_stamped; /* tx_stamp is the open read transaction's stamp */
@@ -163,15 +164,26 @@ static int result_rc(struct pg_conn *c, const PGresult *res)
 
 /* ---- the session ---- */
 
-/* The connection, ready for the next command: the result of an asynchronous COMMIT
- * (store_end_read) is read first. */
-static PGconn *ready(struct pg_conn *c)
+/* The result of an asynchronous COMMIT (store_idle), read. */
+static void drain(struct pg_conn *c)
 {
     if (c->pending) {
         PGresult *r;
         while ((r = PQgetResult(c->pg)) != NULL)
             PQclear(r);
         c->pending = 0;
+    }
+}
+
+/* The connection, ready for the next command: an asynchronous COMMIT's result read, a read
+ * transaction's owed COMMIT run (a command that is not the next BEGIN must not run inside
+ * the ended read). */
+static PGconn *ready(struct pg_conn *c)
+{
+    drain(c);
+    if (c->owed) {
+        c->owed = 0;
+        PQclear(PQexec(c->pg, "COMMIT"));
     }
     return c->pg;
 }
@@ -203,7 +215,7 @@ static int revive(struct pg_conn *c)
         return -1;
     }
     c->epoch++;
-    c->pending = c->tx_open = c->read_tx = c->tx_stamped = 0;
+    c->pending = c->owed = c->tx_open = c->read_tx = c->tx_stamped = 0;
     c->stamp_ready = c->lastval_ok = c->insert_seen = 0;
     c->dealloc_len = 0;
     c->ndealloc = 0;
@@ -1071,33 +1083,34 @@ static int64_t stamp_of(const PGresult *res)
  * here, and a BEGIN that finds it lost is tried once more on the new one. */
 static int begin_once(struct pg_conn *c, int write)
 {
-    PGconn *pg = ready(c);
+    PGconn *pg = c->pg;
+    drain(c);
     c->tx_open = c->tx_stamped = c->read_tx = 0; /* a new transaction: any old one is over */
     if (revive(c) != 0)
         return STORE_BUSY;
-    if (write) {
-        PGresult *res = PQexec(pg, "BEGIN");
-        int rc = result_rc(c, res);
-        PQclear(res);
-        settle(c);
-        return rc;
-    }
-    if (!PQsendQuery(pg, "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; "
-                         "SELECT pg_current_snapshot()::text"))
+    /* The previous read's COMMIT, when still owed, goes in the same message. */
+    static const char *const text[2][2] = {
+        {"BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT pg_current_snapshot()::text",
+         "COMMIT; BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SELECT "
+         "pg_current_snapshot()::text"},
+        {"BEGIN", "COMMIT; BEGIN"}};
+    const char *sql = text[write ? 1 : 0][c->owed ? 1 : 0];
+    c->owed = 0;
+    if (!PQsendQuery(pg, sql))
         return result_rc(c, NULL);
     int rc = STORE_OK;
     PGresult *res;
     while ((res = PQgetResult(pg)) != NULL) {
         if (rc == STORE_OK)
             rc = result_rc(c, res);
-        if (rc == STORE_OK && PQresultStatus(res) == PGRES_TUPLES_OK) {
+        if (rc == STORE_OK && !write && PQresultStatus(res) == PGRES_TUPLES_OK) {
             c->tx_stamp = stamp_of(res);
             c->tx_stamped = c->tx_stamp >= 0;
         }
         PQclear(res);
     }
     settle(c);
-    c->read_tx = rc == STORE_OK;
+    c->read_tx = !write && rc == STORE_OK;
     return rc;
 }
 
@@ -1110,9 +1123,12 @@ static int pg_begin(struct store_conn *cn, int write)
     return rc;
 }
 
-/* The end of a read transaction: its COMMIT is sent and not waited for (it cannot fail in
- * a way that matters: nothing was written); its answer is read before the session's next
- * command. The server ends the transaction while the worker answers its client. */
+/* The end of a read transaction: its COMMIT (which cannot fail in a way that matters:
+ * nothing was written) is owed, sent with the next BEGIN when the worker's loop has
+ * another request in the same turn, else at the turn's end (store_idle) without waiting
+ * for its answer, which is read before the session's next command. So a read transaction
+ * never outlives its loop turn (an idle worker holds no snapshot or lock), and a busy
+ * worker pays no round trip of its own for it. */
 static void pg_end_read(struct store_conn *cn)
 {
     struct pg_conn *c = PC(cn);
@@ -1122,12 +1138,22 @@ static void pg_end_read(struct store_conn *cn)
     c->tx_open = c->tx_stamped = c->read_tx = 0;
     if (ts != PQTRANS_INTRANS && ts != PQTRANS_INERROR)
         return; /* none open, or the session was lost (the next request opens a new one) */
-    if (ts == PQTRANS_INTRANS && was_read && PQsendQuery(pg, "COMMIT")) {
-        c->pending = 1;
+    if (ts == PQTRANS_INTRANS && was_read) {
+        c->owed = 1;
         return;
     }
     PQclear(PQexec(pg, ts == PQTRANS_INTRANS ? "COMMIT" : "ROLLBACK"));
     settle(c);
+}
+
+static void pg_idle(struct store_conn *cn)
+{
+    struct pg_conn *c = PC(cn);
+    if (!c->owed)
+        return;
+    c->owed = 0;
+    if (PQsendQuery(c->pg, "COMMIT"))
+        c->pending = 1;
 }
 
 /* The change stamp: a hash of pg_current_snapshot(), "xmin:xmax:in-progress xids". It
@@ -1632,6 +1658,7 @@ const struct store_engine store_pg = {
     .in_transaction = pg_in_transaction,
     .begin = pg_begin,
     .end_read = pg_end_read,
+    .idle = pg_idle,
     .stamp = pg_stamp,
     .own_changes = pg_own_changes,
     .set_progress = pg_set_progress,
