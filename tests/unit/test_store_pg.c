@@ -100,6 +100,19 @@ static int stop_now(void *arg)
     return *(int *)arg;
 }
 
+/* Through b, end every other grantd session on the database (as a server restart would),
+ * then give the backends a moment to exit; 0 or -1. */
+static int end_sessions(struct store_conn *b)
+{
+    int rc = store_exec(b,
+                        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
+                        "pg_backend_pid() AND datname = current_database() AND "
+                        "application_name = 'grantd'",
+                        NULL, 0);
+    usleep(100000);
+    return rc;
+}
+
 int main(void)
 {
     const char *burl = getenv("GRANTD_STORE_BENCH");
@@ -289,12 +302,7 @@ int main(void)
     CHECK(pre && store_bind_int(pre, 1, 1) == STORE_OK && store_step(pre) == STORE_ROW);
     if (pre)
         store_reset(pre);
-    CHECK(store_exec(b,
-                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
-                     "pg_backend_pid() AND datname = current_database() AND application_name "
-                     "= 'grantd'",
-                     NULL, 0) == 0);
-    usleep(100000);
+    CHECK(end_sessions(b) == 0);
     CHECK(store_begin(a, 0) == STORE_OK);
     pre = store_cached(a, pq, sizeof pq - 1);
     CHECK(pre && store_bind_int(pre, 1, 1) == STORE_OK && store_step(pre) == STORE_ROW &&
@@ -304,12 +312,7 @@ int main(void)
     store_end_read(a);
     CHECK(store_begin(a, 1) == STORE_OK);
     CHECK(run1(a, "UPDATE t_pg SET n = ? WHERE id = 1", 7) == STORE_DONE);
-    CHECK(store_exec(b,
-                     "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE pid <> "
-                     "pg_backend_pid() AND datname = current_database() AND application_name "
-                     "= 'grantd'",
-                     NULL, 0) == 0);
-    usleep(100000);
+    CHECK(end_sessions(b) == 0);
     CHECK(run1(a, "UPDATE t_pg SET n = ? WHERE id = 2", 7) == STORE_BUSY); /* lost: retry */
     CHECK(store_commit(a) != STORE_OK);
     CHECK(unit_one(b, "SELECT n FROM t_pg WHERE id = 1") == 9); /* nothing of it stayed */
