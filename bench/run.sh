@@ -489,8 +489,8 @@ if has postgresql; then
     cat >"$work/pgbench-insert.sql" <<SQL
 \\set now $(date -u +%s)
 BEGIN;
-INSERT INTO grant_request(created_at, updated_at, created_by_id, updated_by_id, state, project_summary, amount_requested, program_organization_id, program_id, request_received_at, duration_in_months) VALUES (:now, :now, $uid_pg, $uid_pg, 'new', 'To expand community solar for rural communities in Denver.', 450000000, $org_c, $prog, $today, 12) RETURNING id \\gset
-INSERT INTO workflow_event(created_at, updated_at, workflowable_type, workflowable_id, old_state, new_state, created_by_id, updated_by_id, change_type, grant_request_id) VALUES (:now, :now, 'GrantRequest', :id, NULL, 'new', $uid_pg, $uid_pg, 'state', :id);
+INSERT INTO grant_request(created_at, updated_at, created_by_id, updated_by_id, state, project_summary, amount_requested, program_organization_id, program_id, request_received_at, duration_in_months) VALUES (to_timestamp(:now), to_timestamp(:now), $uid_pg, $uid_pg, 'new', 'To expand community solar for rural communities in Denver.', 45000.0000, $org_c, $prog, to_timestamp($today), 12) RETURNING id \\gset
+INSERT INTO workflow_event(created_at, updated_at, workflowable_type, workflowable_id, old_state, new_state, created_by_id, updated_by_id, change_type, grant_request_id) VALUES (to_timestamp(:now), to_timestamp(:now), 'GrantRequest', :id, NULL, 'new', $uid_pg, $uid_pg, 'state', :id);
 COMMIT;
 SQL
 fi

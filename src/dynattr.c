@@ -262,8 +262,12 @@ int dyn_add_column(struct store_conn *db, const char *model_type, const char *na
             sql_append(&q, " ADD COLUMN ");
             sql_ident(&q, name);
             sql_append(&q, " ");
-            sql_append(&q, t == FT_STRING || t == FT_TEXT || t == FT_DATE ? "TEXT"
-                                                                          : sql_dialect->int_type);
+            sql_append(&q, t == FT_STRING || t == FT_TEXT ? "TEXT"
+                           : t == FT_DATE                 ? sql_dialect->date_type
+                           : t == FT_DECIMAL              ? sql_dialect->dec_type
+                           : t == FT_DATETIME             ? sql_dialect->time_type
+                           : t == FT_BOOL                 ? sql_dialect->bool_type
+                                                          : sql_dialect->int_type);
             int rc = store_exec(db, q.buf, NULL, 0);
             sql_release(&q);
             if (rc != STORE_OK) {

@@ -1032,7 +1032,7 @@ static void emit_val(struct fctx *x, const struct field *f, const struct fval *v
     switch (v->k) {
     case FV_INT:
     case FV_TIME:
-        sql_bind_int(x->q, v->i);
+        registry_bind(x->q, f, v->i);
         break;
     case FV_REAL:
         sql_bind_real(x->q, v->d);
@@ -1044,7 +1044,7 @@ static void emit_val(struct fctx *x, const struct field *f, const struct fval *v
         sql_bind_text(x->q, day, value_format_days(v->i, day));
         break;
     case FV_DAY:
-        sql_bind_int(x->q, day_start(x, f, v->i));
+        registry_bind(x->q, f, day_start(x, f, v->i));
         break;
     }
 }
@@ -1058,7 +1058,7 @@ static void emit_cmp(struct fctx *x, const char *alias, const struct field *f, c
     if (v)
         emit_val(x, f, v);
     else
-        sql_bind_int(x->q, day_start(x, f, day));
+        registry_bind(x->q, f, day_start(x, f, day));
 }
 
 /* " AND <cond>" limiting a sub-query's rows of class k to those the caller may see. */

@@ -4,6 +4,7 @@
 #include "auth.h"
 #include "probe.h"
 #include "settings.h"
+#include "sql.h"
 #include "store.h"
 #include "seed.h"
 #include "server.h"
@@ -300,16 +301,20 @@ static int cmd_user(int argc, char **argv)
         fprintf(stderr, "grantd user: no organization %s\n", org);
         goto rollback;
     }
-    if (exec_bound(db,
-                   "INSERT INTO \"user\"(login, first_name, last_name, role, state, created_at, "
-                   "updated_at) VALUES(?, ?, ?, ?, 'active', ?, ?)",
-                   "ssssii", login, login, role, role, now, now) < 0)
+    char at[64], sql[256]; /* created_at and updated_at: datetime columns */
+    sql_placeholder(at, sizeof at, SQLK_TIME, 0);
+    snprintf(sql, sizeof sql,
+             "INSERT INTO \"user\"(login, first_name, last_name, role, state, created_at, "
+             "updated_at) VALUES(?, ?, ?, ?, 'active', %s, %s)",
+             at, at);
+    if (exec_bound(db, sql, "ssssii", login, login, role, role, now, now) < 0)
         goto rollback;
     int64_t uid = store_last_id(db);
-    if (org && exec_bound(db,
-                          "INSERT INTO user_organization(user_id, organization_id, created_at, "
-                          "updated_at) VALUES(?, ?, ?, ?)",
-                          "iiii", uid, (int64_t)atoll(org), now, now) < 0)
+    snprintf(sql, sizeof sql,
+             "INSERT INTO user_organization(user_id, organization_id, created_at, "
+             "updated_at) VALUES(?, ?, %s, %s)",
+             at, at);
+    if (org && exec_bound(db, sql, "iiii", uid, (int64_t)atoll(org), now, now) < 0)
         goto rollback;
     if (pw_rc == 0 &&
         exec_bound(db, "INSERT INTO grantd_login(user_id, password_hash) VALUES(?, ?)", "is", uid,

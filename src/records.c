@@ -509,6 +509,13 @@ static int render_value(struct ctx *c, const struct field *f, struct store_stmt 
         buf_addc(b, ']');
         break;
     case FT_DECIMAL:
+        if (v.type == STORE_TEXT) { /* an expression's decimal, not scaled by the engine */
+            __int128 w;
+            if (value_parse_wide_scaled(v.s, (size_t)v.n, f->scale, &w) != 0)
+                return 1;
+            buf_add(b, tmp, value_format_decimal_wide(w, f->scale, tmp));
+            break;
+        }
         buf_add(b, tmp, value_format_decimal(v.i, f->scale, tmp));
         break;
     case FT_FLOAT: {
@@ -1087,14 +1094,15 @@ static __int128 div_half_even(__int128 sum, int64_t n)
     return q;
 }
 
-/* A grantd_sum result: a 64-bit integer, or the decimal text of a wider one. */
-static __int128 wide_value(struct store_stmt *st, int col)
+/* A grantd_sum result: a 64-bit integer, or the decimal text of a wider one or of a sum an
+ * engine keeps in a decimal type (then scaled by 10^scale here). */
+static __int128 wide_value(struct store_stmt *st, int col, int scale)
 {
     __int128 v = 0;
     if (store_col_type(st, col) != STORE_TEXT)
         return store_col_int(st, col);
     const char *s = (const char *)store_col_text(st, col);
-    if (s && value_parse_wide(s, strlen(s), &v) != 0)
+    if (s && value_parse_wide_scaled(s, strlen(s), scale, &v) != 0)
         v = 0;
     return v;
 }
@@ -1118,14 +1126,15 @@ static void render_agg_value(struct ctx *c, const struct field *f, enum aggfn fn
             int len = snprintf(tmp, sizeof tmp, "%.15g", store_col_double(st, col) / (double)n);
             buf_add(b, tmp, (size_t)len);
         } else {
-            __int128 v = div_half_even(wide_value(st, col), n);
+            __int128 v =
+                div_half_even(wide_value(st, col, f->type == FT_DECIMAL ? f->scale : 0), n);
             buf_add(b, tmp,
                     value_format_decimal_wide(v, f->type == FT_DECIMAL ? f->scale : 0, tmp));
         }
         return;
     }
     if (!is_group && fn == AGG_SUM && f->type != FT_FLOAT) {
-        __int128 v = wide_value(st, col);
+        __int128 v = wide_value(st, col, f->type == FT_DECIMAL ? f->scale : 0);
         buf_add(b, tmp, value_format_decimal_wide(v, f->type == FT_DECIMAL ? f->scale : 0, tmp));
         return;
     }
@@ -1283,9 +1292,12 @@ static int records_aggregate(struct ctx *c, long long per, long long page)
         }
         static const char *const sqlfn[] = {"sum", "count", "sum", "min", "max"};
         int exact = (cols[j].fn == AGG_SUM || cols[j].fn == AGG_AVG) && cols[j].f->type != FT_FLOAT;
-        sql_appendf(&sel, "%s(t.", exact ? "grantd_sum" : sqlfn[cols[j].fn]);
+        /* min/max of a boolean as of its 0/1: PostgreSQL has no min(boolean) */
+        int as_int = cols[j].f->type == FT_BOOL && cols[j].fn != AGG_COUNT;
+        sql_appendf(&sel, "%s(%st.", exact ? "grantd_sum" : sqlfn[cols[j].fn],
+                    as_int ? "CAST(" : "");
         sql_ident(&sel, cols[j].f->name);
-        sql_append(&sel, ")");
+        sql_append(&sel, as_int ? " AS integer))" : ")");
         if (cols[j].fn == AGG_AVG) {
             sql_append(&sel, ", count(t.");
             sql_ident(&sel, cols[j].f->name);

@@ -97,6 +97,25 @@ void registry_sql_ref(struct sql *q, const char *alias, const struct field *f)
     }
 }
 
+enum sql_kind registry_kind(const struct field *f)
+{
+    switch (f->type) {
+    case FT_DECIMAL:
+        return SQLK_DECIMAL;
+    case FT_DATETIME:
+        return SQLK_TIME;
+    case FT_BOOL:
+        return SQLK_BOOL;
+    default:
+        return SQLK_INT;
+    }
+}
+
+void registry_bind(struct sql *q, const struct field *f, int64_t v)
+{
+    sql_bind_as(q, v, registry_kind(f), f->scale);
+}
+
 int registry_is_state(const struct class_def *c, const char *s)
 {
     if (!c->wf)

@@ -7,6 +7,7 @@
 #define GRANTD_REGISTRY_H
 
 #include <stddef.h>
+#include "sql.h"
 
 /* Storage of each type (SQLite): INTEGER for int/ref/bool (0/1), INTEGER scaled by
  * 10^scale for decimal, REAL for float, TEXT for string/text/date ('YYYY-MM-DD'),
@@ -107,6 +108,10 @@ int registry_has_column(const struct field *f);
  * or its computed expression with `$` replaced by the alias). */
 struct sql;
 void registry_sql_ref(struct sql *q, const char *alias, const struct field *f);
+/* Bind v (the field's integer form: scaled decimal, unix seconds, 0/1, an integer) where a
+ * value of f goes in a statement, as the engine's column type wants it (sql_bind_as). */
+enum sql_kind registry_kind(const struct field *f);
+void registry_bind(struct sql *q, const struct field *f, int64_t v);
 /* Workflow helpers: is `s` a state; may a record move from `from` to `to`. */
 int registry_is_state(const struct class_def *c, const char *s);
 int registry_transition_ok(const struct class_def *c, const char *from, const char *to);

@@ -5,6 +5,7 @@
  * users, no OAuth clients. Storage follows registry.h (decimals scaled by 10^4, datetimes
  * unix seconds, dates 'YYYY-MM-DD'). */
 #include "seed.h"
+#include "registry.h"
 #include "sql.h"
 #include "settings.h"
 #include "store.h"
@@ -364,10 +365,22 @@ static struct store_stmt *tb_stmt(struct seed *s, const struct tbl *t, int rows)
         if (t->param[k])
             buf_addf(&sql, "%s\"%s\"", n++ ? "," : "", t->cols[k]);
     buf_adds(&sql, ") VALUES ");
+    /* Each value's placeholder as its column's type wants it (sql_placeholder). */
+    const struct class_def *cls = registry_class(t->name, strlen(t->name));
+    char ph[TB_MAXCOLS][64];
+    for (int k = 0, p = 0; k < t->ncols; k++) {
+        if (!t->param[k])
+            continue;
+        const struct field *f = cls ? registry_field(cls, t->cols[k]) : NULL;
+        sql_placeholder(ph[p++], sizeof ph[0], f ? registry_kind(f) : SQLK_INT, f ? f->scale : 0);
+    }
     for (int r = 0; r < rows; r++) {
         buf_adds(&sql, r ? ",(" : "(");
-        for (int k = 0; k < t->nparams; k++)
-            buf_adds(&sql, k ? ",?" : "?");
+        for (int k = 0; k < t->nparams; k++) {
+            if (k)
+                buf_addc(&sql, ',');
+            buf_adds(&sql, ph[k]);
+        }
         buf_addc(&sql, ')');
     }
     buf_addc(&sql, '\0');

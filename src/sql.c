@@ -21,8 +21,14 @@ const struct sql_dialect sql_dialect_sqlite = {
     .fts_quote = '"',
     .fts_and = " ",
     .fts_prefix = "*",
-    .int_type = "INTEGER",
     .ne_null = " IS NOT ",
+    .int_type = "INTEGER",
+    .dec_type = "INTEGER",
+    .time_type = "INTEGER",
+    .bool_type = "INTEGER",
+    .date_type = "TEXT",
+    .typed_open = {"", "", "", ""},
+    .typed_close = {"", "", "", ""},
 };
 
 const struct sql_dialect sql_dialect_pg = {
@@ -38,8 +44,16 @@ const struct sql_dialect sql_dialect_pg = {
     .fts_quote = '\'',
     .fts_and = " & ",
     .fts_prefix = ":*",
-    .int_type = "BIGINT",
     .ne_null = " IS DISTINCT FROM ",
+    .int_type = "bigint",
+    .dec_type = "numeric(28,4)",
+    .time_type = "timestamptz",
+    .bool_type = "boolean",
+    .date_type = "date",
+    /* bigint * 1e-4 is exact numeric arithmetic; to_timestamp takes a double, exact for
+     * any second of years 0001-9999. */
+    .typed_open = {"", "(CAST(", "to_timestamp(CAST(", "(CAST("},
+    .typed_close = {"", " AS bigint) * 1e-%d)", " AS bigint))", " AS bigint) <> 0)"},
 };
 
 const struct sql_dialect *sql_dialect = &sql_dialect_sqlite;
@@ -140,6 +154,21 @@ void sql_bind_int(struct sql *q, int64_t v)
     struct sqlv *a = push(q);
     a->t = SQLV_INT;
     a->i = v;
+}
+
+void sql_bind_as(struct sql *q, int64_t v, enum sql_kind k, int scale)
+{
+    sql_append(q, sql_dialect->typed_open[k]);
+    sql_bind_int(q, v);
+    sql_appendf(q, sql_dialect->typed_close[k], scale);
+}
+
+size_t sql_placeholder(char *out, size_t n, enum sql_kind k, int scale)
+{
+    char close[48];
+    snprintf(close, sizeof close, sql_dialect->typed_close[k], scale);
+    int len = snprintf(out, n, "%s?%s", sql_dialect->typed_open[k], close);
+    return len < 0 ? 0 : (size_t)len < n ? (size_t)len : n - 1;
 }
 
 void sql_bind_real(struct sql *q, double v)

@@ -40,11 +40,27 @@ struct sql_dialect {
     const char *fts_id, *fts_match_open, *fts_match_close;
     char fts_quote;
     const char *fts_and, *fts_prefix;
-    const char *int_type; /* a 64-bit integer column (site-defined fields) */
-    const char *ne_null;  /* "not equal" that holds when one side is NULL */
+    const char *ne_null; /* "not equal" that holds when one side is NULL */
+    /* Column types of site-defined fields, by kind: a 64-bit integer, a decimal of scale 4,
+     * a UTC datetime, a boolean, a calendar date. */
+    const char *int_type, *dec_type, *time_type, *bool_type, *date_type;
+    /* How a bound integer is written where a typed column's value goes (struct sql_kind):
+     * the text before and after the `?` (for a decimal, the "%d" of `typed_close` is the
+     * scale). SQLite stores the integer as it is; PostgreSQL converts it to numeric,
+     * timestamptz or boolean in the statement, so the value bound stays an integer. */
+    const char *typed_open[4], *typed_close[4];
 };
 extern const struct sql_dialect sql_dialect_sqlite, sql_dialect_pg;
 extern const struct sql_dialect *sql_dialect; /* the process's engine's (store_open sets it) */
+/* What a bound 64-bit integer stands for: the value of an integer column, a decimal scaled
+ * by 10^scale, unix seconds (UTC), or 0/1. Every engine reads these back as the same
+ * integers (store_col_int); only the column types under them differ. */
+enum sql_kind { SQLK_INT, SQLK_DECIMAL, SQLK_TIME, SQLK_BOOL };
+void sql_bind_as(struct sql *q, int64_t v, enum sql_kind k, int scale);
+/* The same placeholder as text ("?" or the dialect's conversion around it), for statements
+ * written without a struct sql. Returns the length written (out needs 64 bytes). */
+size_t sql_placeholder(char *out, size_t n, enum sql_kind k, int scale);
+
 /* Append a subquery over the ids in json (a JSON array of integers, bound as text). */
 void sql_keys(struct sql *q, const char *json, size_t n);
 

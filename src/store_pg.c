@@ -9,6 +9,7 @@
 #include "registry.h"
 #include "sql.h"
 #include "util.h"
+#include "value.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -34,6 +35,7 @@ enum {
     OID_FLOAT4 = 700,
     OID_FLOAT8 = 701,
     OID_NUMERIC = 1700,
+    OID_TIMESTAMPTZ = 1184,
 };
 
 #define PG_MAX_PARAMS 65535 /* the protocol's 16-bit parameter count */
@@ -570,15 +572,25 @@ static enum store_type type_of(Oid t)
     case OID_INT4:
     case OID_INT8:
     case OID_OID:
+    case OID_TIMESTAMPTZ:
         return STORE_INT;
     case OID_FLOAT4:
     case OID_FLOAT8:
         return STORE_REAL;
     case OID_BYTEA:
         return STORE_BLOB;
-    default: /* text, varchar, numeric (exact decimal text), date, timestamptz, json... */
+    default: /* text, varchar, numeric (exact decimal text), date, json... */
         return STORE_TEXT;
     }
+}
+
+/* A numeric column of a declared scale (numeric(p,s): a class's decimal) reads as the
+ * integer value * 10^s, as SQLite stores it; -1 for a numeric without one (an expression,
+ * a sum), which reads as text unless it is a whole number. */
+static int numeric_scale(const PGresult *r, int i)
+{
+    int mod = PQfmod(r, i);
+    return mod >= 4 ? (mod - 4) & 0xffff : -1;
 }
 
 /* A numeric that holds a whole number in int64's range reads as an integer, as SQLite's
@@ -590,19 +602,75 @@ static int whole_numeric(const char *v)
     return n > 0 && n <= 18 && p[n] == '\0';
 }
 
-static enum store_type value_type(const char *v, Oid t)
+static enum store_type value_type(const char *v, const PGresult *r, int i)
 {
     if (!v)
         return STORE_NULL;
-    if (t == OID_NUMERIC && whole_numeric(v))
+    Oid t = PQftype(r, i);
+    if (t == OID_NUMERIC && (numeric_scale(r, i) >= 0 || whole_numeric(v)))
         return STORE_INT;
     return type_of(t);
+}
+
+/* timestamptz as the session prints it (DateStyle ISO, TimeZone UTC, set at connect):
+ * "YYYY-MM-DD HH:MM:SS[.ffffff]+HH[:MM[:SS]]", into unix seconds (fractions dropped). */
+static int64_t unix_seconds(const char *v)
+{
+    int y = 0, mo = 0, d = 0, h = 0, mi = 0, sec = 0;
+    char *e;
+    y = (int)strtol(v, &e, 10);
+    if (*e == '-')
+        mo = (int)strtol(e + 1, &e, 10);
+    if (*e == '-')
+        d = (int)strtol(e + 1, &e, 10);
+    if (*e == ' ' || *e == 'T')
+        h = (int)strtol(e + 1, &e, 10);
+    if (*e == ':')
+        mi = (int)strtol(e + 1, &e, 10);
+    if (*e == ':')
+        sec = (int)strtol(e + 1, &e, 10);
+    if (*e == '.')
+        e += 1 + strspn(e + 1, "0123456789");
+    int64_t off = 0;
+    if (*e == '+' || *e == '-') {
+        int sign = *e == '-' ? -1 : 1;
+        off = strtol(e + 1, &e, 10) * 3600;
+        if (*e == ':')
+            off += strtol(e + 1, &e, 10) * 60;
+        if (*e == ':')
+            off += strtol(e + 1, &e, 10);
+        off *= sign;
+    }
+    if (strstr(e, "BC"))
+        y = 1 - y;
+    return value_days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + sec - off;
+}
+
+static int64_t as_int(const char *v, const PGresult *r, int i)
+{
+    if (!v)
+        return 0;
+    switch (PQftype(r, i)) {
+    case OID_BOOL:
+        return v[0] == 't';
+    case OID_TIMESTAMPTZ:
+        return unix_seconds(v);
+    case OID_NUMERIC: {
+        int scale = numeric_scale(r, i);
+        __int128 w = 0;
+        if (scale >= 0 && value_parse_wide_scaled(v, strlen(v), scale, &w) == 0)
+            return (int64_t)w;
+        return strtoll(v, NULL, 10);
+    }
+    default:
+        return strtoll(v, NULL, 10);
+    }
 }
 
 static enum store_type pg_col_type(struct store_stmt *s, int i)
 {
     struct pg_stmt *st = PS(s);
-    return value_type(cell(st, i), PQftype(st->res, i));
+    return value_type(cell(st, i), st->res, i);
 }
 
 /* bytea arrives as hex text; decoded once per row and column, kept until the next step. */
@@ -631,20 +699,11 @@ static const char *decoded(struct pg_stmt *st, int i, int *len)
     return st->dec[i];
 }
 
-static int64_t as_int(const char *v, Oid t)
-{
-    if (!v)
-        return 0;
-    if (t == OID_BOOL)
-        return v[0] == 't';
-    return strtoll(v, NULL, 10);
-}
-
 static int64_t pg_col_int(struct store_stmt *s, int i)
 {
     struct pg_stmt *st = PS(s);
     const char *v = cell(st, i);
-    return v ? as_int(v, PQftype(st->res, i)) : 0;
+    return v ? as_int(v, st->res, i) : 0;
 }
 
 static double pg_col_double(struct store_stmt *s, int i)
@@ -695,11 +754,10 @@ static void pg_col_value(struct store_stmt *s, int i, struct store_value *out)
         out->type = STORE_NULL;
         return;
     }
-    Oid t = PQftype(st->res, i);
-    out->type = value_type(v, t);
+    out->type = value_type(v, st->res, i);
     switch (out->type) {
     case STORE_INT:
-        out->i = as_int(v, t);
+        out->i = as_int(v, st->res, i);
         break;
     case STORE_REAL:
         out->d = strtod(v, NULL);
@@ -827,7 +885,8 @@ static struct store_conn *pg_connect(struct store *st, char *err, size_t errlen)
     struct pg_store *s = (struct pg_store *)st;
     char opts[256];
     snprintf(opts, sizeof opts,
-             "-c synchronous_commit=on -c TimeZone=UTC -c lock_timeout=%d -c jit=off "
+             "-c synchronous_commit=on -c TimeZone=UTC -c DateStyle=ISO -c lock_timeout=%d "
+             "-c jit=off "
              "-c client_min_messages=warning%s",
              STORE_BUSY_MS,
              (s->flags & STORE_READONLY) ? " -c default_transaction_read_only=on" : "");
@@ -1269,16 +1328,27 @@ out:
 
 /* ---- schema ---- */
 
-static const char *pgtype(enum ftype t)
+/* A class field's column: typed, so that SQL clients (reports, BI tools, psql) read money as
+ * exact decimals and times as times. Values cross the seam as the same integers as on
+ * SQLite: bound through the dialect's conversions (sql_bind_as), read back scaled. */
+static const char *pgtype(const struct field *f, char *buf, size_t n)
 {
-    switch (t) {
+    switch (f->type) {
     case FT_FLOAT:
         return "double precision";
     case FT_STRING:
     case FT_TEXT:
-    case FT_DATE:
         return "text";
-    default: /* int, ref, bool (0/1), decimal scaled by 10^scale, datetime (unix seconds) */
+    case FT_DATE:
+        return "date";
+    case FT_DECIMAL:
+        snprintf(buf, n, "numeric(28,%d)", f->scale);
+        return buf;
+    case FT_DATETIME:
+        return "timestamptz";
+    case FT_BOOL:
+        return "boolean";
+    default: /* int, ref */
         return "bigint";
     }
 }
@@ -1324,6 +1394,7 @@ static const char *internal_schema =
     "$2 END $$;"
     "CREATE OR REPLACE AGGREGATE grantd_sum(bigint) (SFUNC = grantd_sum_step, STYPE = "
     "numeric);"
+    "CREATE OR REPLACE AGGREGATE grantd_sum(numeric) (SFUNC = numeric_add, STYPE = numeric);"
     /* Live-row counts (store_live_count), one function per event for every class (named
      * by the trigger's argument). Inserts and deletes: statement-level over the transition
      * table, one UPDATE of the count row per statement (row-level, a seed's one transaction
@@ -1350,7 +1421,24 @@ static const char *internal_schema =
     "END IF; "
     "RETURN NULL; "
     "END $$;"
-    "DROP FUNCTION IF EXISTS grantd_count_row() CASCADE;";
+    "DROP FUNCTION IF EXISTS grantd_count_row() CASCADE;"
+    /* A database written before class columns were typed (decimals, datetimes and
+     * booleans as bigint, dates as text) is converted in place, column by column, the
+     * first time a newer grantd opens it. The live-count trigger names deleted_at, which
+     * forbids changing its type: it is dropped here and placed again by the migration. */
+    "CREATE OR REPLACE FUNCTION grantd_retype(tbl text, col text, typ text, conv text) "
+    "RETURNS void LANGUAGE plpgsql AS $$ "
+    "DECLARE cur text; "
+    "BEGIN "
+    "SELECT format_type(a.atttypid, a.atttypmod) INTO cur FROM pg_attribute a "
+    "  WHERE a.attrelid = to_regclass(quote_ident(tbl)) AND a.attname = col "
+    "  AND NOT a.attisdropped; "
+    "IF cur IN ('bigint', 'text') AND cur <> typ THEN "
+    "  EXECUTE format('DROP TRIGGER IF EXISTS %I ON %I', tbl || '__count_u', tbl); "
+    "  EXECUTE format('ALTER TABLE %I ALTER COLUMN %I TYPE ' || typ || ' USING ' || conv, "
+    "    tbl, col, col); "
+    "END IF; "
+    "END $$;";
 
 /* Which columns are indexed: as in store_sqlite_schema.c (kept in step by hand until the
  * index choice moves above the seam). */
@@ -1413,11 +1501,26 @@ static void class_sql(struct sql *q, const struct class_def *c)
         } else {
             sql_append(q, ", ADD COLUMN IF NOT EXISTS ");
         }
+        char type[32];
         sql_ident(q, f->name);
-        sql_appendf(q, " %s", pgtype(f->type));
+        sql_appendf(q, " %s", pgtype(f, type, sizeof type));
     }
     if (cols)
         sql_append(q, ";");
+    for (int i = 0; i < c->nfields; i++) {
+        const struct field *f = &c->fields[i];
+        static const char *const conv[] = {[FT_DECIMAL] = "%%I * 1e-%d",
+                                           [FT_DATETIME] = "to_timestamp(%%I)",
+                                           [FT_BOOL] = "%%I <> 0",
+                                           [FT_DATE] = "CAST(%%I AS date)"};
+        if (!registry_has_column(f) || (size_t)f->type >= sizeof conv / sizeof conv[0] ||
+            !conv[f->type])
+            continue;
+        char type[32], how[32];
+        snprintf(how, sizeof how, conv[f->type], f->scale);
+        sql_appendf(q, "SELECT grantd_retype('%s', '%s', '%s', '%s');", c->name, f->name,
+                    pgtype(f, type, sizeof type), how);
+    }
     const struct field *state = registry_static_field(c, "state");
     int has_state = state && registry_has_column(state);
     for (int i = 0; i < c->nfields; i++) {

@@ -397,15 +397,39 @@ size_t value_format_decimal_wide(__int128 v, int scale, char *buf)
 
 int value_parse_wide(const char *s, size_t n, __int128 *out)
 {
+    return value_parse_wide_scaled(s, n, 0, out);
+}
+
+int value_parse_wide_scaled(const char *s, size_t n, int scale, __int128 *out)
+{
     int neg = n > 0 && s[0] == '-';
     unsigned __int128 v = 0;
     size_t i = (size_t)neg;
-    if (i == n || n - i > 38) /* 38 digits always fit 127 bits */
-        return -1;
+    int digits = 0, frac = -1; /* digits after the point; -1 before it */
     for (; i < n; i++) {
+        if (s[i] == '.' && frac < 0 && scale > 0) {
+            frac = 0;
+            continue;
+        }
         if (s[i] < '0' || s[i] > '9')
             return -1;
+        if (frac == scale) { /* past the scale: only zeros */
+            if (s[i] != '0')
+                return -1;
+            continue;
+        }
+        if (frac >= 0)
+            frac++;
+        if (++digits > 38) /* 38 digits always fit 127 bits */
+            return -1;
         v = v * 10 + (unsigned)(s[i] - '0');
+    }
+    if (digits == 0)
+        return -1;
+    for (int k = frac < 0 ? 0 : frac; k < scale; k++) {
+        if (++digits > 38)
+            return -1;
+        v *= 10;
     }
     *out = neg ? -(__int128)v : (__int128)v;
     return 0;

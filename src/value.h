@@ -21,6 +21,9 @@ size_t value_format_decimal(int64_t v, int scale, char *buf);
 size_t value_format_decimal_wide(__int128 v, int scale, char *buf);
 /* Parse the optional '-' and digits value_format_decimal_wide wrote with scale 0. 0 ok. */
 int value_parse_wide(const char *s, size_t n, __int128 *out);
+/* The same for decimal text with at most `scale` digits after an optional point (more only
+ * when they are zeros, as an engine's numeric prints them): *out = value * 10^scale. */
+int value_parse_wide_scaled(const char *s, size_t n, int scale, __int128 *out);
 
 /* Dates are kept as text YYYY-MM-DD; this validates one (real calendar day, year
  * 0001..9999). 0 ok, -1 bad. Also yields days since 1970-01-01 when out is not NULL. */

@@ -230,11 +230,11 @@ static struct change *find_change(struct changes *ch, const char *name)
     return NULL;
 }
 
-static void bind_value(struct sql *q, const struct sqlv *v)
+static void bind_value(struct sql *q, const struct field *f, const struct sqlv *v)
 {
     switch (v->t) {
     case SQLV_INT:
-        sql_bind_int(q, v->i);
+        registry_bind(q, f, v->i);
         break;
     case SQLV_REAL:
         sql_bind_real(q, v->d);
@@ -451,9 +451,9 @@ static int record_event(struct ctx *c, int64_t id, const char *old_state, const 
     sql_init(&q);
     sql_init(&vals);
     sql_append(&q, "INSERT INTO \"workflow_event\"(\"created_at\", \"updated_at\"");
-    sql_bind_int(&vals, now);
+    sql_bind_as(&vals, now, SQLK_TIME, 0);
     sql_append(&vals, ", ");
-    sql_bind_int(&vals, now);
+    sql_bind_as(&vals, now, SQLK_TIME, 0);
     struct {
         const char *name;
         int kind; /* 0 text, 1 int */
@@ -705,9 +705,9 @@ static int write_record(struct ctx *c, int is_create)
         sql_append(&q, "INSERT INTO ");
         sql_ident(&q, k->name);
         sql_append(&q, "(\"created_at\", \"updated_at\"");
-        sql_bind_int(&vals, now);
+        sql_bind_as(&vals, now, SQLK_TIME, 0);
         sql_append(&vals, ", ");
-        sql_bind_int(&vals, now);
+        sql_bind_as(&vals, now, SQLK_TIME, 0);
         if (!find_change(ch, "created_by_id")) {
             sql_append(&q, ", \"created_by_id\"");
             sql_append(&vals, ", ");
@@ -731,7 +731,7 @@ static int write_record(struct ctx *c, int is_create)
             sql_append(&q, ", ");
             sql_ident(&q, ch->c[i].f->name);
             sql_append(&vals, ", ");
-            bind_value(&vals, &ch->c[i].v);
+            bind_value(&vals, ch->c[i].f, &ch->c[i].v);
         }
         sql_append(&q, ") VALUES(");
         sql_appendn(&q, vals.buf, vals.len);
@@ -740,7 +740,7 @@ static int write_record(struct ctx *c, int is_create)
         sql_append(&q, "UPDATE ");
         sql_ident(&q, k->name);
         sql_append(&q, " SET \"updated_at\" = ");
-        sql_bind_int(&q, now);
+        sql_bind_as(&q, now, SQLK_TIME, 0);
         if (!find_change(ch, "updated_by_id")) {
             sql_append(&q, ", \"updated_by_id\" = ");
             sql_bind_int(&q, c->p.user_id);
@@ -749,10 +749,10 @@ static int write_record(struct ctx *c, int is_create)
             sql_append(&q, ", ");
             sql_ident(&q, ch->c[i].f->name);
             sql_append(&q, " = ");
-            bind_value(&q, &ch->c[i].v);
+            bind_value(&q, ch->c[i].f, &ch->c[i].v);
         }
         if (new_state && granted_state(k, new_state) && !find_change(ch, "granted"))
-            sql_append(&q, ", \"granted\" = 1");
+            sql_appendf(&q, ", \"granted\" = %s", sql_dialect->yes);
         sql_append(&q, " WHERE \"id\" = ");
         sql_bind_int(&q, id);
     }
@@ -841,8 +841,12 @@ int records_delete(struct ctx *c)
         sql_init(&q);
         sql_append(&q, "UPDATE ");
         sql_ident(&q, c->cls->name);
-        sql_append(&q, " SET \"deleted_at\" = ?, \"updated_at\" = ?, \"updated_by_id\" = ? "
-                       "WHERE \"id\" = ?");
+        char at[64];
+        sql_placeholder(at, sizeof at, SQLK_TIME, 0);
+        sql_appendf(&q,
+                    " SET \"deleted_at\" = %s, \"updated_at\" = %s, \"updated_by_id\" = ? "
+                    "WHERE \"id\" = ?",
+                    at, at);
         struct store_stmt *s = stmt_get(c->w, q.buf, q.len);
         int64_t now = now_unix();
         int ok = 0;

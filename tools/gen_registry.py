@@ -587,9 +587,9 @@ CROSS = {("grant_request", "program_org_name"), ("grant_request", "fiscal_org_na
 EXPR_PG = {
     ("grant_request", "grant_ends_at"):
         '(CASE WHEN $."grant_begins_at" IS NULL OR $."duration_in_months" IS NULL THEN NULL '
-        'ELSE to_char(date_trunc(\'month\', to_timestamp($."grant_begins_at") AT TIME ZONE '
+        'ELSE to_char(date_trunc(\'month\', $."grant_begins_at" AT TIME ZONE '
         '\'UTC\') + make_interval(months => CAST($."duration_in_months" AS integer), days => '
-        'CAST(extract(day FROM to_timestamp($."grant_begins_at") AT TIME ZONE \'UTC\') AS '
+        'CAST(extract(day FROM $."grant_begins_at" AT TIME ZONE \'UTC\') AS '
         'integer) - 2), \'YYYY-MM-DD\') END)',
 }
 

@@ -1911,10 +1911,10 @@ static const struct field grant_request_fields[] = {
              "NULL ELSE date($.\"grant_begins_at\", 'unixepoch', '+' || $.\"duration_in_months\" "
              "|| ' months', '-1 day') END)",
      .expr_pg = "(CASE WHEN $.\"grant_begins_at\" IS NULL OR $.\"duration_in_months\" IS NULL THEN "
-                "NULL ELSE to_char(date_trunc('month', to_timestamp($.\"grant_begins_at\") AT TIME "
-                "ZONE 'UTC') + make_interval(months => CAST($.\"duration_in_months\" AS integer), "
-                "days => CAST(extract(day FROM to_timestamp($.\"grant_begins_at\") AT TIME ZONE "
-                "'UTC') AS integer) - 2), 'YYYY-MM-DD') END)"},
+                "NULL ELSE to_char(date_trunc('month', $.\"grant_begins_at\" AT TIME ZONE 'UTC') + "
+                "make_interval(months => CAST($.\"duration_in_months\" AS integer), days => "
+                "CAST(extract(day FROM $.\"grant_begins_at\" AT TIME ZONE 'UTC') AS integer) - 2), "
+                "'YYYY-MM-DD') END)"},
 };
 
 static const struct field initiative_fields[] = {

@@ -5,6 +5,7 @@
  * transactions and savepoints, changes and last_id, the change stamp, lock waits, constraint
  * errors, interrupts, the statement cache, the schema's live counts, backup and optimize.
  * GRANTD_STORE_BENCH=URL instead times a prepared point SELECT on any engine's URL. */
+#include "sql.h"
 #include "store.h"
 #include "unit.h"
 #include "unit_db.h"
@@ -145,13 +146,110 @@ int main(void)
     long long live = -1;
     CHECK(store_live_count(a, "organization", &live) == 0 && live == 0);
     CHECK(store_exec(a,
-                     "INSERT INTO organization(name, created_at, updated_at) VALUES('Kestrel', 0, "
-                     "0), ('Heron', 0, 0)",
+                     "INSERT INTO organization(name, created_at, updated_at) VALUES('Kestrel', "
+                     "to_timestamp(0), to_timestamp(0)), ('Heron', to_timestamp(0), "
+                     "to_timestamp(0))",
                      NULL, 0) == 0);
     CHECK(store_changes(a) == 2);
     CHECK(store_last_id(a) == 2); /* the identity column, through lastval() */
-    CHECK(store_exec(a, "UPDATE organization SET deleted_at = 5 WHERE id = 1", NULL, 0) == 0);
+    CHECK(store_exec(a, "UPDATE organization SET deleted_at = to_timestamp(5) WHERE id = 1", NULL,
+                     0) == 0);
     CHECK(store_live_count(a, "organization", &live) == 0 && live == 1);
+
+    /* A database written before class columns were typed (bigint decimals, times and
+     * booleans, text dates) is converted in place by the next migration, values kept, the
+     * live-count trigger on deleted_at placed again. */
+    CHECK(store_exec(a,
+                     "DROP TRIGGER grant_request__count_u ON grant_request; ALTER TABLE "
+                     "grant_request ALTER COLUMN amount_requested TYPE bigint USING "
+                     "CAST(amount_requested * 10000 AS bigint), ALTER COLUMN fx_rate1 TYPE "
+                     "bigint USING CAST(fx_rate1 * 100000000 AS bigint), ALTER COLUMN created_at "
+                     "TYPE bigint USING CAST(extract(epoch FROM created_at) AS bigint), ALTER "
+                     "COLUMN deleted_at TYPE bigint USING CAST(extract(epoch FROM deleted_at) AS "
+                     "bigint), ALTER COLUMN granted TYPE bigint USING CAST(granted AS integer), "
+                     "ALTER COLUMN fx_date_1 TYPE text USING CAST(fx_date_1 AS text); INSERT INTO "
+                     "grant_request(amount_requested, fx_rate1, created_at, updated_at, "
+                     "deleted_at, granted, fx_date_1) VALUES(245005000, 123456789, 1700000000, "
+                     "to_timestamp(0), NULL, 1, '2026-12-07'), (-1, 0, 0, to_timestamp(0), 5, 0, "
+                     "NULL)",
+                     err, sizeof err) == 0);
+    CHECK(store_migrate(a, err, sizeof err) == 0);
+    CHECK(unit_one(a, "SELECT count(*) FROM pg_attribute WHERE attrelid = "
+                      "'grant_request'::regclass AND ((attname IN ('amount_requested') AND "
+                      "format_type(atttypid, atttypmod) = 'numeric(28,4)') OR (attname = "
+                      "'fx_rate1' AND format_type(atttypid, atttypmod) = 'numeric(28,8)') OR "
+                      "(attname IN ('created_at', 'deleted_at') AND atttypid = "
+                      "'timestamptz'::regtype) OR (attname = 'granted' AND atttypid = "
+                      "'boolean'::regtype) OR (attname = 'fx_date_1' AND atttypid = "
+                      "'date'::regtype))") == 6);
+    struct store_stmt *up = NULL;
+    CHECK(store_prepare(a,
+                        "SELECT amount_requested, fx_rate1, created_at, deleted_at, granted, "
+                        "fx_date_1 FROM grant_request ORDER BY id",
+                        STORE_NUL, 0, &up) == STORE_OK);
+    CHECK(up && store_step(up) == STORE_ROW);
+    if (up) {
+        CHECK(store_col_int(up, 0) == 245005000 && store_col_int(up, 1) == 123456789);
+        CHECK(store_col_int(up, 2) == 1700000000 && store_col_type(up, 3) == STORE_NULL);
+        CHECK(store_col_int(up, 4) == 1 && strcmp(store_col_text(up, 5), "2026-12-07") == 0);
+        CHECK(store_step(up) == STORE_ROW);
+        CHECK(store_col_int(up, 0) == -1 && store_col_int(up, 3) == 5);
+        CHECK(store_col_int(up, 4) == 0 && store_col_type(up, 5) == STORE_NULL);
+        store_finalize(up);
+    }
+    CHECK(store_live_count(a, "grant_request", &live) == 0 && live == 1);
+    CHECK(store_exec(a, "UPDATE grant_request SET deleted_at = now()", NULL, 0) == 0);
+    CHECK(store_live_count(a, "grant_request", &live) == 0 && live == 0);
+
+    /* Typed class columns read as the integers above the seam: a numeric of declared scale
+     * times 10^scale, timestamptz as unix seconds (any session zone printed back), boolean
+     * 0/1; a numeric without a scale (a sum) as its text unless whole; date as its text. */
+    struct store_stmt *ty = NULL;
+    CHECK(store_prepare(a,
+                        "SELECT CAST('24500.5' AS numeric(28,4)), CAST('-0.0001' AS "
+                        "numeric(28,4)), CAST('1.23456789' AS numeric(28,8)), "
+                        "to_timestamp(1700000000), CAST('1969-12-31 23:59:59.75+00' AS "
+                        "timestamptz), TRUE, CAST('1.50' AS numeric), CAST(7 AS numeric), "
+                        "CAST('2026-12-07' AS date), CAST('0001-01-01 00:00:00+00' AS timestamptz)",
+                        STORE_NUL, 0, &ty) == STORE_OK);
+    CHECK(ty && store_step(ty) == STORE_ROW);
+    if (ty) {
+        CHECK(store_col_type(ty, 0) == STORE_INT && store_col_int(ty, 0) == 245005000);
+        CHECK(store_col_int(ty, 1) == -1);
+        CHECK(store_col_int(ty, 2) == 123456789);
+        CHECK(store_col_type(ty, 3) == STORE_INT && store_col_int(ty, 3) == 1700000000);
+        CHECK(store_col_int(ty, 4) == -1); /* fractions dropped */
+        CHECK(store_col_type(ty, 5) == STORE_INT && store_col_int(ty, 5) == 1);
+        CHECK(store_col_type(ty, 6) == STORE_TEXT && strcmp(store_col_text(ty, 6), "1.50") == 0);
+        CHECK(store_col_type(ty, 7) == STORE_INT && store_col_int(ty, 7) == 7);
+        CHECK(store_col_type(ty, 8) == STORE_TEXT &&
+              strcmp(store_col_text(ty, 8), "2026-12-07") == 0);
+        CHECK(store_col_int(ty, 9) == -62135596800LL);
+        store_finalize(ty);
+    }
+
+    /* The conversions the dialect writes around a bound integer (sql_bind_as) store it in
+     * the typed column and read back the same integer. */
+    struct sql tq;
+    sql_init(&tq);
+    sql_append(&tq, "SELECT ");
+    sql_bind_as(&tq, 245005000, SQLK_DECIMAL, 4);
+    sql_append(&tq, "::numeric(28,4), ");
+    sql_bind_as(&tq, 1700000000, SQLK_TIME, 0);
+    sql_append(&tq, ", ");
+    sql_bind_as(&tq, 1, SQLK_BOOL, 0);
+    sql_append(&tq, ", ");
+    sql_bind_as(&tq, -62135596800LL, SQLK_TIME, 0);
+    CHECK(store_prepare_sql(a, &tq, &ty) == STORE_OK);
+    CHECK(ty && store_step(ty) == STORE_ROW);
+    if (ty) {
+        CHECK(store_col_int(ty, 0) == 245005000);
+        CHECK(store_col_int(ty, 1) == 1700000000);
+        CHECK(store_col_int(ty, 2) == 1);
+        CHECK(store_col_int(ty, 3) == -62135596800LL);
+        store_finalize(ty);
+    }
+    sql_release(&tq);
 
     CHECK(store_exec(a,
                      "DROP TABLE IF EXISTS t_pg; CREATE TABLE t_pg(id bigint GENERATED BY "

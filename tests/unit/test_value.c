@@ -294,11 +294,41 @@ static void test_wide(void)
     CHECK(value_parse_wide("", 0, &v) == -1);
     CHECK(value_parse_wide("-", 1, &v) == -1);
     CHECK(value_parse_wide("1x", 2, &v) == -1);
+    CHECK(value_parse_wide("1.0", 3, &v) == -1); /* scale 0: no point */
+}
+
+/* Decimal text as an engine prints a numeric (PostgreSQL's sums) into value * 10^scale. */
+static void test_wide_scaled(void)
+{
+    __int128 v = 0;
+    char b[48];
+#define WS(s, sc) value_parse_wide_scaled(s, strlen(s), sc, &v)
+    CHECK(WS("98000.0000", 4) == 0 && v == 980000000);
+    CHECK(WS("98000", 4) == 0 && v == 980000000);
+    CHECK(WS("-0.0001", 4) == 0 && v == -1);
+    CHECK(WS("12.5", 4) == 0 && v == 125000);
+    CHECK(WS("1.23456789", 8) == 0 && v == 123456789);
+    CHECK(WS("7.10000000", 4) == 0 && v == 71000); /* zeros past the scale */
+    CHECK(WS("7.00001", 4) == -1);                 /* a digit past the scale */
+    CHECK(WS(".5", 4) == 0 && v == 5000);
+    CHECK(WS("5.", 4) == 0 && v == 50000);
+    CHECK(WS(".", 4) == -1);
+    CHECK(WS("-", 4) == -1);
+    CHECK(WS("", 4) == -1);
+    CHECK(WS("1.2.3", 4) == -1);
+    CHECK(WS("1e3", 4) == -1);
+    /* 34 digits and 4 more from the scale fit; 35 + 4 do not */
+    CHECK(WS("9999999999999999999999999999999999", 4) == 0);
+    value_format_decimal_wide(v, 4, b);
+    CHECK(strcmp(b, "9999999999999999999999999999999999") == 0);
+    CHECK(WS("99999999999999999999999999999999999", 4) == -1);
+#undef WS
 }
 
 int main(void)
 {
     test_wide();
+    test_wide_scaled();
     test_parse_decimal();
     test_format_decimal();
     test_civil();
