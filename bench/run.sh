@@ -287,9 +287,9 @@ q() { # target sql -> value(s), "|" between columns
     *) sqlite3 "$work/$1.db" "$2" ;;
     esac
 }
-day() { # target sql-expression(unix time) -> SQL for its UTC date, YYYY-MM-DD
+day() { # target sql-expression(a datetime column: unix seconds on SQLite, timestamptz on PostgreSQL) -> SQL for its UTC date, YYYY-MM-DD
     case $1 in
-    pg | pgx) echo "to_char(to_timestamp($2) AT TIME ZONE 'UTC', 'YYYY-MM-DD')" ;;
+    pg | pgx) echo "to_char(($2) AT TIME ZONE 'UTC', 'YYYY-MM-DD')" ;;
     *) echo "date($2, 'unixepoch')" ;;
     esac
 }

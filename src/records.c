@@ -488,6 +488,14 @@ static int plan_build(struct ctx *c, struct plan *p, const struct class_def *k)
 
 /* ---- rendering ---- */
 
+/* A decimal that an engine gives as text: the integer form itself when wider than 64 bits
+ * (SQLite's grantd_sum), or, with a point, a value in its own units that the engine's
+ * decimal type printed (a PostgreSQL sum or expression), scaled by 10^scale here. */
+static int text_decimal(const char *s, size_t n, int scale, __int128 *out)
+{
+    return value_parse_wide_scaled(s, n, memchr(s, '.', n) ? scale : 0, out);
+}
+
 static int render_value(struct ctx *c, const struct field *f, struct store_stmt *st, int col,
                         struct buf *b)
 {
@@ -511,7 +519,7 @@ static int render_value(struct ctx *c, const struct field *f, struct store_stmt 
     case FT_DECIMAL:
         if (v.type == STORE_TEXT) { /* an expression's decimal, not scaled by the engine */
             __int128 w;
-            if (value_parse_wide_scaled(v.s, (size_t)v.n, f->scale, &w) != 0)
+            if (text_decimal(v.s, (size_t)v.n, f->scale, &w) != 0)
                 return 1;
             buf_add(b, tmp, value_format_decimal_wide(w, f->scale, tmp));
             break;
@@ -1094,15 +1102,14 @@ static __int128 div_half_even(__int128 sum, int64_t n)
     return q;
 }
 
-/* A grantd_sum result: a 64-bit integer, or the decimal text of a wider one or of a sum an
- * engine keeps in a decimal type (then scaled by 10^scale here). */
+/* A grantd_sum result: a 64-bit integer, or text (text_decimal). */
 static __int128 wide_value(struct store_stmt *st, int col, int scale)
 {
     __int128 v = 0;
     if (store_col_type(st, col) != STORE_TEXT)
         return store_col_int(st, col);
     const char *s = (const char *)store_col_text(st, col);
-    if (s && value_parse_wide_scaled(s, strlen(s), scale, &v) != 0)
+    if (s && text_decimal(s, strlen(s), scale, &v) != 0)
         v = 0;
     return v;
 }
