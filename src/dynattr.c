@@ -43,6 +43,14 @@ int dyn_type(const char *t)
     return -1;
 }
 
+static const char *dyn_type_name(int type)
+{
+    for (size_t i = 0; i < sizeof types / sizeof types[0]; i++)
+        if ((int)types[i].type == type)
+            return types[i].name;
+    return "?";
+}
+
 static void snap_free(struct snapshot *s)
 {
     if (!s)
@@ -224,6 +232,29 @@ static int column_seen(void *arg, const char *name, const char *type)
     return 0;
 }
 
+/* The type of the newest deleted attribute of class c named name (whose column a new
+ * attribute of that name reuses), or -1 when there is none. */
+static int deleted_type(struct store_conn *db, const struct class_def *c, const char *name)
+{
+    struct sql q;
+    struct store_stmt *st = NULL;
+    int type = -1;
+    sql_init(&q);
+    sql_append(&q, "SELECT attribute_type FROM model_attribute WHERE model_type IN (");
+    sql_bind_text(&q, c->name, strlen(c->name));
+    sql_append(&q, ", ");
+    sql_bind_text(&q, c->camel, strlen(c->camel));
+    sql_append(&q, ") AND name = ");
+    sql_bind_text(&q, name, strlen(name));
+    sql_append(&q, " AND deleted_at IS NOT NULL ORDER BY id DESC LIMIT 1");
+    if (store_prepare_sql(db, &q, &st) == STORE_OK && store_step(st) == STORE_ROW &&
+        store_col_text(st, 0))
+        type = dyn_type((const char *)store_col_text(st, 0));
+    store_finalize(st);
+    sql_release(&q);
+    return type;
+}
+
 int dyn_add_column(struct store_conn *db, const char *model_type, const char *name,
                    const char *type, char *problem, size_t plen, const char **at)
 {
@@ -255,6 +286,16 @@ int dyn_add_column(struct store_conn *db, const char *model_type, const char *na
         struct column_find find = {name, 0};
         if (store_table_columns(db, c->name, column_seen, &find) == 0)
             exists = find.found;
+        int was = exists ? deleted_type(db, c, name) : -1;
+        if (was >= 0 && was != FT_MULTI && was != t) {
+            /* the column (typed on PostgreSQL) and its values stay those of the old field */
+            *at = "attribute_type";
+            snprintf(problem, plen,
+                     "must be %s: a deleted %s field of this name keeps its column and values; "
+                     "use another name for a %s field",
+                     dyn_type_name(was), dyn_type_name(was), type);
+            return -1;
+        }
         if (!exists) { /* a deleted attribute's column is reused */
             sql_init(&q);
             sql_append(&q, "ALTER TABLE ");

@@ -118,3 +118,25 @@ def test_postgresql_columns_carry_their_types(typed):
     api = s.list("grant_request", aggregation={"amount_requested": "sum"})
     assert Decimal(total) == Decimal(str(api["records"]["grant_request"][0]
                                          ["amount_requested_sum"]))
+
+
+def test_a_deleted_fields_name_comes_back_only_with_its_type(typed):
+    """A deleted site-defined field leaves its column and values (a new field of that name
+    and type reuses both); a new field of another type under that name is refused, since
+    the column keeps the old type (typed on PostgreSQL) and the old values."""
+    s = typed
+    ma = s.create("model_attribute", {"model_type": "GrantRequest", "name": "panel_was",
+                                      "attribute_type": "decimal"})
+    gid = _grant(s, panel_was="7.25")
+    s.delete("model_attribute", ma["id"])
+    before = s.snapshot()
+    r = s.write("POST", "model_attribute", None, {"model_type": "GrantRequest",
+                                                  "name": "panel_was", "attribute_type": "date"})
+    err = H.assert_error(r, 100)  # a validation error, as Fluxx sends it
+    assert err["details"] == [{"field": "attribute_type", "problem": err["details"][0]["problem"]}]
+    assert "must be decimal" in err["details"][0]["problem"], err
+    assert s.snapshot() == before  # nothing written
+    s.create("model_attribute", {"model_type": "GrantRequest", "name": "panel_was",
+                                 "attribute_type": "decimal"})
+    rec = s.fetch("grant_request", gid, cols=["panel_was"])
+    assert Decimal(str(rec["panel_was"])) == Decimal("7.25")
