@@ -338,7 +338,7 @@ static int plan_relation(struct ctx *c, struct plan *p, const char *name, json_t
         sql_append(&o->batchsql, sp.cols.buf);
         sql_append(&o->batchsql, " FROM ");
         sql_ident(&o->batchsql, t->name);
-        sql_append(&o->batchsql, " t WHERE t.\"id\" IN ");
+        sql_append(&o->batchsql, " t WHERE t.\"id\"");
         sql_keys(&o->batchsql, NULL, 0); /* value 1: the page's keys, bound by batch_fill */
         sql_append(&o->batchsql, " AND t.\"deleted_at\" IS NULL");
         policy_scope(&c->p, t, "t", &o->batchsql);

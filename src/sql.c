@@ -10,7 +10,7 @@
 
 const struct sql_dialect sql_dialect_sqlite = {
     .name = "sqlite",
-    .keys_open = "(SELECT value FROM json_each(",
+    .keys_open = " IN (SELECT value FROM json_each(",
     .keys_close = "))",
     .expr = 0,
     .yes = "1",
@@ -33,8 +33,8 @@ const struct sql_dialect sql_dialect_sqlite = {
 
 const struct sql_dialect sql_dialect_pg = {
     .name = "postgresql",
-    .keys_open = "(SELECT CAST(value AS bigint) FROM jsonb_array_elements_text(CAST(",
-    .keys_close = " AS jsonb)))",
+    .keys_open = " = ANY(CAST(translate(",
+    .keys_close = ", '[]', '{}') AS bigint[]))",
     .expr = 1,
     .yes = "TRUE",
     .no = "FALSE",
