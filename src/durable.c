@@ -65,6 +65,10 @@ struct durable_worker {
  * answer as usual), and the holder wakes it when it lets go. Waiting in SQLite's busy
  * handler instead stalled the worker's whole event loop for the other's turn. */
 static pthread_mutex_t gate = PTHREAD_MUTEX_INITIALIZER;
+/* The gate is shared only on an engine with one writer at a time; on one with concurrent
+ * writers (PostgreSQL) each worker's batch is a transaction of its own, open beside the
+ * others, and the server orders them by row locks and group-commits their COMMITs. */
+static int shared_gate = 1;
 #define MAX_WORKERS 64
 static struct durable_worker *_Atomic workers[MAX_WORKERS]; /* never freed (see release) */
 static atomic_int nworkers;
@@ -112,6 +116,7 @@ int durable_start(struct store *st, char *err, size_t errlen)
     if (store_durable_start(st, err, errlen) != 0)
         return -1;
     flush_store = st;
+    shared_gate = !store_concurrent_writers(st);
     stopping = 0;
     if (pthread_create(&flusher, NULL, flush_loop, NULL) != 0) {
         snprintf(err, errlen, "cannot start the flusher thread");
@@ -244,6 +249,8 @@ static void gate_release(struct durable_worker *d)
     if (!d->gate)
         return;
     d->gate = 0;
+    if (!shared_gate)
+        return;
     pthread_mutex_unlock(&gate);
     others_want(d, 1);
 }
@@ -253,6 +260,10 @@ int durable_gate(struct worker *w, int fresh)
     struct durable_worker *d = w->durable;
     if (!d || !running || d->gate)
         return 1;
+    if (!shared_gate) {
+        d->gate = 1;
+        return 1;
+    }
     /* Set before trying, so that a release after a failed try sees it. A new request
      * queues behind this worker's waiting ones and lets a worker that is already waiting
      * go first (so the two take turns); a waiting one just tries. */
@@ -384,7 +395,7 @@ int durable_batch_begin(struct worker *w, int records)
     if (d->open && (d->nreq >= BATCH_MAX || !store_in_transaction(d->db)))
         batch_commit(d, w); /* full, or the transaction is gone (an I/O error ends it) */
     if (!d->gate) {         /* a write that did not pass durable_gate (none does): never block */
-        if (pthread_mutex_trylock(&gate) != 0)
+        if (shared_gate && pthread_mutex_trylock(&gate) != 0)
             return -2;
         d->gate = 1;
     }

@@ -1447,8 +1447,9 @@ static int list_count(struct ctx *c, const struct class_def *k, const struct sql
     struct sql view;
     sql_reset(q);
     if (plain) {
-        sql_append(q, "SELECT live FROM grantd_count WHERE class = ");
+        sql_append(q, "SELECT sum(live) FROM grantd_count WHERE class = ");
         sql_bind_text(q, k->name, strlen(k->name));
+        sql_append(q, " HAVING count(*) > 0"); /* one row per shard (store_live_count) */
     } else if (lw->fts.len && !lw->filtered) {
         cq = &lw->fts;
     } else {

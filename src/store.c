@@ -26,6 +26,11 @@ int store_threads_per_core(const char *url)
     return engine_for(url)->threads_per_core;
 }
 
+int store_concurrent_writers(const struct store *s)
+{
+    return engine_for(store_url(s))->concurrent_writers;
+}
+
 /* Before the URL is known: every engine's process-wide set-up (each is cheap). */
 void store_global_init(void)
 {
@@ -416,7 +421,9 @@ int store_has_fulltext(const struct class_def *c)
 
 int store_live_count(struct store_conn *c, const char *cls, long long *out)
 {
-    static const char sql[] = "SELECT live FROM grantd_count WHERE class = ?";
+    /* a row per class, or (PostgreSQL) a row per shard of the class's writers */
+    static const char sql[] =
+        "SELECT sum(live) FROM grantd_count WHERE class = ? HAVING count(*) > 0";
     struct store_stmt *st = store_cached(c, sql, sizeof sql - 1);
     int rc = -1;
     if (!st)

@@ -58,6 +58,10 @@ void store_global_init(void);
  * SQLite (its statements run in-process), 4 on PostgreSQL (a worker waits on round trips;
  * measured in docs/architecture.md). */
 int store_threads_per_core(const char *url);
+/* 1 when write transactions of several connections run at once (PostgreSQL); 0 when the
+ * engine has one writer at a time (SQLite), which durable.c's batch gate then takes turns
+ * for instead of leaving workers to wait in the engine. */
+int store_concurrent_writers(const struct store *s);
 struct store *store_open(const char *url, int flags, char *err, size_t errlen);
 void store_close(struct store *s);
 const char *store_url(const struct store *s);

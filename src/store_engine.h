@@ -11,7 +11,8 @@ struct store_engine {
     const char *name;
     const struct store_stmt_ops *stmt;
     const struct sql_dialect *dialect; /* the SQL text it speaks (sql.h) */
-    int threads_per_core; /* `serve`'s default worker threads per CPU (docs/architecture.md) */
+    int threads_per_core;   /* `serve`'s default worker threads per CPU (docs/architecture.md) */
+    int concurrent_writers; /* write transactions of several connections may run at once */
     /* process */
     void (*global_init)(void);
     struct store *(*open)(const char *url, int flags, char *err, size_t errlen);

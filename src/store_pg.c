@@ -1369,7 +1369,18 @@ static const char *internal_schema =
     "CREATE TABLE IF NOT EXISTS grantd_session(hash bytea PRIMARY KEY, user_id bigint NOT NULL, "
     "created_at bigint NOT NULL, expires_at bigint NOT NULL);"
     "CREATE INDEX IF NOT EXISTS grantd_session_expiry ON grantd_session(expires_at);"
-    "CREATE TABLE IF NOT EXISTS grantd_count(class text PRIMARY KEY, live bigint NOT NULL);"
+    /* Live counts in shards (class, shard): a writing session adds to the shard of its
+     * backend (pid % 16), so that concurrent creates of one class do not all wait on one
+     * row until the first commits; a count is the sum of the class's shards. */
+    "CREATE TABLE IF NOT EXISTS grantd_count(class text NOT NULL, shard integer NOT NULL "
+    "DEFAULT 0, live bigint NOT NULL, PRIMARY KEY(class, shard));"
+    "DO $$ BEGIN "
+    "IF NOT EXISTS (SELECT 1 FROM pg_attribute WHERE attrelid = 'grantd_count'::regclass "
+    "AND attname = 'shard') THEN "
+    "  ALTER TABLE grantd_count ADD COLUMN shard integer NOT NULL DEFAULT 0; "
+    "  ALTER TABLE grantd_count DROP CONSTRAINT grantd_count_pkey; "
+    "  ALTER TABLE grantd_count ADD PRIMARY KEY (class, shard); "
+    "END IF; END $$;"
     "INSERT INTO grantd_meta(key, value) VALUES('auth_gen', '1') ON CONFLICT DO NOTHING;"
     /* The functions the SQL above the seam calls under one name on every engine (sql.h):
      * SQL functions, so the planner inlines them. unixepoch: seconds now (SQLite's
@@ -1410,14 +1421,17 @@ static const char *internal_schema =
     "ELSE "
     "  SELECT -count(*) INTO d FROM grantd_old WHERE deleted_at IS NULL; "
     "END IF; "
-    "IF d <> 0 THEN UPDATE grantd_count SET live = live + d WHERE class = TG_ARGV[0]; END IF; "
+    "IF d <> 0 THEN INSERT INTO grantd_count AS c(class, shard, live) VALUES(TG_ARGV[0], "
+    "  pg_backend_pid() % 16, d) ON CONFLICT (class, shard) DO UPDATE SET live = c.live + "
+    "  EXCLUDED.live; END IF; "
     "RETURN NULL; "
     "END $$;"
     "CREATE OR REPLACE FUNCTION grantd_count_upd() RETURNS trigger LANGUAGE plpgsql AS $$ "
     "BEGIN "
     "IF (OLD.deleted_at IS NULL) <> (NEW.deleted_at IS NULL) THEN "
-    "  UPDATE grantd_count SET live = live + CASE WHEN NEW.deleted_at IS NULL THEN 1 ELSE -1 "
-    "  END WHERE class = TG_ARGV[0]; "
+    "  INSERT INTO grantd_count AS c(class, shard, live) VALUES(TG_ARGV[0], pg_backend_pid() "
+    "  % 16, CASE WHEN NEW.deleted_at IS NULL THEN 1 ELSE -1 END) ON CONFLICT (class, shard) "
+    "  DO UPDATE SET live = c.live + EXCLUDED.live; "
     "END IF; "
     "RETURN NULL; "
     "END $$;"
@@ -1740,7 +1754,8 @@ const struct store_engine store_pg = {
     .name = "postgresql",
     .stmt = &pg_stmt_ops,
     .dialect = &sql_dialect_pg,
-    .threads_per_core = 4, /* blocking round trips: a worker waits on the server */
+    .threads_per_core = 4,   /* blocking round trips: a worker waits on the server */
+    .concurrent_writers = 1, /* row locks; COMMITs group-committed by the server */
     .global_init = pg_global_init,
     .open = pg_open,
     .close = pg_close,
