@@ -7,7 +7,8 @@
 #   sh tools/pg-test.sh sh bench/ab-pg.sh OLD_BINARY NEW_BINARY
 #
 # Environment: GRANTS [20000], ROUNDS [3], AB_SECONDS [5], THREADS [8] (grantd --threads),
-# SCENARIOS ["fetch list create"]. Prints one line per round, binary and scenario.
+# SCENARIOS ["fetch list create"; also "mixed": fetch-one at -c56 while creates run at -c8,
+# reads under a stream of commits]. Prints one line per round, binary and scenario.
 set -eu
 [ $# -eq 2 ] || { echo "usage: $0 OLD_BINARY NEW_BINARY (inside tools/pg-test.sh)" >&2; exit 2; }
 old=$1 new=$2
@@ -61,14 +62,27 @@ for r in $(seq 1 "$rounds"); do
             fetch) script=auth.lua path=grant_request/1234 ;;
             list) script=auth.lua path='grant_request?per_page=25' ;;
             create) script=write.lua path=grant_request ;;
+            mixed) script=auth.lua path=grant_request/1234 ;;
             *) echo "unknown scenario $sc" >&2; exit 2 ;;
             esac
             export BENCH_BODY_FILE="$work/create.$side" BENCH_METHOD=POST
             wrk -t2 -c64 -d1s -s "$here/$script" "http://127.0.0.1:$port/api/rest/v2/$path" >/dev/null
             printf 'round %s %s %s: ' "$r" "$name" "$sc"
-            wrk -t2 -c64 -d"${secs}s" --latency -s "$here/$script" \
+            conns=64
+            if [ "$sc" = mixed ]; then
+                conns=56
+                BENCH_METHOD=POST wrk -t1 -c8 -d"${secs}s" -s "$here/write.lua" \
+                    "http://127.0.0.1:$port/api/rest/v2/grant_request" >"$work/mixed.w" &
+                wp=$!
+            fi
+            wrk -t2 -c$conns -d"${secs}s" --latency -s "$here/$script" \
                 "http://127.0.0.1:$port/api/rest/v2/$path" |
                 grep -E "Requests/sec|^ +99%|Non-2xx" | tr -s ' \n' ' '
+            if [ "$sc" = mixed ]; then
+                wait "$wp"
+                printf '| creates: '
+                grep -E "Requests/sec|Non-2xx" "$work/mixed.w" | tr -s ' \n' ' '
+            fi
             echo
         done
         kill "$sp"

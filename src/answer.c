@@ -162,6 +162,11 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
         ctx_error(c, ERR_UNAVAILABLE, NULL, "the server is busy with long reads; retry");
         return;
     }
+    if (c->read_tx && c->lazy && !c->redo && store_verify(c->w->db)) {
+        c->redo = 1; /* the pipeline builds the answer again (api_handle) */
+        c->handed = 1;
+        return;
+    }
     if (c->w->timed_out) {
         /* A statement stopped at the deadline: whatever was built (an error, or a page a
          * stopped sub-query left short) gives way to the time-limit answer. */

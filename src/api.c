@@ -239,6 +239,22 @@ static int client_address(struct ctx *c, struct ratelimit_key *k)
     return 0;
 }
 
+/* One rate decision of kind RL_*. When the request runs again (w->redo), the first run's
+ * decision of that kind stands: a request is counted once however often it is built. */
+enum { RL_OAUTH, RL_BAD_TOKEN, RL_CLIENT };
+static void rl_take(struct ctx *c, struct ratelimit *rl, int kind, const struct ratelimit_key *k,
+                    int tier, uint32_t limit, struct ratelimit_answer *a)
+{
+    struct worker *w = c->w;
+    if (w->redo && (w->rl_have & (1u << kind))) {
+        *a = w->rl_memo[kind];
+        return;
+    }
+    ratelimit_take(rl, k, tier, limit, RATELIMIT_CLOCK, a);
+    w->rl_memo[kind] = *a;
+    w->rl_have |= 1u << kind;
+}
+
 /* 429 with Retry-After and the error envelope naming the tier. */
 static int refuse(struct ctx *c, const struct ratelimit_answer *a, const char *tier,
                   const char *what)
@@ -262,8 +278,7 @@ static int rate_address(struct ctx *c, const struct route *r)
     if (!rl_addrs || (!(r->flags & R_ADDR) && (r->flags & R_NO_AUTH)) || client_address(c, &k))
         return 0;
     if (r->flags & R_ADDR) {
-        ratelimit_take(rl_addrs, &k, RATELIMIT_ADDR_OAUTH, RATELIMIT_ADDR_OAUTH_LIMIT,
-                       RATELIMIT_CLOCK, &a);
+        rl_take(c, rl_addrs, RL_OAUTH, &k, RATELIMIT_ADDR_OAUTH, RATELIMIT_ADDR_OAUTH_LIMIT, &a);
         if (!a.admitted)
             return refuse(c, &a, "token", "calls to /oauth/ from one address"), -1;
         return 0;
@@ -282,8 +297,8 @@ static int rate_bad_token(struct ctx *c)
     struct ratelimit_answer a;
     if (!rl_addrs || client_address(c, &k) != 0)
         return 1;
-    ratelimit_take(rl_addrs, &k, RATELIMIT_ADDR_BAD_TOKEN, RATELIMIT_ADDR_BAD_TOKEN_LIMIT,
-                   RATELIMIT_CLOCK, &a);
+    rl_take(c, rl_addrs, RL_BAD_TOKEN, &k, RATELIMIT_ADDR_BAD_TOKEN, RATELIMIT_ADDR_BAD_TOKEN_LIMIT,
+            &a);
     if (a.admitted)
         return 1;
     refuse(c, &a, "bad_token", "missing or invalid tokens from one address");
@@ -350,7 +365,7 @@ static int rate_client(struct ctx *c, const struct route *r)
     if (!rl_clients || tier < 0)
         return 0;
     ratelimit_key_client(&k, c->p.client_pk);
-    ratelimit_take(rl_clients, &k, tier, c->w->site.rate_limit[tier], RATELIMIT_CLOCK, &a);
+    rl_take(c, rl_clients, RL_CLIENT, &k, tier, c->w->site.rate_limit[tier], &a);
     ratelimit_headers(c, tier_names[tier], &a);
     if (a.admitted)
         return 0;
@@ -518,10 +533,13 @@ static void effective_method(struct ctx *c, char *buf, size_t len)
 
 /* Reads run inside one read transaction: every statement of the request shares a
  * snapshot; SQLite takes and drops its file locks once instead of per statement, and
- * PostgreSQL's BEGIN brings the change stamp along (store_begin). */
-static int read_begin(struct worker *w)
+ * PostgreSQL's BEGIN brings the change stamp along (store_begin). On a loop the BEGIN is
+ * lazy (store_begin_lazy: on PostgreSQL it travels with the first statement) and the
+ * answer is verified before it leaves (ctx_send); the slow lane begins eagerly. */
+static int read_begin(struct worker *w, struct ctx *c)
 {
-    return store_begin(w->db, 0) == STORE_OK;
+    c->lazy = !w->lane;
+    return (c->lazy ? store_begin_lazy(w->db) : store_begin(w->db, 0)) == STORE_OK;
 }
 
 static void read_end(struct worker *w)
@@ -622,7 +640,7 @@ void api_run_moved(struct worker *w, struct slowjob *job)
     buf_init(&c.ignored);
     if (now_usec() - w->site.loaded_at > 2000000)
         worker_site_load(w);
-    c.read_tx = read_begin(w);
+    c.read_tx = read_begin(w, &c);
     dyn_sync(w->db);
     if (w->site.query_limit_us)
         w->deadline = c.started + w->site.query_limit_us;
@@ -654,6 +672,10 @@ int api_handle(struct worker *w, h2o_req_t *req)
         c.waited = c.started - w->again_since;
         c.started = w->again_since;
     }
+    if (w->redo)
+        c.started = w->redo_since;
+    else
+        w->rl_have = 0;
     buf_init(&c.out);
     buf_init(&c.ignored);
     set_request_id(&c);
@@ -722,8 +744,8 @@ int api_handle(struct worker *w, h2o_req_t *req)
         goto done;
     }
     if (r->flags & (R_INDEX | R_GET))
-        c.read_tx = read_begin(w); /* one snapshot and one lock cycle for the whole read */
-    dyn_sync(w->db);               /* the current site-defined fields */
+        c.read_tx = read_begin(w, &c); /* one snapshot and one lock cycle for the whole read */
+    dyn_sync(w->db);                   /* the current site-defined fields */
     if (is_api && w->site.suspended) {
         if (r->flags & R_HTML)
             web_unavailable(&c);
@@ -778,5 +800,15 @@ int api_handle(struct worker *w, h2o_req_t *req)
     r->fn(&c);
 done:
     request_end(w, &c);
+    if (c.redo && !w->redo) {
+        /* Built on a stamp the snapshot did not have (a cache may have been stale): once
+         * more from the start, now eagerly (the engine says so) and without a second rate
+         * decision; nothing of the first run was sent. */
+        req->res.headers = (h2o_headers_t){NULL};
+        w->redo = 1;
+        w->redo_since = c.started;
+        api_handle(w, req);
+        w->redo = 0;
+    }
     return 0;
 }

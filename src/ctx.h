@@ -31,6 +31,8 @@ struct ctx {
     int status;
     int durable; /* a committed write: answer only once it is on stable storage */
     int read_tx; /* inside the request's read transaction */
+    int lazy;    /* that transaction was begun lazily: the answer is verified (store_verify) */
+    int redo;    /* the answer was built on a stale stamp: the pipeline runs the request again */
     int64_t started;
     int64_t waited;           /* microseconds it waited for the batch gate before running (log) */
     int (*fn)(struct ctx *c); /* the route's handler (run again on the slow lane) */

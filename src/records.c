@@ -1437,8 +1437,9 @@ enum { FEW_MATCHES = 200 }; /* a filtered page sorts its matches up to this many
 
 /* total_entries of a list whose WHERE is w. An unfiltered list reads the live-row count
  * the write transactions keep (db.c); a query alone on live records counts the FTS match
- * without visiting the records; other counts are taken once per database state
- * (countcache.h) and otherwise run the WHERE. q is scratch space. */
+ * without visiting the records; others run the WHERE. Each is taken once per database
+ * state (countcache.h): on PostgreSQL a list whose count is cached is one round trip (the
+ * page's statement carries the read's BEGIN). q is scratch space. */
 static int list_count(struct ctx *c, const struct class_def *k, const struct sql *w,
                       const struct listw *lw, struct sql *q, long long *total)
 {
@@ -1463,7 +1464,7 @@ static int list_count(struct ctx *c, const struct class_def *k, const struct sql
         cq = &view;
     }
     struct count_stamp stamp = {-1, -1};
-    if (!plain && c->read_tx) {
+    if (c->read_tx) {
         countcache_stamp(c->w->db, &stamp);
         if (countcache_get(cq, &stamp, total))
             return 0;
@@ -1477,7 +1478,7 @@ static int list_count(struct ctx *c, const struct class_def *k, const struct sql
     }
     *total = store_col_int(st, 0);
     store_reset(st);
-    if (!plain && c->read_tx)
+    if (c->read_tx)
         countcache_put(cq, &stamp, *total);
     return 0;
 }

@@ -288,6 +288,16 @@ int store_begin(struct store_conn *c, int write)
     return c->engine->begin(c, write);
 }
 
+int store_begin_lazy(struct store_conn *c)
+{
+    return c->engine->begin_lazy ? c->engine->begin_lazy(c) : c->engine->begin(c, 0);
+}
+
+int store_verify(struct store_conn *c)
+{
+    return c->engine->verify ? c->engine->verify(c) : 0;
+}
+
 void store_end_read(struct store_conn *c)
 {
     c->engine->end_read(c);

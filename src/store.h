@@ -116,6 +116,17 @@ int store_begin(struct store_conn *c, int write);
  * engine may finish it without waiting (PostgreSQL reads the answer before the next
  * command). */
 void store_end_read(struct store_conn *c);
+/* A read transaction whose BEGIN may travel with its first statement (PostgreSQL: one
+ * round trip for BEGIN, the stamp and that statement, instead of two). Until that
+ * statement runs, store_stamp answers the last stamp this connection saw; so whoever
+ * begins this way asks store_verify before answering and runs the request again when it
+ * says 1. Engines without the distinction begin an ordinary read (store_begin(c, 0)). */
+int store_begin_lazy(struct store_conn *c);
+/* After store_begin_lazy, before the answer leaves: 1 when a stamp answered before the
+ * snapshot was taken differs from the snapshot's own (a cache checked against it may be
+ * stale: the answer must be built again; the engine then begins the next reads eagerly for
+ * a while). 0 otherwise, and always on engines that begin eagerly. */
+int store_verify(struct store_conn *c);
 /* The worker has nothing more to run for now (the end of its loop's turn, of a slow-lane
  * job): the engine finishes what it deferred (PostgreSQL: an ended read's COMMIT). */
 void store_idle(struct store_conn *c);

@@ -35,6 +35,8 @@ struct store_engine {
     int64_t (*last_id)(struct store_conn *c);
     int (*in_transaction)(struct store_conn *c);
     int (*begin)(struct store_conn *c, int write);
+    int (*begin_lazy)(struct store_conn *c); /* optional: store_begin_lazy */
+    int (*verify)(struct store_conn *c);     /* optional: store_verify */
     void (*end_read)(struct store_conn *c);
     void (*idle)(struct store_conn *c);
     int64_t (*stamp)(struct store_conn *c);

@@ -3,8 +3,8 @@
  * one whole PGresult, server-side prepared statements for the statement cache, the change
  * stamp (the server's snapshot), interrupts (PQcancel), pg_dump backups and the schema
  * (tables, indexes, full-text tables and triggers, live counts, the SQL functions the
- * dialect relies on). Not here yet: typed numeric and timestamptz columns (decimals and
- * datetimes are bigint, as SQLite's INTEGER). */
+ * dialect relies on), typed columns read back as the integers the layers above use, and
+ * lazy reads whose BEGIN travels with their first statement (one round trip: run_first). */
 #include "store_engine.h"
 #include "registry.h"
 #include "sql.h"
@@ -59,6 +59,12 @@ struct pg_conn {
     int read_tx;    /* the open transaction is a read one begun by pg_begin */
     int tx_stamped; /* tx_stamp is the open read transaction's stamp */
     int64_t tx_stamp;
+    int lazy;           /* a read begun (store_begin_lazy) whose BEGIN is not sent yet */
+    int assumed;        /* while lazy, store_stamp answered last_stamp */
+    int stale;          /* the snapshot's stamp was not the one assumed (store_verify) */
+    int cool;           /* reads still to begin eagerly after a stale one */
+    int have_last;      /* last_stamp holds a stamp seen on this session */
+    int64_t last_stamp; /* the latest stamp seen: what a lazy read assumes */
     int64_t changes, own, last_id;
     int insert_seen; /* an INSERT changed rows since last_id was read */
     int lastval_ok;  /* lastval() is defined in this session (it stays so) */
@@ -177,11 +183,15 @@ static void drain(struct pg_conn *c)
     }
 }
 
-/* The connection, ready for the next command: an asynchronous COMMIT's result read, a read
- * transaction's owed COMMIT run (a command that is not the next BEGIN must not run inside
- * the ended read). */
+/* The connection, ready for the next command: a lazy read's BEGIN sent (when the command is
+ * not its first statement, which takes it along: run_first), an asynchronous COMMIT's
+ * result read, a read transaction's owed COMMIT run (a command that is not the next BEGIN
+ * must not run inside the ended read). */
+static void begin_now(struct pg_conn *c);
 static PGconn *ready(struct pg_conn *c)
 {
+    if (c->lazy)
+        begin_now(c); /* a command other than the read's first statement: BEGIN on its own */
     drain(c);
     if (c->owed) {
         c->owed = 0;
@@ -219,6 +229,7 @@ static int revive(struct pg_conn *c)
     c->epoch++;
     c->pending = c->owed = c->tx_open = c->read_tx = c->tx_stamped = 0;
     c->stamp_ready = c->lastval_ok = c->insert_seen = 0;
+    c->lazy = c->assumed = c->have_last = 0;
     c->dealloc_len = 0;
     c->ndealloc = 0;
     for (int w = 0; w < STORE_WATCHES; w++)
@@ -284,6 +295,29 @@ static int placeholders(const char *sql, size_t len, char *out)
 
 /* ---- statements ---- */
 
+static int64_t stamp_of(const PGresult *res)
+{
+    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
+        return -1;
+    const char *s = PQgetvalue(res, 0, 0);
+    return (int64_t)(hash_bytes(s, strlen(s)) & INT64_MAX);
+}
+
+/* A read transaction's snapshot has stamp v: it answers store_stamp until the transaction
+ * ends, becomes what the next lazy read assumes, and judges the stamp assumed before it. */
+static void read_stamp(struct pg_conn *c, int64_t v)
+{
+    c->tx_stamp = v;
+    c->tx_stamped = v >= 0;
+    if (v < 0)
+        return;
+    if (c->assumed && (!c->have_last || v != c->last_stamp))
+        c->stale = 1;
+    c->assumed = 0;
+    c->last_stamp = v;
+    c->have_last = 1;
+}
+
 static void drop_decoded(struct pg_stmt *st)
 {
     if (!st->dec)
@@ -307,23 +341,16 @@ static void clear_result(struct pg_stmt *st)
     st->nrows = st->ncols = 0;
 }
 
-/* Execute with the current bindings and keep the whole result. Progress cannot be asked
- * while the server runs a statement (PostgreSQL calls nothing back), so the time limit is
- * checked before each one; store_interrupt (PQcancel) stops a running one. */
 /* A statement under a progress function (the query time limit, the slow lane's slice):
  * sent without waiting, then the function is asked every PROGRESS_MS while the server
  * works; when it says stop, PQcancel ends the statement, which then fails with 57014
  * (STORE_INTERRUPT), as SQLite's progress handler stops a statement mid-way. */
 #define PROGRESS_MS 2
 #define CANCEL_AGAIN 10 /* polls */
-static PGresult *run_watched(struct pg_conn *c, struct pg_stmt *st)
+/* Wait until PQgetResult will not block, asking the progress function every PROGRESS_MS
+ * while the server works; when it says stop, PQcancel ends the running statement. */
+static void await_result(struct pg_conn *c)
 {
-    int sent = st->name[0] ? PQsendQueryPrepared(ready(c), st->name, st->nparams, st->vals,
-                                                 st->lens, st->fmts, 0)
-                           : PQsendQueryParams(c->pg, st->sql, st->nparams, st->types, st->vals,
-                                               st->lens, st->fmts, 0);
-    if (!sent)
-        return NULL;
     int polls = 0, cancel_at = -1;
     while (PQisBusy(c->pg)) {
         struct pollfd pfd = {.fd = PQsocket(c->pg), .events = POLLIN};
@@ -344,10 +371,137 @@ static PGresult *run_watched(struct pg_conn *c, struct pg_stmt *st)
             pthread_mutex_unlock(&c->cancel_lock);
         }
     }
+}
+
+static int send_stmt(struct pg_conn *c, struct pg_stmt *st)
+{
+    return st->name[0]
+               ? PQsendQueryPrepared(c->pg, st->name, st->nparams, st->vals, st->lens, st->fmts, 0)
+               : PQsendQueryParams(c->pg, st->sql, st->nparams, st->types, st->vals, st->lens,
+                                   st->fmts, 0);
+}
+
+static PGresult *run_watched(struct pg_conn *c, struct pg_stmt *st)
+{
+    ready(c);
+    if (!send_stmt(c, st))
+        return NULL;
+    await_result(c);
     PGresult *res = PQgetResult(c->pg), *more;
     while ((more = PQgetResult(c->pg)) != NULL) /* one statement: one result, then NULL */
         PQclear(more);
     return res;
+}
+
+/* The stamp's statement, and a lazy read's BEGIN and COMMIT (parsed once, not per read),
+ * prepared once per session. */
+static int stamp_prepared(struct pg_conn *c)
+{
+    static const char *const stmts[][2] = {
+        {"grantd_stamp", "SELECT pg_current_snapshot()::text"},
+        {"grantd_begin", "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"},
+        {"grantd_commit", "COMMIT"},
+    };
+    for (size_t i = 0; !c->stamp_ready && i < sizeof stmts / sizeof stmts[0]; i++) {
+        PGresult *p = PQprepare(c->pg, stmts[i][0], stmts[i][1], 0, NULL);
+        int ok = PQresultStatus(p) == PGRES_COMMAND_OK;
+        PQclear(p);
+        if (!ok)
+            return 0;
+    }
+    c->stamp_ready = 1;
+    return 1;
+}
+
+/* The first statement of a lazy read, with everything the read owes before it in one
+ * pipeline and one round trip: the previous read's COMMIT (when owed), BEGIN, the stamp
+ * (judging the one assumed: read_stamp) and the statement. STORE_OK with st->res kept, an
+ * error, or RUN_PLAIN when the read was begun on its own instead (a statement prepared on a
+ * lost session, a session found lost: sent again by the ordinary path). */
+#define RUN_PLAIN 100
+enum { Q_COMMIT, Q_BEGIN, Q_STAMP, Q_STMT };
+static int run_first(struct pg_stmt *st)
+{
+    struct pg_conn *c = st->c;
+    PGconn *pg = c->pg;
+    c->lazy = 0;
+    drain(c);
+    if ((st->name[0] && st->epoch != c->epoch) || !stamp_prepared(c) || !PQenterPipelineMode(pg)) {
+        c->lazy = 1;
+        begin_now(c);
+        return RUN_PLAIN;
+    }
+    int kinds[4], nq = 0;
+    if (c->owed)
+        kinds[nq++] = Q_COMMIT;
+    c->owed = 0;
+    kinds[nq++] = Q_BEGIN;
+    kinds[nq++] = Q_STAMP;
+    kinds[nq++] = Q_STMT;
+    int sent = 1;
+    for (int q = 0; q < nq && sent; q++) {
+        if (kinds[q] == Q_COMMIT)
+            sent = PQsendQueryPrepared(pg, "grantd_commit", 0, NULL, NULL, NULL, 0);
+        else if (kinds[q] == Q_BEGIN)
+            sent = PQsendQueryPrepared(pg, "grantd_begin", 0, NULL, NULL, NULL, 0);
+        else if (kinds[q] == Q_STAMP)
+            sent = PQsendQueryPrepared(pg, "grantd_stamp", 0, NULL, NULL, NULL, 0);
+        else
+            sent = send_stmt(c, st);
+    }
+    sent = sent && PQpipelineSync(pg);
+    int rc = sent ? STORE_OK : result_rc(c, NULL), begun = 0;
+    for (int q = 0; q < nq && sent; q++) {
+        if (kinds[q] == Q_STMT && c->progress)
+            await_result(c);
+        PGresult *r = PQgetResult(pg);
+        if (!r) { /* the connection failed */
+            rc = result_rc(c, NULL);
+            sent = 0;
+            break;
+        }
+        PGresult *more;
+        while ((more = PQgetResult(pg)) != NULL) /* each query: its result, then NULL */
+            PQclear(more);
+        if (kinds[q] == Q_COMMIT) {
+            PQclear(r);
+            continue;
+        }
+        if (rc == STORE_OK)
+            rc = result_rc(c, r);
+        if (kinds[q] == Q_BEGIN && rc == STORE_OK)
+            begun = 1;
+        if (kinds[q] == Q_STAMP && rc == STORE_OK)
+            read_stamp(c, stamp_of(r));
+        if (kinds[q] == Q_STMT && rc == STORE_OK) {
+            st->res = r;
+            continue;
+        }
+        PQclear(r);
+    }
+    if (sent) {
+        PGresult *sync = PQgetResult(pg); /* PGRES_PIPELINE_SYNC */
+        PQclear(sync);
+    }
+    PQexitPipelineMode(pg);
+    if (!begun && PQstatus(pg) == CONNECTION_BAD) {
+        /* A session lost while idle, found by this read: opened again, and the read begun
+         * on the new one (nothing of it ran). */
+        clear_result(st);
+        c->lazy = 1;
+        begin_now(c);
+        return RUN_PLAIN;
+    }
+    settle(c);
+    c->read_tx = begun;
+    if (rc != STORE_OK) {
+        clear_result(st);
+        return rc;
+    }
+    st->nrows = PQntuples(st->res);
+    st->ncols = PQnfields(st->res);
+    st->row = -1;
+    return STORE_OK;
 }
 
 static int run(struct pg_stmt *st)
@@ -356,6 +510,11 @@ static int run(struct pg_stmt *st)
     if (c->progress && c->progress(c->progress_arg)) {
         seterr(c->err, sizeof c->err, "interrupted (time limit)");
         return STORE_INTERRUPT;
+    }
+    if (c->lazy) {
+        int rc = run_first(st);
+        if (rc != RUN_PLAIN)
+            return rc;
     }
     PGconn *pg = ready(c);
     /* Outside a transaction a lost session is opened again before the statement is sent
@@ -1123,15 +1282,9 @@ static int64_t pg_last_id(struct store_conn *cn)
 
 static int pg_in_transaction(struct store_conn *c)
 {
+    if (PC(c)->lazy)
+        return 1;
     return PQtransactionStatus(ready(PC(c))) != PQTRANS_IDLE;
-}
-
-static int64_t stamp_of(const PGresult *res)
-{
-    if (PQresultStatus(res) != PGRES_TUPLES_OK || PQntuples(res) != 1)
-        return -1;
-    const char *s = PQgetvalue(res, 0, 0);
-    return (int64_t)(hash_bytes(s, strlen(s)) & INT64_MAX);
 }
 
 /* A write transaction at READ COMMITTED: row locks are taken as rows are written, each
@@ -1145,6 +1298,9 @@ static int begin_once(struct pg_conn *c, int write)
     PGconn *pg = c->pg;
     drain(c);
     c->tx_open = c->tx_stamped = c->read_tx = 0; /* a new transaction: any old one is over */
+    c->lazy = 0;
+    if (write)
+        c->have_last = 0; /* its commit moves the stamp: the next read begins eagerly */
     if (revive(c) != 0)
         return STORE_BUSY;
     /* The previous read's COMMIT, when still owed, goes in the same message. */
@@ -1162,10 +1318,8 @@ static int begin_once(struct pg_conn *c, int write)
     while ((res = PQgetResult(pg)) != NULL) {
         if (rc == STORE_OK)
             rc = result_rc(c, res);
-        if (rc == STORE_OK && !write && PQresultStatus(res) == PGRES_TUPLES_OK) {
-            c->tx_stamp = stamp_of(res);
-            c->tx_stamped = c->tx_stamp >= 0;
-        }
+        if (rc == STORE_OK && !write && PQresultStatus(res) == PGRES_TUPLES_OK)
+            read_stamp(c, stamp_of(res));
         PQclear(res);
     }
     settle(c);
@@ -1182,6 +1336,50 @@ static int pg_begin(struct store_conn *cn, int write)
     return rc;
 }
 
+/* A lazy read (store_begin_lazy): nothing is sent yet. Its first statement carries the
+ * BEGIN and the stamp (run_first); a stamp asked before that is assumed to be the last one
+ * seen, and store_verify compares. Eager instead when there is nothing to assume (a new
+ * session, a write on this connection since) or a recent lazy read found its assumption
+ * wrong: under a stream of writes, assuming would only cost a request run twice. */
+#define COOL_READS 16
+static int pg_begin_lazy(struct store_conn *cn)
+{
+    struct pg_conn *c = PC(cn);
+    if (!c->have_last || c->cool > 0 || PQstatus(c->pg) != CONNECTION_OK) {
+        if (c->cool > 0)
+            c->cool--;
+        return pg_begin(cn, 0);
+    }
+    c->tx_open = c->tx_stamped = c->read_tx = 0;
+    c->assumed = c->stale = 0;
+    c->lazy = 1;
+    return STORE_OK;
+}
+
+/* The lazy read's BEGIN, on its own (a command other than a statement needs it, or the
+ * answer is to be verified before any statement ran). */
+static void begin_now(struct pg_conn *c)
+{
+    c->lazy = 0;
+    int rc = begin_once(c, 0);
+    if (rc != STORE_OK && lost_idle(c, 0))
+        rc = begin_once(c, 0);
+    if (rc != STORE_OK && c->assumed)
+        c->stale = 1; /* nothing to judge by: build the answer again, eagerly */
+}
+
+static int pg_verify(struct store_conn *cn)
+{
+    struct pg_conn *c = PC(cn);
+    if (c->lazy && c->assumed)
+        begin_now(c);
+    int stale = c->stale;
+    c->stale = 0;
+    if (stale)
+        c->cool = COOL_READS;
+    return stale;
+}
+
 /* The end of a read transaction: its COMMIT (which cannot fail in a way that matters:
  * nothing was written) is owed, sent with the next BEGIN when the worker's loop has
  * another request in the same turn, else at the turn's end (store_idle) without waiting
@@ -1191,6 +1389,10 @@ static int pg_begin(struct store_conn *cn, int write)
 static void pg_end_read(struct store_conn *cn)
 {
     struct pg_conn *c = PC(cn);
+    if (c->lazy) { /* it never began: nothing ran */
+        c->lazy = c->assumed = 0;
+        return;
+    }
     PGconn *pg = ready(c);
     PGTransactionStatusType ts = PQtransactionStatus(pg);
     int was_read = c->read_tx;
@@ -1236,13 +1438,8 @@ static int64_t stamp_once(struct pg_conn *c)
         return c->tx_stamp;
     if (!c->tx_open && revive(c) != 0)
         return -1;
-    if (!c->stamp_ready) {
-        PGresult *p = PQprepare(pg, "grantd_stamp", "SELECT pg_current_snapshot()::text", 0, NULL);
-        c->stamp_ready = PQresultStatus(p) == PGRES_COMMAND_OK;
-        PQclear(p);
-        if (!c->stamp_ready)
-            return -1;
-    }
+    if (!stamp_prepared(c))
+        return -1;
     PGresult *res = PQexecPrepared(pg, "grantd_stamp", 0, NULL, NULL, NULL, 0);
     int64_t v = stamp_of(res);
     PQclear(res);
@@ -1252,6 +1449,10 @@ static int64_t stamp_once(struct pg_conn *c)
 static int64_t pg_stamp(struct store_conn *cn)
 {
     struct pg_conn *c = PC(cn);
+    if (c->lazy && c->have_last) {
+        c->assumed = 1;
+        return c->last_stamp;
+    }
     int in_tx = c->tx_open;
     int64_t v = stamp_once(c);
     if (v < 0 && lost_idle(c, in_tx))
@@ -1775,6 +1976,8 @@ const struct store_engine store_pg = {
     .last_id = pg_last_id,
     .in_transaction = pg_in_transaction,
     .begin = pg_begin,
+    .begin_lazy = pg_begin_lazy,
+    .verify = pg_verify,
     .end_read = pg_end_read,
     .idle = pg_idle,
     .stamp = pg_stamp,

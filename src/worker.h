@@ -5,6 +5,7 @@
 #ifndef GRANTD_WORKER_H
 #define GRANTD_WORKER_H
 
+#include "ratelimit.h"
 #include "server.h"
 #include "store.h"
 
@@ -35,6 +36,12 @@ struct worker {
     int timed_out;       /* a statement of the current request was stopped at the deadline */
     int again;           /* api_handle is running a request that waited for the batch gate */
     int64_t again_since; /* when that request first arrived (now_usec) */
+    /* A read answered on a stale assumption runs again (store_verify): from its first
+     * arrival, with the first run's rate decisions (one per RL_* kind) instead of new ones. */
+    int redo;
+    int64_t redo_since;
+    unsigned rl_have; /* bit per kind: rl_memo[kind] holds the first run's decision */
+    struct ratelimit_answer rl_memo[3];
 };
 
 int worker_init(struct worker *w, int id, const struct server_opts *o, char *err, size_t errlen);

@@ -256,6 +256,31 @@ def test_revoked_token_401(srv):
     _check_401(srv.api("GET", "v2/grant_request", token=tok))
 
 
+def test_cli_revoke_reaches_every_worker_at_once(srv):
+    """The token is cached by every worker first (eight keep-alive connections spread over
+    the server's threads), then its client is revoked by another process (the CLI), which
+    the server learns of only through the database's change stamp. On PostgreSQL a read's
+    BEGIN travels with its first statement, so the token is checked against the stamp seen
+    last; the answer is built again when the snapshot's differs, and no request after the
+    revocation may pass."""
+    cid, _ = srv.add_client("to_revoke_all", srv.logins["admin"])
+    tok = srv.new_token("to_revoke_all")
+    sessions = [requests.Session() for _ in range(8)]
+    try:
+        for s in sessions:
+            for _ in range(2):
+                r = s.get(srv.url("v2/grant_request"),
+                          headers={"Authorization": "Bearer " + tok}, timeout=30)
+                assert r.status_code == 200, r.text
+        H.run_cli(["client", "revoke", cid, "--db", srv.db_path])
+        for s in sessions:
+            _check_401(s.get(srv.url("v2/grant_request"),
+                             headers={"Authorization": "Bearer " + tok}, timeout=30))
+    finally:
+        for s in sessions:
+            s.close()
+
+
 @pytest.mark.slow
 def test_expired_token_401(make_server):
     s = make_server("expiry", grants=3, config={"token_lifetime": "1"})

@@ -416,6 +416,66 @@ int main(void)
     CHECK(unit_one(b, "SELECT n FROM t_pg WHERE id = 1") == 9); /* nothing of it stayed */
     CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 9); /* a new session */
 
+    /* A lazy read: its BEGIN and stamp go with its first statement. A stamp asked before
+     * that is the last one seen; store_verify says whether the snapshot had it. */
+    CHECK(store_begin(a, 0) == STORE_OK); /* eager: a stamp to assume from */
+    int64_t l0 = store_stamp(a);
+    store_end_read(a);
+    CHECK(store_begin_lazy(a) == STORE_OK);
+    CHECK(store_in_transaction(a));
+    CHECK(store_stamp(a) == l0); /* assumed */
+    CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 9);
+    CHECK(store_stamp(a) == l0); /* the snapshot's, and the same */
+    CHECK(store_verify(a) == 0);
+    store_end_read(a);
+    /* another connection commits before the read's first statement: the snapshot sees the
+     * new value, and the assumed stamp is found wrong */
+    CHECK(store_begin_lazy(a) == STORE_OK);
+    CHECK(store_stamp(a) == l0);
+    CHECK(run1(b, "UPDATE t_pg SET n = ? WHERE id = 1", 6) == STORE_DONE);
+    CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 6);
+    int64_t l1 = store_stamp(a);
+    CHECK(l1 != l0);
+    CHECK(store_verify(a) == 1);
+    CHECK(store_verify(a) == 0); /* said once */
+    store_end_read(a);
+    /* the next reads begin eagerly for a while: the snapshot is taken at the BEGIN */
+    CHECK(store_begin_lazy(a) == STORE_OK);
+    CHECK(run1(b, "UPDATE t_pg SET n = ? WHERE id = 1", 9) == STORE_DONE);
+    CHECK(store_stamp(a) == l1);
+    CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 6);
+    CHECK(store_verify(a) == 0);
+    store_end_read(a);
+    for (int i = 0; i < 20; i++) { /* past the cool-down */
+        CHECK(store_begin_lazy(a) == STORE_OK);
+        CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 9);
+        CHECK(store_verify(a) == 0);
+        store_end_read(a);
+    }
+    /* verified with no statement run: the BEGIN is sent then, to judge the assumption */
+    CHECK(store_begin_lazy(a) == STORE_OK);
+    CHECK(store_stamp(a) != -1); /* assumed */
+    CHECK(run1(b, "UPDATE t_pg SET n = ? WHERE id = 1", 9) == STORE_DONE);
+    CHECK(store_verify(a) == 1);
+    store_end_read(a);
+    for (int i = 0; i < 20; i++) {
+        CHECK(store_begin_lazy(a) == STORE_OK);
+        store_end_read(a); /* nothing asked, nothing run: nothing to verify */
+    }
+    /* a failing first statement fails the read and leaves the session usable */
+    CHECK(store_begin_lazy(a) == STORE_OK);
+    CHECK(unit_one(a, "SELECT n FROM t_pg_missing WHERE id = 1") == -1);
+    store_end_read(a);
+    CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 9);
+    /* a session lost while idle: the lazy read finds out and runs on a new one */
+    CHECK(end_sessions(b) == 0);
+    CHECK(store_begin_lazy(a) == STORE_OK);
+    CHECK(store_stamp(a) != -1);
+    CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 9);
+    store_verify(a);
+    store_end_read(a);
+    CHECK(unit_one(a, "SELECT n FROM t_pg WHERE id = 1") == 9);
+
     /* A lock held past STORE_BUSY_MS: the waiting writer gets STORE_BUSY */
     CHECK(store_begin(a, 1) == STORE_OK);
     CHECK(run1(a, "UPDATE t_pg SET n = ? WHERE id = 1", 10) == STORE_DONE);
