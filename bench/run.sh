@@ -1059,7 +1059,7 @@ pngname=$(basename "$png")
     echo "- load: wrk $wrk_ver, \`wrk -t$wthreads -c$conns -d${secs}s --latency -s bench/auth.lua URL\` (GET) or \`-s bench/write.lua\` (body from a file, same for both servers)"
     echo "- engines: $engines. grantd: $gcommit, built \`make BUILD=build-bench CFLAGS='-O2 -DNDEBUG'\`, \`serve --threads $sthreads --rate-limits off\`, access log to a file, one process per database$sq_note"
     if has postgresql; then
-        echo "- PostgreSQL $pg_ver (\`tools/pg-cluster.sh\`): a private cluster, its data directory copied per run from the cached seeded one into the run directory on $disk, next to the SQLite copies; unix socket only; settings: $pg_settings${pgopts:+ (BENCH_PG_OPTS: $pgopts)}. grantd holds one blocking libpq connection per worker thread (no pipelining)."
+        echo "- PostgreSQL $pg_ver (\`tools/pg-cluster.sh\`): a private cluster, its data directory copied per run from the cached seeded one into the run directory on $disk, next to the SQLite copies; unix socket only; settings: $pg_settings${pgopts:+ (BENCH_PG_OPTS: $pgopts)}. grantd holds one blocking libpq connection per worker thread; a read's BEGIN, change stamp and first statement go in one pipeline (lazy reads, docs/architecture.md)."
         echo "- pgbench $pg_ver on the same cluster: \`pgbench -n -M prepared -c $conns -j $wthreads -T $secs -f SCRIPT -l --sampling-rate 0.1\` (p50/p99 from the sampled per-transaction log), and the same with \`-c $sthreads\`; custom scripts on grantd's own tables (not pgbench's built-in tables), shown below"
     fi
     echo "- nginx $nginx_ver: $sthreads workers, access_log off, sendfile, open_file_cache, keepalive_requests unlimited; one server per scenario answering every request with grantd's saved answer; POST and PUT through \`error_page 405 =200 \$uri;\`"
@@ -1134,13 +1134,13 @@ pngname=$(basename "$png")
         echo "built-in tables), with wrk's connection and thread counts (the targets' baseline) and,"
         echo "for context, with as many connections as grantd has ($sthreads: one per worker thread),"
         echo "prepared statements, next to the grantd run it is compared with in every round."
-        echo "Every create, grantd's or pgbench's, updates the same row of grantd_count (the live-row"
-        echo "count, kept by a trigger), so concurrent inserts queue on that row's lock until COMMIT."
+        echo "Every create, grantd's or pgbench's, adds to a row of grantd_count (the live-row count,"
+        echo "kept by a trigger, one row per class and backend shard), as grantd's writers do."
         echo
         echo "Select (\`-M prepared\`, one statement"
         echo "per transaction, autocommit): fetch-one's query, the same record and columns by primary key;"
-        echo "grantd runs besides, per request, BEGIN, its change stamp, two settings reads, the token"
-        echo "lookup and COMMIT, each a round trip on its blocking connection:"
+        echo "grantd runs besides, per request, BEGIN, its change stamp and (owed from the previous"
+        echo "read) COMMIT, in the same pipeline and round trip as the select (lazy reads):"
         echo
         echo '```sql'
         cat "$work/pgbench-select.sql"
@@ -1159,8 +1159,9 @@ pngname=$(basename "$png")
         echo
         echo "## Threading on PostgreSQL: fetch-one with $sthreads and with $pgthreads worker threads"
         echo
-        echo "grantd gives each worker thread one blocking libpq connection (no pipeline mode): a"
-        echo "worker waits for each round trip. Two grantd processes on the same database, one with"
+        echo "grantd gives each worker thread one blocking libpq connection (a read's first statement"
+        echo "goes in one pipeline with its BEGIN): a worker waits for each round trip. Two grantd"
+        echo "processes on the same database, one with"
         echo "\`--threads $sthreads\` (the one measured above), one with \`--threads $pgthreads\` (started for this"
         echo "only), measured alternately on fetch-one after the read rounds; $(nproc) CPUs."
         echo
