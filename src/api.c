@@ -804,7 +804,7 @@ done:
         /* Built on a stamp the snapshot did not have (a cache may have been stale): once
          * more from the start, now eagerly (the engine says so) and without a second rate
          * decision; nothing of the first run was sent. */
-        req->res.headers = (h2o_headers_t){NULL};
+        memset(&req->res.headers, 0, sizeof req->res.headers);
         w->redo = 1;
         w->redo_since = c.started;
         api_handle(w, req);
