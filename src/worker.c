@@ -10,6 +10,7 @@
 #include "util.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const struct server_opts *lane_opts; /* the lane's workers open what the loops do */
@@ -72,6 +73,8 @@ int worker_init(struct worker *w, int id, const struct server_opts *o, char *err
     memset(w, 0, sizeof *w);
     w->id = id;
     w->opts = o;
+    const char *lazy = getenv("GRANTD_LAZY_READS");
+    w->lazy_reads = lazy && strcmp(lazy, "1") == 0;
     w->db = store_connect(o->store, err, errlen);
     if (!w->db)
         return -1;

@@ -40,6 +40,7 @@ struct worker {
      * arrival, with the first run's rate decisions (one per RL_* kind) instead of new ones. */
     int redo;
     int64_t redo_since;
+    int lazy_reads;   /* GRANTD_LAZY_READS=1: loop reads begin lazily (api.c, read_begin) */
     unsigned rl_have; /* bit per kind: rl_memo[kind] holds the first run's decision */
     struct ratelimit_answer rl_memo[3];
 };

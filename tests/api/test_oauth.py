@@ -259,10 +259,10 @@ def test_revoked_token_401(srv):
 def test_cli_revoke_reaches_every_worker_at_once(srv):
     """The token is cached by every worker first (eight keep-alive connections spread over
     the server's threads), then its client is revoked by another process (the CLI), which
-    the server learns of only through the database's change stamp. On PostgreSQL a read's
-    BEGIN travels with its first statement, so the token is checked against the stamp seen
-    last; the answer is built again when the snapshot's differs, and no request after the
-    revocation may pass."""
+    the server learns of only through the database's change stamp: no request after the
+    revocation may pass. With GRANTD_LAZY_READS=1 on PostgreSQL a read's BEGIN travels with
+    its first statement and the token is checked against the stamp seen last; the answer
+    must then be built again when the snapshot's differs (without that, this test fails)."""
     cid, _ = srv.add_client("to_revoke_all", srv.logins["admin"])
     tok = srv.new_token("to_revoke_all")
     sessions = [requests.Session() for _ in range(8)]
