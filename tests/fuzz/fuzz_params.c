@@ -86,9 +86,19 @@ static void check_err(const char *err, size_t errlen, int failed)
     if (failed && errlen >= 16 && n == 0)
         die("a refusal without a message", NULL);
     /* jansson's " near '<text>'" quotes the input (maybe a secret): params.c cuts it off,
-     * except for a duplicate key, where the text is a name */
-    const char *j = strstr(err, " is not valid JSON: ");
-    if (j && strstr(j, " near '") && !strstr(j, "duplicate"))
+     * except for a duplicate key, where the text is a name. Only jansson's part of a JSON
+     * refusal is looked at ("<name> is not valid JSON: <jansson> at line L column C"): a
+     * parameter name is the client's own and may itself spell these words (a name that is
+     * not UTF-8 is refused by a message that quotes it). */
+    const char *j = NULL;
+    for (const char *at = strstr(err, " is not valid JSON: "); at;
+         at = strstr(at + 1, " is not valid JSON: "))
+        j = at;
+    const char *end = j ? strstr(j, " at line ") : NULL;
+    if (!end)
+        return;
+    const char *near = strstr(j, " near '");
+    if (near && near < end && !strstr(j, "duplicate"))
         die("error text quotes the input", err);
 }
 
