@@ -162,7 +162,7 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
         ctx_error(c, ERR_UNAVAILABLE, NULL, "the server is busy with long reads; retry");
         return;
     }
-    if (c->read_tx && c->lazy && !c->redo && store_verify(c->w->db)) {
+    if (c->read_tx && c->lazy && store_verify(c->w->db)) { /* once: redo sets handed */
         c->redo = 1; /* the pipeline builds the answer again (api_handle) */
         c->handed = 1;
         return;
