@@ -55,10 +55,11 @@ demo: deps
 unit: $(UNITS)
 	@sh tools/run-units.sh $(UNITS)
 
-# The PostgreSQL engine's unit test against a throw-away server (tools/pg-test.sh); plain
-# `make unit` runs it too, where it skips without GRANTD_PG_URL.
-unit-pg: $(BUILD)/tests/test_store_pg
-	@sh tools/pg-test.sh $(BUILD)/tests/test_store_pg
+# The PostgreSQL engine's unit tests (the engine, the change log) against a throw-away
+# server (tools/pg-test.sh); plain `make unit` runs them too, on SQLite or skipped.
+unit-pg: $(BUILD)/tests/test_store_pg $(BUILD)/tests/test_changelog
+	@sh tools/pg-test.sh sh tools/run-units.sh $(BUILD)/tests/test_store_pg \
+	  $(BUILD)/tests/test_changelog
 
 api: $(BUILD)/grantd
 	GRANTD_BIN=$(abspath $(BUILD)/grantd) $(PY) -m pytest -q tests/api $(PYTEST_ARGS)

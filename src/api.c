@@ -7,7 +7,9 @@
 #include "ctx.h"
 #include "store.h"
 #include "dynattr.h"
+#include "changelog.h"
 #include "durable.h"
+#include "feed.h"
 #include "oauth.h"
 #include "params.h"
 #include "policy.h"
@@ -37,9 +39,10 @@ enum {
 #define R_INDEX 16u
 #define R_GET 32u
 #define R_WRITE 64u
-#define R_WEB 128u   /* its handler authenticates: session or bearer token (web.h) */
-#define R_HTML 256u  /* answers with pages (web.h), also when the site is suspended */
-#define R_BATCH 512u /* may run inside the loop turn's batch of writes (durable.h) */
+#define R_WEB 128u      /* its handler authenticates: session or bearer token (web.h) */
+#define R_HTML 256u     /* answers with pages (web.h), also when the site is suspended */
+#define R_BATCH 512u    /* may run inside the loop turn's batch of writes (durable.h) */
+#define R_CHANGES 1024u /* reads the change log: the role's `changes`, the log numbered first */
 
 struct route {
     const char *pattern; /* segments; :v = v1|v2, :class, :id */
@@ -77,6 +80,8 @@ static const struct route routes[] = {
     {"/api/rest/v2/openapi.json", M_GET, openapi_json, R_WEB, "OpenAPI 3.1 description"},
     {"/api/rest/v2/postman.json", M_GET, openapi_postman, R_WEB, "Postman v2.1 collection"},
     {"/api/rest/v2/:class/fields", M_GET, docs_fields_json, R_WEB, "a class's fields (JSON)"},
+    {"/api/rest/v2/changes", M_GET, feed_changes, R_INDEX | R_CHANGES,
+     "the change feed: changes after a cursor, in commit order"},
     {"/api/rest/:v/:class/list", M_GET | M_POST, records_list, R_CLASS | R_INDEX, "list records"},
     {"/api/rest/:v/:class", M_GET, records_list, R_CLASS | R_INDEX, "list records"},
     {"/api/rest/:v/:class", M_POST, records_create, R_CLASS | R_WRITE | R_BATCH, "create a record"},
@@ -789,6 +794,23 @@ int api_handle(struct worker *w, h2o_req_t *req)
     if ((r->flags & R_WRITE) && !policy_may_write_class(&c.p, c.cls, why, sizeof why)) {
         ctx_error(&c, ERR_FORBIDDEN, NULL, "%s", why);
         goto done;
+    }
+    if ((r->flags & R_CHANGES) && !policy_role(&c.p)->changes) {
+        ctx_error(&c, ERR_FORBIDDEN, NULL, "%s may not read the change feed",
+                  policy_role(&c.p)->name);
+        goto done;
+    }
+    if (r->flags & R_CHANGES) {
+        /* number what committed since the last reader (changelog.h), then read from a
+         * snapshot that has it */
+        if (c.read_tx)
+            read_end(w);
+        int settled = changelog_settle(w->db);
+        c.read_tx = read_begin(w, &c);
+        if (settled != 0) {
+            ctx_error(&c, ERR_UNAVAILABLE, NULL, "the database is busy; retry");
+            goto done;
+        }
     }
     c.fn = r->fn;
     if (r->flags & (R_INDEX | R_GET)) {

@@ -56,5 +56,9 @@ int records_delete(struct ctx *c);
 /* Render one record by id with the request's cols/relation into c->out as the
  * single-record envelope; 0, or an error already answered. */
 int records_render_one(struct ctx *c, int64_t id);
+/* Record id of class k, if it is live and the caller may read it, as its JSON object with
+ * the request's cols/relation appended to b: 1, 0 when it is not (deleted, missing or out
+ * of scope), -1 after answering an error. */
+int records_render_live(struct ctx *c, const struct class_def *k, int64_t id, struct buf *b);
 
 #endif

@@ -363,6 +363,10 @@ static void routes_table(struct buf *b, int v)
         {"POST", "/api/rest/{v}/{class}", "create", "write"},
         {"PUT, PATCH", "/api/rest/{v}/{class}/{id}", "update", "write"},
         {"DELETE", "/api/rest/{v}/{class}/{id}", "soft delete; answers true", "write"},
+        {"GET", "/api/rest/v2/changes?since=&limit=",
+         "the change feed: writes after a cursor, in commit order (admin, super_user, "
+         "developer)",
+         "index"},
         {"GET", "/api/rest/{v}/doc, /api/rest/{v}/{class}/doc", "these pages", "\xe2\x80\x93"},
         {"GET", "/api/rest/v2/classes, /api/rest/v2/{class}/fields",
          "class and field lists "

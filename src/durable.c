@@ -275,6 +275,19 @@ int durable_gate(struct worker *w, int fresh)
     return 1;
 }
 
+int durable_exclusive(int (*fn)(void *arg), void *arg)
+{
+    int shared = running && shared_gate;
+    if (shared)
+        pthread_mutex_lock(&gate);
+    int rc = fn(arg);
+    if (shared) {
+        pthread_mutex_unlock(&gate);
+        others_want(NULL, 1);
+    }
+    return rc;
+}
+
 static void on_wait_dispose(void *p)
 {
     struct waiting **slot = p;

@@ -40,6 +40,10 @@ int durable_batch_open(struct worker *w);
 int durable_batch_release(struct worker *w); /* the request succeeded: keep its savepoint */
 void durable_batch_undo(struct worker *w);   /* the request failed: undo its savepoint */
 void durable_batch_end(struct worker *w);    /* commit; a failed commit answers 500 to all */
+/* From a thread that is no worker (housekeeping): run fn(arg) holding the batch gate, so
+ * that its write transaction takes turns with the workers' batches instead of making them
+ * wait in the engine; then wake the workers that queued meanwhile. fn's result. */
+int durable_exclusive(int (*fn)(void *arg), void *arg);
 /* Answers of this worker still waiting for the gate, a commit or a flush (0: none). */
 int durable_inflight(struct worker *w);
 

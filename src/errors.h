@@ -15,6 +15,7 @@
     X(ERR_TOO_LARGE, 413, 413, 413, "request body too large")                                      \
     X(ERR_URL_TOO_LONG, 414, 414, 414, "URL too long")                                             \
     X(ERR_MEDIA_TYPE, 415, 415, 415, "unsupported body type")                                      \
+    X(ERR_CURSOR_GONE, 410, 410, 410, "the change-feed cursor is outside the log: resynchronise")  \
     X(ERR_RATE_LIMIT, 429, 429, 429, "rate limit exceeded")                                        \
     X(ERR_INTERNAL, 500, 500, 500, "internal error")                                               \
     X(ERR_UNAVAILABLE, 503, 503, 503, "service unavailable")                                       \

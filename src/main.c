@@ -2,6 +2,8 @@
  * own --help. Subcommands other than `serve` are short-lived administrative tools that
  * open the database, do one thing in a transaction, and exit. */
 #include "auth.h"
+#include "changelog.h"
+#include "housekeep.h"
 #include "probe.h"
 #include "settings.h"
 #include "sql.h"
@@ -9,6 +11,9 @@
 #include "seed.h"
 #include "server.h"
 #include "util.h"
+#include "value.h"
+
+#include <jansson.h>
 
 #include <errno.h>
 #include <stdarg.h>
@@ -310,11 +315,21 @@ static int cmd_user(int argc, char **argv)
     if (exec_bound(db, sql, "ssssii", login, login, role, role, now, now) < 0)
         goto rollback;
     int64_t uid = store_last_id(db);
+    struct changelog_fields cf = {.n = 0};
+    const char *const ufields[] = {"login", "first_name", "last_name", "role", "state"};
+    for (size_t i = 0; i < sizeof ufields / sizeof ufields[0]; i++)
+        changelog_field(&cf, ufields[i]);
+    if (changelog_note(db, "user", uid, CHANGE_CREATE, &cf, now) != 0)
+        goto rollback;
     snprintf(sql, sizeof sql,
              "INSERT INTO user_organization(user_id, organization_id, created_at, "
              "updated_at) VALUES(?, ?, %s, %s)",
              at, at);
     if (org && exec_bound(db, sql, "iiii", uid, (int64_t)atoll(org), now, now) < 0)
+        goto rollback;
+    struct changelog_fields of = {.n = 2, .name = {"user_id", "organization_id"}};
+    if (org &&
+        changelog_note(db, "user_organization", store_last_id(db), CHANGE_CREATE, &of, now) != 0)
         goto rollback;
     if (pw_rc == 0 &&
         exec_bound(db, "INSERT INTO grantd_login(user_id, password_hash) VALUES(?, ?)", "is", uid,
@@ -448,6 +463,65 @@ static int cmd_backup(int argc, char **argv)
     return rc == 0 ? 0 : 1;
 }
 
+static int print_change(void *arg, const struct changelog_entry *e)
+{
+    char at[40];
+    at[value_format_datetime(e->at, at)] = 0;
+    json_t *o = json_pack("{s:I,s:s,s:I,s:s,s:o,s:s}", "seq", (json_int_t)e->seq, "class", e->cls,
+                          "id", (json_int_t)e->id, "operation", e->op, "fields",
+                          json_loads(e->fields, 0, NULL), "at", at);
+    char *line = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    if (line)
+        printf("%s\n", line);
+    free(line);
+    json_decref(o);
+    (void)arg;
+    return 0;
+}
+
+static int cmd_changes(int argc, char **argv)
+{
+    const char *path = opt_value(&argc, argv, "--db");
+    const char *since = opt_value(&argc, argv, "--since");
+    const char *limit = opt_value(&argc, argv, "--limit");
+    const char *before = opt_value(&argc, argv, "--before");
+    int prune = argc > 1 && strcmp(argv[1], "prune") == 0;
+    int64_t after = 0, lim = 1000000, cut = 0;
+    if (reject_extra(argc, argv, prune))
+        return 2;
+    if ((since && (value_parse_int(since, strlen(since), &after) != 0 || after < 0)) ||
+        (limit && (value_parse_int(limit, strlen(limit), &lim) != 0 || lim < 1)) ||
+        (before && value_parse_datetime(before, strlen(before), &cut) != 0) ||
+        (prune && (since || limit)) || (!prune && before)) {
+        fprintf(stderr, "grantd changes: bad option value\n");
+        return usage_exit(2);
+    }
+    struct store_conn *db = open_existing(path ? path : db_path_default());
+    if (!db)
+        return 1;
+    int rc = 1;
+    if (prune) {
+        int64_t n = housekeep_prune_changes(db, cut);
+        if (n >= 0) {
+            printf("dropped=%lld\n", (long long)n);
+            rc = 0;
+        }
+    } else if (changelog_settle(db) == 0 && store_begin(db, 0) == STORE_OK) {
+        int64_t head, pruned;
+        if (changelog_bounds(db, &head, &pruned) == 0 &&
+            changelog_read(db, after, lim > INT32_MAX ? INT32_MAX : (int)lim, print_change, NULL) >=
+                0) {
+            fprintf(stderr, "head=%lld pruned=%lld\n", (long long)head, (long long)pruned);
+            rc = 0;
+        }
+        store_end_read(db);
+    }
+    if (rc)
+        fprintf(stderr, "grantd changes: %s\n", store_errmsg(db));
+    store_conn_close(db);
+    return rc;
+}
+
 static int cmd_serve(int argc, char **argv)
 {
     struct server_opts o = {0};
@@ -495,7 +569,7 @@ static const struct command commands[] = {
     {"config", cmd_config, "config [--db F] get [KEY] | set KEY VALUE",
      "Read or change site settings: site_url, site_status, error_status, token_lifetime, "
      "time_zone,\nweek_start, fiscal_year_start_month, query_time_limit, rate_limit.index, "
-     "rate_limit.get, rate_limit.write."},
+     "rate_limit.get, rate_limit.write,\nchange_retention_days."},
     {"seed", cmd_seed, "seed [--db F] [--grants N] [--random-seed S]",
      "Fill the database with deterministic demo data (organizations, people, programs, grant\n"
      "requests in every workflow state, payments and reports)."},
@@ -509,6 +583,11 @@ static const struct command commands[] = {
      "hash is kept."},
     {"backup", cmd_backup, "backup [--db F] --to FILE",
      "Write a consistent copy of the database while the server keeps serving."},
+    {"changes", cmd_changes,
+     "changes [--db F] [--since SEQ] [--limit N] | prune [--before DATETIME]",
+     "Print the change log after SEQ, one JSON object a line (the feed's cursor is SEQ; the\n"
+     "head and the highest pruned SEQ go to standard error). `prune` drops entries older than\n"
+     "change_retention_days now (serve does so every minute), or older than DATETIME."},
     {"optimize", cmd_optimize, "optimize [--db F]",
      "Merge the full-text indexes into one segment each, as after a bulk load (seed runs it).\n"
      "Safe while the server runs: it waits for the write lock like any writer."},

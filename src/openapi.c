@@ -4,6 +4,7 @@
  * (a Postman v2.1 collection with collection-level OAuth2 client-credentials auth and one
  * request per route and class). Built with jansson: these are not hot paths. */
 #include "docs.h"
+#include "feed.h"
 #include "params.h"
 #include "sql.h"
 #include "web.h"
@@ -356,6 +357,39 @@ static void meta_paths(json_t *paths)
         json_object_set_new(paths, meta[i][0],
                             json_pack("{s:o}", "get", op(meta[i][1], meta[i][2], "meta", NULL, r)));
     }
+    /* the change feed (feed.h) */
+    json_t *change = json_pack(
+        "{s:s,s:{s:{s:s},s:{s:s},s:{s:s},s:{s:s,s:[s,s,s]},s:{s:s,s:{s:s}},s:{s:s,s:s},"
+        "s:{s:[s,s]},s:{s:s}}}",
+        "type", "object", "properties", "seq", "type", "integer", "class", "type", "string", "id",
+        "type", "integer", "operation", "type", "string", "enum", "create", "update", "delete",
+        "fields", "type", "array", "items", "type", "string", "at", "type", "string", "format",
+        "date-time", "record", "type", "object", "null", "deleted", "type", "boolean");
+    r = ok_response("the changes after the cursor, in commit order",
+                    json_pack("{s:s,s:{s:{s:s,s:o},s:{s:s},s:{s:s},s:{s:s}}}", "type", "object",
+                              "properties", "changes", "type", "array", "items", change,
+                              "next_cursor", "type", "integer", "head", "type", "integer",
+                              "has_more", "type", "boolean"));
+    json_object_set_new(r, "410",
+                        json_pack("{s:s}", "description",
+                                  "the cursor is outside the log: copy the records "
+                                  "again, then follow from the head"));
+    add_errors(r, 1);
+    json_t *fp = json_pack(
+        "[o,o]",
+        param("since", "query", "The cursor: 0, or the next_cursor of the previous answer.",
+              json_pack("{s:s,s:i}", "type", "integer", "minimum", 0), 0),
+        param("limit", "query", "Changes per answer.",
+              json_pack("{s:s,s:i,s:i,s:i}", "type", "integer", "minimum", 1, "maximum",
+                        FEED_LIMIT_MAX, "default", FEED_LIMIT_DEFAULT),
+              0));
+    json_object_set_new(
+        paths, "/api/rest/v2/changes",
+        json_pack("{s:o}", "get",
+                  op("changes",
+                     "The change feed: every committed write of a record after a cursor, with "
+                     "the record's current values (admin, super_user and developer tokens)",
+                     "meta", fp, r)));
     json_t *names = json_array();
     for (int i = 0; i < registry_nclasses; i++)
         json_array_append_new(names, json_string(registry_classes[i].name));

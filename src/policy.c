@@ -10,22 +10,22 @@
 /* The whole role model of contract §8. Ranks order the rows; docs/security.md shows the
  * same table. */
 const struct policy_role policy_roles[] = {
-    {"grantee", RANK_GRANTEE, READS_SCOPED, WRITES_STAFF, 0, 0, 1, 0, 0, 0,
+    {"grantee", RANK_GRANTEE, READS_SCOPED, WRITES_STAFF, 0, 0, 1, 0, 0, 0, 0,
      "records of its own organizations only; writes them without state, amounts, re-pointed "
      "references or authorship"},
-    {"developer", RANK_DEVELOPER, READS_ALL, WRITES_NONE, 0, 0, 0, 1, 1, 0,
+    {"developer", RANK_DEVELOPER, READS_ALL, WRITES_NONE, 0, 0, 0, 1, 1, 0, 1,
      "reads everything (bank numbers masked), writes nothing; documentation"},
-    {"employee", RANK_EMPLOYEE, READS_ALL, WRITES_STAFF, 0, 0, 0, 1, 0, 0,
+    {"employee", RANK_EMPLOYEE, READS_ALL, WRITES_STAFF, 0, 0, 0, 1, 0, 0, 0,
      "reads everything (bank numbers masked); writes grant, payment, report, organization and "
      "people records"},
-    {"super_user", RANK_SUPER_USER, READS_ALL, WRITES_ALL_BUT_ADMIN, 1, 0, 0, 1, 1, 1,
+    {"super_user", RANK_SUPER_USER, READS_ALL, WRITES_ALL_BUT_ADMIN, 1, 0, 0, 1, 1, 1, 1,
      "reads and writes everything but site-defined fields and roles"},
-    {"admin", RANK_ADMIN, READS_ALL, WRITES_ALL, 1, 1, 0, 1, 1, 1, "everything"},
+    {"admin", RANK_ADMIN, READS_ALL, WRITES_ALL, 1, 1, 0, 1, 1, 1, 1, "everything"},
 };
 const int policy_nroles = (int)(sizeof policy_roles / sizeof policy_roles[0]);
 
-static const struct policy_role no_role = {"(unknown)", RANK_NONE, READS_NONE, WRITES_NONE, 0, 0, 1,
-                                           0,           0,         0,          "nothing"};
+static const struct policy_role no_role = {
+    "(unknown)", RANK_NONE, READS_NONE, WRITES_NONE, 0, 0, 1, 0, 0, 0, 0, "nothing"};
 
 const struct policy_role *policy_role_named(const char *role)
 {

@@ -49,6 +49,7 @@ struct policy_role {
     unsigned deleted : 1;   /* may list soft-deleted records (deleted=include|only) */
     unsigned docs : 1;      /* documentation, class and field lists, OpenAPI */
     unsigned apps : 1;      /* manages OAuth applications on /oauth/applications */
+    unsigned changes : 1;   /* reads the change feed (every class's changes, feed.h) */
     const char *summary;    /* one line for docs/security.md */
 };
 

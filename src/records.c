@@ -1577,9 +1577,12 @@ out:
 
 /* ---- fetch ---- */
 
-int records_render_one(struct ctx *c, int64_t id)
+/* Record id of class k as the request's cols/relation and the caller's policy render it,
+ * into b (a JSON object); `live`: only when not soft-deleted. 1 rendered, 0 missing (or
+ * out of scope), -1 after answering an error. */
+static int render_record_of(struct ctx *c, const struct class_def *k, int64_t id, int live,
+                            struct buf *b)
 {
-    const struct class_def *k = c->cls;
     struct plan p;
     struct sql q;
     int rc = -1;
@@ -1593,6 +1596,8 @@ int records_render_one(struct ctx *c, int64_t id)
     sql_ident(&q, k->name);
     sql_append(&q, " t WHERE t.\"id\" = ");
     sql_bind_int(&q, id);
+    if (live)
+        sql_append(&q, " AND t.\"deleted_at\" IS NULL");
     policy_scope(&c->p, k, "t", &q);
     struct store_stmt *st = records_stmt(c, &q);
     if (!st) {
@@ -1600,29 +1605,41 @@ int records_render_one(struct ctx *c, int64_t id)
         goto out;
     }
     int s = store_step(st);
-    if (s == STORE_DONE) {
-        store_reset(st);
-        ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", k->camel,
-                  (long long)id);
-        goto out;
-    }
-    if (s != STORE_ROW) {
-        store_reset(st);
+    if (s == STORE_ROW) {
+        render_record(c, p.o, p.n, st, b);
+        rc = 1;
+    } else if (s == STORE_DONE) {
+        rc = 0;
+    } else {
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
-        goto out;
     }
-    c->out.len = 0;
-    buf_addc(&c->out, '{');
-    jw_key(&c->out, k->name);
-    render_record(c, p.o, p.n, st, &c->out);
-    buf_addc(&c->out, '}');
     store_reset(st);
-    rc = 0;
 out:
     records_release_temp(c->w);
     plan_free(&p);
     sql_release(&q);
     return rc;
+}
+
+int records_render_live(struct ctx *c, const struct class_def *k, int64_t id, struct buf *b)
+{
+    return render_record_of(c, k, id, 1, b);
+}
+
+int records_render_one(struct ctx *c, int64_t id)
+{
+    const struct class_def *k = c->cls;
+    c->out.len = 0;
+    buf_addc(&c->out, '{');
+    jw_key(&c->out, k->name);
+    int rc = render_record_of(c, k, id, 0, &c->out);
+    if (rc == 0)
+        ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", k->camel,
+                  (long long)id);
+    if (rc != 1)
+        return -1;
+    buf_addc(&c->out, '}');
+    return 0;
 }
 
 int records_fetch(struct ctx *c)

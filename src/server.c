@@ -10,6 +10,7 @@
 #include "store.h"
 #include "dynattr.h"
 #include "durable.h"
+#include "housekeep.h"
 #include "slowlane.h"
 #include "log.h"
 #include "util.h"
@@ -364,6 +365,9 @@ int server_run(const struct server_opts *o)
     }
     if (durable_start(o->store, err, sizeof err) != 0)
         goto fail;
+    if (housekeep_start(o->store, err, sizeof err) != 0)
+        fprintf(stderr, "grantd: %s; no housekeeping (expired tokens, old changes) in this run\n",
+                err);
     /* As many slow-lane threads as loops: reads that outrun a loop slice (slowlane.h). */
     if (slowlane_start(o->threads, api_lane_worker_init, api_lane_thread_end, worker_release,
                        api_run_moved, err, sizeof err) != 0)
@@ -398,6 +402,7 @@ int server_run(const struct server_opts *o)
         pthread_join(threads[i].tid, NULL);
     rc = started == o->threads ? 0 : -1;
     slowlane_stop();
+    housekeep_stop();
     durable_stop();
     fprintf(stderr, "grantd: stopped\n");
     h2o_config_dispose(&config);

@@ -90,6 +90,9 @@ const struct setting_def settings_table[] = {
     {"rate_limit.index", "1500", "list calls per client per 60 s", check_posint},
     {"rate_limit.get", "180", "fetches per client per 60 s", check_posint},
     {"rate_limit.write", "60", "writes per client per 60 s", check_posint},
+    {"change_retention_days", "30",
+     "days the change log keeps entries for the change feed (older cursors must resynchronise)",
+     check_posint},
     {NULL, NULL, NULL, NULL},
 };
 

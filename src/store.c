@@ -429,6 +429,28 @@ int store_has_fulltext(const struct class_def *c)
     return 0;
 }
 
+int store_log_append(struct store_conn *c, const char *cls, int64_t id, const char *op,
+                     const char *fields, int64_t at)
+{
+    const char *sql = c->engine->log_insert;
+    struct store_stmt *st = store_cached(c, sql, strlen(sql));
+    if (!st)
+        return -1;
+    int rc = store_bind_text(st, 1, cls, -1) == STORE_OK && store_bind_int(st, 2, id) == STORE_OK &&
+                     store_bind_text(st, 3, op, -1) == STORE_OK &&
+                     store_bind_text(st, 4, fields, -1) == STORE_OK &&
+                     store_bind_int(st, 5, at) == STORE_OK && store_step(st) == STORE_DONE
+                 ? 0
+                 : -1;
+    store_reset(st);
+    return rc;
+}
+
+int store_log_settle(struct store_conn *c)
+{
+    return c->engine->log_settle ? c->engine->log_settle(c) : 0;
+}
+
 int store_live_count(struct store_conn *c, const char *cls, long long *out)
 {
     /* a row per class, or (PostgreSQL) a row per shard of the class's writers */

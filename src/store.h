@@ -83,7 +83,7 @@ int store_backup(struct store_conn *c, const char *dest, char *err, size_t errle
  * once store_durable_flush, run by durable.c's flusher after the commit, returned 0
  * (SQLite: fdatasync of the WAL; an engine whose COMMIT is durable does nothing). */
 int store_durable_start(struct store *s, char *err, size_t errlen);
-int store_durable_flush(struct store *s);
+int store_durable_flush(struct store *s); /* from any thread */
 void store_durable_stop(struct store *s);
 /* Switch a worker's connection to group commit (before its first write). */
 int store_group_commit(struct store_conn *c);
@@ -177,6 +177,16 @@ int store_fulltext_sync(struct store_conn *c);
 /* Does the class have a full-text index (some full-text field with a column)? */
 struct class_def;
 int store_has_fulltext(const struct class_def *c);
+/* The change log (changelog.h): table grantd_change(seq, class, record_id, op, fields, at),
+ * seq gap-free in commit order. store_log_append adds an entry inside the caller's write
+ * transaction (undone with it); 0 or -1. An engine whose writers commit concurrently
+ * (PostgreSQL) cannot number entries at their insert without making every writer wait for
+ * the one before it to commit, so it parks them and store_log_settle numbers those whose
+ * transactions committed, in a short transaction of its own, outside any other; readers of
+ * the log call it first. Elsewhere it does nothing. 0 or -1. */
+int store_log_append(struct store_conn *c, const char *cls, int64_t id, const char *op,
+                     const char *fields, int64_t at);
+int store_log_settle(struct store_conn *c);
 /* Live (not deleted) records of a class, kept in step by the engine; 0 or -1. */
 int store_live_count(struct store_conn *c, const char *cls, long long *out);
 

@@ -52,6 +52,12 @@ struct store_engine {
     void (*bulk)(struct store_conn *c, int on);
     int (*fulltext_defer)(struct store_conn *c);
     int (*fulltext_sync)(struct store_conn *c);
+    /* The change log (store_log_append): the statement that appends an entry in the
+     * caller's write transaction, its five values bound in order (class, record id,
+     * operation, fields, time); and, optional, numbering what committed appends left for
+     * it (store_log_settle; NULL when appends are numbered as they commit). */
+    const char *log_insert;
+    int (*log_settle)(struct store_conn *c);
 };
 
 struct store {

@@ -1582,6 +1582,14 @@ static const char *internal_schema =
     "  ALTER TABLE grantd_count DROP CONSTRAINT grantd_count_pkey; "
     "  ALTER TABLE grantd_count ADD PRIMARY KEY (class, shard); "
     "END IF; END $$;"
+    /* The change log (store.h): writers commit concurrently, so an entry waits in
+     * grantd_change_pending, in the order of its insert (a write that waited for another's
+     * row lock inserts after that one committed), until pg_log_settle numbers it. */
+    "CREATE TABLE IF NOT EXISTS grantd_change(seq bigint PRIMARY KEY, class text NOT NULL, "
+    "record_id bigint NOT NULL, op text NOT NULL, fields text NOT NULL, at bigint NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grantd_change_pending(tmp bigint GENERATED ALWAYS AS IDENTITY "
+    "PRIMARY KEY, class text NOT NULL, record_id bigint NOT NULL, op text NOT NULL, fields text "
+    "NOT NULL, at bigint NOT NULL);"
     "INSERT INTO grantd_meta(key, value) VALUES('auth_gen', '1') ON CONFLICT DO NOTHING;"
     /* The functions the SQL above the seam calls under one name on every engine (sql.h):
      * SQL functions, so the planner inlines them. unixepoch: seconds now (SQLite's
@@ -1951,6 +1959,28 @@ static int pg_fulltext_sync(struct store_conn *c)
     return 0;
 }
 
+/* Number the change-log entries of committed writes (store_log_settle): under a lock that
+ * every settler takes (one at a time, on every node), in a READ COMMITTED transaction whose
+ * statement after the lock sees all that the settler before it moved. Entries of writes
+ * still open stay invisible and are numbered by a later call, after everything numbered
+ * now: the log follows commit order. The statement's COMMIT is durable before any reader
+ * sees the numbers (synchronous_commit=on). */
+static int pg_log_settle(struct store_conn *cn)
+{
+    static const char sql[] =
+        "BEGIN ISOLATION LEVEL READ COMMITTED; SELECT pg_advisory_xact_lock(7210362); "
+        "WITH moved AS (DELETE FROM grantd_change_pending RETURNING tmp, class, record_id, op, "
+        "fields, at), base AS (SELECT coalesce(max(seq), 0) AS b FROM grantd_change) "
+        "INSERT INTO grantd_change(seq, class, record_id, op, fields, at) SELECT b + "
+        "row_number() OVER (ORDER BY tmp), class, record_id, op, fields, at FROM moved, base; "
+        "COMMIT";
+    char err[256];
+    if (pg_exec(cn, sql, err, sizeof err) == 0)
+        return 0;
+    pg_exec(cn, "ROLLBACK", NULL, 0);
+    return -1;
+}
+
 const struct store_engine store_pg = {
     .name = "postgresql",
     .stmt = &pg_stmt_ops,
@@ -1991,4 +2021,7 @@ const struct store_engine store_pg = {
     .bulk = pg_bulk,
     .fulltext_defer = pg_fulltext_defer,
     .fulltext_sync = pg_fulltext_sync,
+    .log_insert = "INSERT INTO grantd_change_pending(class, record_id, op, fields, at) "
+                  "VALUES(?, ?, ?, ?, ?)",
+    .log_settle = pg_log_settle,
 };

@@ -769,10 +769,16 @@ static int sq_durable_start(struct store *st, char *err, size_t errlen)
     return 0;
 }
 
+/* The flusher's, and a lane's that must send a read only once it is durable (feed.c):
+ * one at a time, for wal_open may replace the descriptor. */
+static pthread_mutex_t wal_mu = PTHREAD_MUTEX_INITIALIZER;
 static int sq_durable_flush(struct store *st)
 {
     struct sq_store *s = (struct sq_store *)st;
-    return wal_open(s) == 0 && fdatasync(s->wal_fd) == 0 ? 0 : -1;
+    pthread_mutex_lock(&wal_mu);
+    int rc = wal_open(s) == 0 && fdatasync(s->wal_fd) == 0 ? 0 : -1;
+    pthread_mutex_unlock(&wal_mu);
+    return rc;
 }
 
 static void sq_durable_stop(struct store *st)
@@ -839,4 +845,6 @@ const struct store_engine store_sqlite = {
     .bulk = sq_bulk,
     .fulltext_defer = sqlite_fulltext_defer,
     .fulltext_sync = sqlite_fulltext_sync,
+    .log_insert = "INSERT INTO grantd_change(class, record_id, op, fields, at) "
+                  "VALUES(?, ?, ?, ?, ?)",
 };

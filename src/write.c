@@ -4,6 +4,7 @@
  * transitions; its answer is sent once the batch's commit is on stable storage
  * (durable.h). */
 #include "auth.h"
+#include "changelog.h"
 #include "settings.h"
 #include "store.h"
 #include "durable.h"
@@ -497,6 +498,15 @@ static int record_event(struct ctx *c, int64_t id, const char *old_state, const 
     int rc = st && store_bind_sql(st, &vals) == STORE_OK && store_step(st) == STORE_DONE ? 0 : -1;
     if (st)
         store_reset(st);
+    if (rc == 0) {
+        struct changelog_fields cf = {.n = 0};
+        for (size_t i = 0; i < sizeof cols / sizeof cols[0]; i++)
+            if (registry_field(we, cols[i].name))
+                changelog_field(&cf, cols[i].name);
+        if (ownf && ownf->type == FT_REF)
+            changelog_field(&cf, ownf->name);
+        rc = changelog_note(c->w->db, we->name, store_last_id(c->w->db), CHANGE_CREATE, &cf, now);
+    }
     sql_release(&q);
     sql_release(&vals);
     return rc;
@@ -768,6 +778,22 @@ static int write_record(struct ctx *c, int is_create)
     store_reset(s);
     if (is_create)
         id = store_last_id(c->w->db);
+    struct changelog_fields cf = {.n = 0};
+    if (is_create && new_state && !st)
+        changelog_field(&cf, "state");
+    if (is_create && strcmp(k->name, "user") == 0 && !find_change(ch, "role"))
+        changelog_field(&cf, "role");
+    for (int i = 0; i < ch->n; i++)
+        changelog_field(&cf, ch->c[i].f->name);
+    if (!is_create && new_state && granted_state(k, new_state) && !find_change(ch, "granted"))
+        changelog_field(&cf, "granted");
+    if (changelog_note(c->w->db, k->name, id, is_create ? CHANGE_CREATE : CHANGE_UPDATE, &cf,
+                       now) != 0) {
+        fprintf(stderr, "write failed on %s: the change log: %s\n", k->name,
+                store_errmsg(c->w->db));
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        goto out;
+    }
     if (new_state && (is_create || strcmp(cur, new_state) != 0) &&
         record_event(c, id, is_create ? NULL : (cur[0] ? cur : NULL), new_state, now) != 0) {
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
@@ -859,6 +885,10 @@ int records_delete(struct ctx *c)
             store_reset(s);
         }
         sql_release(&q);
+        struct changelog_fields cf = {.n = 0};
+        changelog_field(&cf, "deleted_at");
+        if (ok)
+            ok = changelog_note(c->w->db, c->cls->name, c->id, CHANGE_DELETE, &cf, now) == 0;
         if (!ok) {
             rollback(c);
             return ctx_error(c, ERR_INTERNAL, NULL, "internal error");

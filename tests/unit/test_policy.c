@@ -35,6 +35,17 @@ static void test_ranks(void)
             CHECK(policy_may_give_role(&q, policy_roles[j].name) == (j <= i));
         CHECK(!policy_may_give_role(&q, "root"));
     }
+    /* the change feed shows every class's changes: developers (integrations), super users
+     * and admins; never a role whose reads are scoped */
+    static const char *const feed_roles[] = {"developer", "super_user", "admin"};
+    for (int i = 0; i < policy_nroles; i++) {
+        int want = 0;
+        for (size_t j = 0; j < sizeof feed_roles / sizeof feed_roles[0]; j++)
+            want |= strcmp(policy_roles[i].name, feed_roles[j]) == 0;
+        CHECK(policy_roles[i].changes == want);
+        CHECK(!policy_roles[i].changes || policy_roles[i].reads == READS_ALL);
+    }
+    CHECK(!policy_role(&p)->changes);
 }
 
 static void test_class_writes(void)
