@@ -20,22 +20,48 @@ void changelog_field(struct changelog_fields *f, const char *name)
         f->name[f->n++] = name;
 }
 
+int changelog_add(struct changelog_batch *b, const char *cls, int64_t id, enum changelog_op op,
+                  const struct changelog_fields *f, int64_t at)
+{
+    if (b->n >= (int)(sizeof b->e / sizeof b->e[0]) || b->n >= STORE_LOG_MAX)
+        return -1;
+    struct buf t;
+    buf_init(&t);
+    buf_addc(&t, '[');
+    for (int i = 0; f && i < f->n; i++) {
+        if (i)
+            buf_addc(&t, ',');
+        jw_strz(&t, f->name[i]);
+    }
+    buf_addc(&t, ']');
+    buf_addc(&t, 0);
+    b->fields[b->n] = t.s;
+    b->e[b->n] = (struct store_log_entry){cls, id, op_names[op], t.s, at};
+    b->n++;
+    return 0;
+}
+
+void changelog_discard(struct changelog_batch *b)
+{
+    for (int i = 0; i < b->n; i++)
+        free(b->fields[i]);
+    b->n = 0;
+}
+
+int changelog_write(struct store_conn *db, struct changelog_batch *b)
+{
+    int rc = store_log_append(db, b->e, b->n);
+    changelog_discard(b);
+    return rc;
+}
+
 int changelog_note(struct store_conn *db, const char *cls, int64_t id, enum changelog_op op,
                    const struct changelog_fields *f, int64_t at)
 {
-    struct buf b;
-    buf_init(&b);
-    buf_addc(&b, '[');
-    for (int i = 0; f && i < f->n; i++) {
-        if (i)
-            buf_addc(&b, ',');
-        jw_strz(&b, f->name[i]);
-    }
-    buf_addc(&b, ']');
-    buf_addc(&b, 0);
-    int rc = store_log_append(db, cls, id, op_names[op], b.s, at);
-    buf_release(&b);
-    return rc;
+    struct changelog_batch b = {.n = 0};
+    if (changelog_add(&b, cls, id, op, f, at) != 0)
+        return -1;
+    return changelog_write(db, &b);
 }
 
 int changelog_settle(struct store_conn *db)

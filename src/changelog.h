@@ -7,10 +7,11 @@
 #ifndef GRANTD_CHANGELOG_H
 #define GRANTD_CHANGELOG_H
 
+#include "store.h"
+
 #include <stddef.h>
 #include <stdint.h>
 
-struct store_conn;
 struct class_def;
 
 enum changelog_op { CHANGE_CREATE, CHANGE_UPDATE, CHANGE_DELETE };
@@ -23,8 +24,21 @@ struct changelog_fields {
 };
 void changelog_field(struct changelog_fields *f, const char *name); /* once each */
 
-/* Append an entry for record id of class cls inside the current write transaction; 0 or -1
+/* A write's entries, gathered while it runs and appended together by changelog_write:
+ * one statement (on PostgreSQL one round trip) for the record and its workflow event. */
+struct changelog_batch {
+    int n;
+    struct store_log_entry e[8];
+    char *fields[8];
+};
+/* Add an entry for record id of class cls; 0, or -1 when the batch is full. */
+int changelog_add(struct changelog_batch *b, const char *cls, int64_t id, enum changelog_op op,
+                  const struct changelog_fields *f, int64_t at);
+/* Append the batch's entries inside the current write transaction, and empty it; 0 or -1
  * (the caller then fails the write). */
+int changelog_write(struct store_conn *db, struct changelog_batch *b);
+void changelog_discard(struct changelog_batch *b);
+/* changelog_add and changelog_write of one entry. */
 int changelog_note(struct store_conn *db, const char *cls, int64_t id, enum changelog_op op,
                    const struct changelog_fields *f, int64_t at);
 

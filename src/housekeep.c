@@ -59,6 +59,9 @@ static void *loop(void *arg)
     pthread_mutex_lock(&mu);
     while (!stopping) {
         pthread_mutex_unlock(&mu);
+        /* numbered even when no reader asks (PostgreSQL parks entries until then) */
+        if (changelog_settle(conn) != 0)
+            fprintf(stderr, "grantd: numbering the change log failed: %s\n", store_errmsg(conn));
         if (housekeep_prune_changes(conn, 0) < 0)
             fprintf(stderr, "grantd: pruning the change log failed: %s\n", store_errmsg(conn));
         durable_exclusive(purge_tokens, conn);

@@ -54,6 +54,7 @@ const struct sql_dialect sql_dialect_pg = {
      * any second of years 0001-9999. */
     .typed_open = {"", "(CAST(", "to_timestamp(CAST(", "(CAST("},
     .typed_close = {"", " AS bigint) * 1e-%d)", " AS bigint))", " AS bigint) <> 0)"},
+    .insert_returning = 1,
 };
 
 const struct sql_dialect *sql_dialect = &sql_dialect_sqlite;

@@ -429,19 +429,26 @@ int store_has_fulltext(const struct class_def *c)
     return 0;
 }
 
-int store_log_append(struct store_conn *c, const char *cls, int64_t id, const char *op,
-                     const char *fields, int64_t at)
+int store_log_append(struct store_conn *c, const struct store_log_entry *e, int n)
 {
-    const char *sql = c->engine->log_insert;
-    struct store_stmt *st = store_cached(c, sql, strlen(sql));
+    char sql[512];
+    if (n < 1 || n > STORE_LOG_MAX)
+        return n == 0 ? 0 : -1;
+    int len = snprintf(sql, sizeof sql, "INSERT INTO %s(class, record_id, op, fields, at) VALUES",
+                       c->engine->log_table);
+    for (int i = 0; i < n; i++)
+        len += snprintf(sql + len, sizeof sql - (size_t)len, "%s(?, ?, ?, ?, ?)", i ? ", " : "");
+    struct store_stmt *st = store_cached(c, sql, (size_t)len);
     if (!st)
         return -1;
-    int rc = store_bind_text(st, 1, cls, -1) == STORE_OK && store_bind_int(st, 2, id) == STORE_OK &&
-                     store_bind_text(st, 3, op, -1) == STORE_OK &&
-                     store_bind_text(st, 4, fields, -1) == STORE_OK &&
-                     store_bind_int(st, 5, at) == STORE_OK && store_step(st) == STORE_DONE
-                 ? 0
-                 : -1;
+    int ok = 1;
+    for (int i = 0; i < n && ok; i++)
+        ok = store_bind_text(st, 5 * i + 1, e[i].cls, -1) == STORE_OK &&
+             store_bind_int(st, 5 * i + 2, e[i].id) == STORE_OK &&
+             store_bind_text(st, 5 * i + 3, e[i].op, -1) == STORE_OK &&
+             store_bind_text(st, 5 * i + 4, e[i].fields, -1) == STORE_OK &&
+             store_bind_int(st, 5 * i + 5, e[i].at) == STORE_OK;
+    int rc = ok && store_step(st) == STORE_DONE ? 0 : -1;
     store_reset(st);
     return rc;
 }

@@ -178,14 +178,21 @@ int store_fulltext_sync(struct store_conn *c);
 struct class_def;
 int store_has_fulltext(const struct class_def *c);
 /* The change log (changelog.h): table grantd_change(seq, class, record_id, op, fields, at),
- * seq gap-free in commit order. store_log_append adds an entry inside the caller's write
- * transaction (undone with it); 0 or -1. An engine whose writers commit concurrently
- * (PostgreSQL) cannot number entries at their insert without making every writer wait for
- * the one before it to commit, so it parks them and store_log_settle numbers those whose
- * transactions committed, in a short transaction of its own, outside any other; readers of
+ * seq gap-free in commit order. store_log_append adds n entries (one statement, one round
+ * trip) inside the caller's write transaction (undone with it); 0 or -1. An engine whose writers
+ * commit concurrently (PostgreSQL) cannot number entries at their insert without making every
+ * writer wait for the one before it to commit, so it parks them and store_log_settle numbers those
+ * whose transactions committed, in a short transaction of its own, outside any other; readers of
  * the log call it first. Elsewhere it does nothing. 0 or -1. */
-int store_log_append(struct store_conn *c, const char *cls, int64_t id, const char *op,
-                     const char *fields, int64_t at);
+struct store_log_entry {
+    const char *cls;
+    int64_t id;
+    const char *op;
+    const char *fields;
+    int64_t at;
+};
+#define STORE_LOG_MAX 8 /* entries one store_log_append takes (one statement) */
+int store_log_append(struct store_conn *c, const struct store_log_entry *e, int n);
 int store_log_settle(struct store_conn *c);
 /* Live (not deleted) records of a class, kept in step by the engine; 0 or -1. */
 int store_live_count(struct store_conn *c, const char *cls, long long *out);

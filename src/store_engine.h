@@ -52,11 +52,11 @@ struct store_engine {
     void (*bulk)(struct store_conn *c, int on);
     int (*fulltext_defer)(struct store_conn *c);
     int (*fulltext_sync)(struct store_conn *c);
-    /* The change log (store_log_append): the statement that appends an entry in the
-     * caller's write transaction, its five values bound in order (class, record id,
-     * operation, fields, time); and, optional, numbering what committed appends left for
-     * it (store_log_settle; NULL when appends are numbered as they commit). */
-    const char *log_insert;
+    /* The change log (store_log_append): the table entries are inserted into (columns
+     * class, record_id, op, fields, at) in the caller's write transaction; and, optional,
+     * numbering what committed appends left there (store_log_settle; NULL when appends are
+     * numbered as they commit). */
+    const char *log_table;
     int (*log_settle)(struct store_conn *c);
 };
 

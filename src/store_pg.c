@@ -1587,9 +1587,9 @@ static const char *internal_schema =
      * row lock inserts after that one committed), until pg_log_settle numbers it. */
     "CREATE TABLE IF NOT EXISTS grantd_change(seq bigint PRIMARY KEY, class text NOT NULL, "
     "record_id bigint NOT NULL, op text NOT NULL, fields text NOT NULL, at bigint NOT NULL);"
-    "CREATE TABLE IF NOT EXISTS grantd_change_pending(tmp bigint GENERATED ALWAYS AS IDENTITY "
-    "PRIMARY KEY, class text NOT NULL, record_id bigint NOT NULL, op text NOT NULL, fields text "
-    "NOT NULL, at bigint NOT NULL);"
+    "CREATE TABLE IF NOT EXISTS grantd_change_pending(tmp bigint GENERATED ALWAYS AS IDENTITY, "
+    "class text NOT NULL, record_id bigint NOT NULL, op text NOT NULL, fields text NOT NULL, at "
+    "bigint NOT NULL);"
     "INSERT INTO grantd_meta(key, value) VALUES('auth_gen', '1') ON CONFLICT DO NOTHING;"
     /* The functions the SQL above the seam calls under one name on every engine (sql.h):
      * SQL functions, so the planner inlines them. unixepoch: seconds now (SQLite's
@@ -2021,7 +2021,6 @@ const struct store_engine store_pg = {
     .bulk = pg_bulk,
     .fulltext_defer = pg_fulltext_defer,
     .fulltext_sync = pg_fulltext_sync,
-    .log_insert = "INSERT INTO grantd_change_pending(class, record_id, op, fields, at) "
-                  "VALUES(?, ?, ?, ?, ?)",
+    .log_table = "grantd_change_pending",
     .log_settle = pg_log_settle,
 };

@@ -845,6 +845,5 @@ const struct store_engine store_sqlite = {
     .bulk = sq_bulk,
     .fulltext_defer = sqlite_fulltext_defer,
     .fulltext_sync = sqlite_fulltext_sync,
-    .log_insert = "INSERT INTO grantd_change(class, record_id, op, fields, at) "
-                  "VALUES(?, ?, ?, ?, ?)",
+    .log_table = "grantd_change",
 };

@@ -49,9 +49,11 @@ static const char *internal_schema =
     "CREATE TABLE IF NOT EXISTS grantd_fts_defer(one INTEGER PRIMARY KEY);"
     "CREATE TABLE IF NOT EXISTS grantd_fts_pending(class TEXT NOT NULL, id INTEGER NOT NULL, "
     "fresh INTEGER NOT NULL, PRIMARY KEY(class, id)) WITHOUT ROWID;"
-    /* The change log (changelog.h): one writer at a time, so AUTOINCREMENT numbers entries
-     * in commit order, and a rolled-back write takes its number back with it. */
-    "CREATE TABLE IF NOT EXISTS grantd_change(seq INTEGER PRIMARY KEY AUTOINCREMENT, class "
+    /* The change log (changelog.h): one writer at a time, so the rowid (the largest + 1)
+     * numbers entries in commit order, and a rolled-back write takes its number back with
+     * it. Never reused: pruning keeps the newest entry (AUTOINCREMENT, which would not need
+     * that, costs a write of sqlite_sequence per insert: about 3% of create throughput). */
+    "CREATE TABLE IF NOT EXISTS grantd_change(seq INTEGER PRIMARY KEY, class "
     "TEXT NOT NULL, record_id INTEGER NOT NULL, op TEXT NOT NULL, fields TEXT NOT NULL, at "
     "INTEGER NOT NULL);"
     "INSERT OR IGNORE INTO grantd_meta(key, value) VALUES('auth_gen', '1');";

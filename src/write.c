@@ -443,7 +443,7 @@ static const char *state_list(const struct class_def *k, const char *from, char 
 }
 
 static int record_event(struct ctx *c, int64_t id, const char *old_state, const char *new_state,
-                        int64_t now)
+                        int64_t now, struct changelog_batch *log)
 {
     const struct class_def *we = registry_class("workflow_event", 14);
     if (!we)
@@ -494,8 +494,15 @@ static int record_event(struct ctx *c, int64_t id, const char *old_state, const 
     sql_append(&q, ") VALUES(");
     sql_appendn(&q, vals.buf, vals.len);
     sql_append(&q, ")");
+    int returning = sql_dialect->insert_returning;
+    if (returning)
+        sql_append(&q, " RETURNING \"id\"");
     struct store_stmt *st = stmt_get(c->w, q.buf, q.len);
-    int rc = st && store_bind_sql(st, &vals) == STORE_OK && store_step(st) == STORE_DONE ? 0 : -1;
+    int rc = st && store_bind_sql(st, &vals) == STORE_OK &&
+                     store_step(st) == (returning ? STORE_ROW : STORE_DONE)
+                 ? 0
+                 : -1;
+    int64_t event_id = rc != 0 ? 0 : returning ? store_col_int(st, 0) : store_last_id(c->w->db);
     if (st)
         store_reset(st);
     if (rc == 0) {
@@ -505,7 +512,7 @@ static int record_event(struct ctx *c, int64_t id, const char *old_state, const 
                 changelog_field(&cf, cols[i].name);
         if (ownf && ownf->type == FT_REF)
             changelog_field(&cf, ownf->name);
-        rc = changelog_note(c->w->db, we->name, store_last_id(c->w->db), CHANGE_CREATE, &cf, now);
+        rc = changelog_add(log, we->name, event_id, CHANGE_CREATE, &cf, now);
     }
     sql_release(&q);
     sql_release(&vals);
@@ -641,6 +648,7 @@ static int write_record(struct ctx *c, int is_create)
     json_t *details = json_array();
     json_t *data = params_json(c->params, "data", err, sizeof err);
     struct sql q, vals;
+    struct changelog_batch log = {.n = 0};
     int in_tx = 0, deleted = 0;
     int64_t now = now_unix(), id = c->id;
     sql_init(&q);
@@ -766,18 +774,22 @@ static int write_record(struct ctx *c, int is_create)
         sql_append(&q, " WHERE \"id\" = ");
         sql_bind_int(&q, id);
     }
+    int returning = is_create && sql_dialect->insert_returning;
+    if (returning)
+        sql_append(&q, " RETURNING \"id\""); /* the id in the same round trip */
     const struct sql *exec = is_create ? &vals : &q;
     struct store_stmt *s = stmt_get(c->w, q.buf, q.len);
-    if (!s || store_bind_sql(s, exec) != STORE_OK || store_step(s) != STORE_DONE) {
+    if (!s || store_bind_sql(s, exec) != STORE_OK ||
+        store_step(s) != (returning ? STORE_ROW : STORE_DONE)) {
         if (s)
             store_reset(s);
         fprintf(stderr, "write failed on %s: %s\n", k->name, store_errmsg(c->w->db));
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
-    store_reset(s);
     if (is_create)
-        id = store_last_id(c->w->db);
+        id = returning ? store_col_int(s, 0) : store_last_id(c->w->db);
+    store_reset(s);
     struct changelog_fields cf = {.n = 0};
     if (is_create && new_state && !st)
         changelog_field(&cf, "state");
@@ -787,15 +799,15 @@ static int write_record(struct ctx *c, int is_create)
         changelog_field(&cf, ch->c[i].f->name);
     if (!is_create && new_state && granted_state(k, new_state) && !find_change(ch, "granted"))
         changelog_field(&cf, "granted");
-    if (changelog_note(c->w->db, k->name, id, is_create ? CHANGE_CREATE : CHANGE_UPDATE, &cf,
-                       now) != 0) {
-        fprintf(stderr, "write failed on %s: the change log: %s\n", k->name,
-                store_errmsg(c->w->db));
+    changelog_add(&log, k->name, id, is_create ? CHANGE_CREATE : CHANGE_UPDATE, &cf, now);
+    if (new_state && (is_create || strcmp(cur, new_state) != 0) &&
+        record_event(c, id, is_create ? NULL : (cur[0] ? cur : NULL), new_state, now, &log) != 0) {
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
-    if (new_state && (is_create || strcmp(cur, new_state) != 0) &&
-        record_event(c, id, is_create ? NULL : (cur[0] ? cur : NULL), new_state, now) != 0) {
+    if (changelog_write(c->w->db, &log) != 0) {
+        fprintf(stderr, "write failed on %s: the change log: %s\n", k->name,
+                store_errmsg(c->w->db));
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
@@ -823,6 +835,7 @@ static int write_record(struct ctx *c, int is_create)
 out:
     if (in_tx)
         rollback(c);
+    changelog_discard(&log);
     changes_free(ch);
     free(ch);
     json_decref(details);

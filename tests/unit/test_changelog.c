@@ -66,8 +66,9 @@ static void check_engine(const char *url, int concurrent)
         return;
     }
     CHECK(store_migrate(a, err, sizeof err) == 0);
-    CHECK(store_exec(a, "DELETE FROM grantd_change; DELETE FROM grantd_meta WHERE key = "
-                        "'change_pruned'",
+    CHECK(store_exec(a,
+                     "DELETE FROM grantd_change; DELETE FROM grantd_meta WHERE key = "
+                     "'change_pruned'",
                      NULL, 0) == 0);
     if (concurrent)
         CHECK(store_exec(a, "DELETE FROM grantd_change_pending", NULL, 0) == 0);
@@ -76,7 +77,7 @@ static void check_engine(const char *url, int concurrent)
     CHECK(store_begin(a, 0) == STORE_OK);
     CHECK(changelog_bounds(a, &h, &p) == 0);
     store_end_read(a);
-    base = h; /* SQLite's AUTOINCREMENT never reuses a number, even after the DELETE */
+    base = h; /* numbering starts after what the log holds */
 
     /* two entries committed, then one rolled back, then one kept beside a savepoint undone */
     CHECK(store_begin(a, 1) == STORE_OK);
