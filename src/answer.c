@@ -187,6 +187,11 @@ void ctx_send(struct ctx *c, int status, const char *ctype)
     h2o_iovec_t rid = h2o_strdup(&req->pool, c->reqid, strlen(c->reqid));
     h2o_add_header_by_str(&req->pool, &req->res.headers, H2O_STRLIT("x-request-id"), 0, NULL,
                           rid.base, rid.len);
+    if (c->has_etag && status == 200) {
+        char etag[32];
+        snprintf(etag, sizeof etag, "\"v%lld\"", (long long)c->etag);
+        ctx_header(c, "etag", etag);
+    }
     if (c->ignored.len) {
         if (c->ignored.len > 4096) {
             /* cut at 4 KiB on a name boundary, then mark the cut */

@@ -275,6 +275,11 @@ int dyn_add_column(struct store_conn *db, const char *model_type, const char *na
         snprintf(problem, plen, "is not a supported attribute type");
         return -1;
     }
+    if (strcmp(name, "lock_version") == 0) {
+        *at = "name";
+        snprintf(problem, plen, "is reserved: the record's version (its ETag)");
+        return -1;
+    }
     if (registry_static_field(c, name) || dyn_field(c, name)) {
         *at = "name";
         snprintf(problem, plen, "is already a field of %s", c->name);

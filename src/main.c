@@ -569,7 +569,7 @@ static const struct command commands[] = {
     {"config", cmd_config, "config [--db F] get [KEY] | set KEY VALUE",
      "Read or change site settings: site_url, site_status, error_status, token_lifetime, "
      "time_zone,\nweek_start, fiscal_year_start_month, query_time_limit, rate_limit.index, "
-     "rate_limit.get, rate_limit.write,\nchange_retention_days."},
+     "rate_limit.get, rate_limit.write,\nchange_retention_days, require_if_match."},
     {"seed", cmd_seed, "seed [--db F] [--grants N] [--random-seed S]",
      "Fill the database with deterministic demo data (organizations, people, programs, grant\n"
      "requests in every workflow state, payments and reports)."},

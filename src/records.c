@@ -1581,7 +1581,7 @@ out:
  * into b (a JSON object); `live`: only when not soft-deleted. 1 rendered, 0 missing (or
  * out of scope), -1 after answering an error. */
 static int render_record_of(struct ctx *c, const struct class_def *k, int64_t id, int live,
-                            struct buf *b)
+                            struct buf *b, int64_t *version)
 {
     struct plan p;
     struct sql q;
@@ -1592,6 +1592,8 @@ static int render_record_of(struct ctx *c, const struct class_def *k, int64_t id
         goto out;
     sql_append(&q, "SELECT ");
     sql_appendn(&q, p.cols.buf, p.cols.len);
+    if (version)
+        sql_append(&q, ", t.\"lock_version\"");
     sql_append(&q, " FROM ");
     sql_ident(&q, k->name);
     sql_append(&q, " t WHERE t.\"id\" = ");
@@ -1606,6 +1608,8 @@ static int render_record_of(struct ctx *c, const struct class_def *k, int64_t id
     }
     int s = store_step(st);
     if (s == STORE_ROW) {
+        if (version)
+            *version = store_col_int(st, p.ncols);
         render_record(c, p.o, p.n, st, b);
         rc = 1;
     } else if (s == STORE_DONE) {
@@ -1623,7 +1627,7 @@ out:
 
 int records_render_live(struct ctx *c, const struct class_def *k, int64_t id, struct buf *b)
 {
-    return render_record_of(c, k, id, 1, b);
+    return render_record_of(c, k, id, 1, b, NULL);
 }
 
 int records_render_one(struct ctx *c, int64_t id)
@@ -1632,7 +1636,12 @@ int records_render_one(struct ctx *c, int64_t id)
     c->out.len = 0;
     buf_addc(&c->out, '{');
     jw_key(&c->out, k->name);
-    int rc = render_record_of(c, k, id, 0, &c->out);
+    int64_t version = 0;
+    int rc = render_record_of(c, k, id, 0, &c->out, &version);
+    if (rc == 1) { /* the record's version: the answer's ETag (write.c's If-Match) */
+        c->etag = version;
+        c->has_etag = 1;
+    }
     if (rc == 0)
         ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", k->camel,
                   (long long)id);

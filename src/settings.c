@@ -1,6 +1,7 @@
 /* Site settings (`grantd config`): a table of keys with defaults and checks, stored in
  * grantd_setting through store.h. */
 #include "settings.h"
+#include "registry.h"
 #include "store.h"
 
 #include <ctype.h>
@@ -76,6 +77,24 @@ static int check_ms(const char *v)
     return atoi(v) <= 600000 ? 0 : -1;
 }
 
+/* "none", or class names separated by commas (no spaces) */
+static int check_classes(const char *v)
+{
+    if (strcmp(v, "none") == 0)
+        return 0;
+    if (!*v || strlen(v) > 500)
+        return -1;
+    for (const char *p = v;;) {
+        const char *e = strchr(p, ',');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        if (!n || !registry_class(p, n))
+            return -1;
+        if (!e)
+            return 0;
+        p = e + 1;
+    }
+}
+
 const struct setting_def settings_table[] = {
     {"site_url", "http://127.0.0.1:8080", "public base URL used in documentation samples",
      check_url},
@@ -90,6 +109,10 @@ const struct setting_def settings_table[] = {
     {"rate_limit.index", "1500", "list calls per client per 60 s", check_posint},
     {"rate_limit.get", "180", "fetches per client per 60 s", check_posint},
     {"rate_limit.write", "60", "writes per client per 60 s", check_posint},
+    {"require_if_match", "none",
+     "classes whose updates and deletes must send If-Match (428 without), e.g. "
+     "request_transaction; none",
+     check_classes},
     {"change_retention_days", "30",
      "days the change log keeps entries for the change feed (older cursors must resynchronise)",
      check_posint},

@@ -72,7 +72,9 @@ struct store_conn *store_conn_open(const char *url, int flags, char *err, size_t
 void store_conn_close(struct store_conn *c);
 struct store *store_of(struct store_conn *c);
 
-/* Create or upgrade the schema (idempotent): internal tables and one table per class. */
+/* Create or upgrade the schema (idempotent): internal tables and one table per class. A
+ * class's table has a column per stored field and "lock_version", the record's version:
+ * 0 when inserted, one more at every update (write.c), its ETag (no registry field). */
 int store_migrate(struct store_conn *c, char *err, size_t errlen);
 /* Compact and re-plan after bulk loads (`grantd optimize`, the end of `grantd seed`). */
 int store_optimize(struct store_conn *c, char *err, size_t errlen);

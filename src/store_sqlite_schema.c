@@ -117,7 +117,9 @@ static int migrate_class(struct store_conn *db, const struct class_def *c, char 
     sql_init(&q);
     sql_append(&q, "CREATE TABLE IF NOT EXISTS ");
     sql_ident(&q, c->name);
-    sql_append(&q, "(\"id\" INTEGER PRIMARY KEY");
+    /* lock_version: the record's version (store.h), no registry field; second, so that
+     * reading it decodes two entries of the row's header */
+    sql_append(&q, "(\"id\" INTEGER PRIMARY KEY, \"lock_version\" INTEGER NOT NULL DEFAULT 0");
     /* Lifecycle columns first, then the rest in registry order. SQLite decodes a row's
      * header from its first column up to the one read, so a filter's or a count's test of
      * updated_at on each candidate row reads 5 header entries instead of 112 of a grant
@@ -139,6 +141,14 @@ static int migrate_class(struct store_conn *db, const struct class_def *c, char 
     if (store_exec(db, q.buf, err, errlen) != 0)
         goto out;
     /* Upgrades: add columns a newer registry has. */
+    if (!column_exists(db, c->name, "lock_version")) {
+        sql_reset(&q);
+        sql_append(&q, "ALTER TABLE ");
+        sql_ident(&q, c->name);
+        sql_append(&q, " ADD COLUMN \"lock_version\" INTEGER NOT NULL DEFAULT 0");
+        if (store_exec(db, q.buf, err, errlen) != 0)
+            goto out;
+    }
     for (int i = 0; i < c->nfields; i++) {
         const struct field *f = &c->fields[i];
         if (!registry_has_column(f) || column_exists(db, c->name, f->name))

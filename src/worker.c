@@ -46,6 +46,10 @@ void worker_site_load(struct worker *w)
         long long n = settings_int(w->db, rl_keys[i]);
         w->site.rate_limit[i] = n < 0 ? 0 : n > UINT32_MAX ? UINT32_MAX : (uint32_t)n;
     }
+    settings_get(w->db, "require_if_match", w->site.require_if_match,
+                 sizeof w->site.require_if_match);
+    if (strcmp(w->site.require_if_match, "none") == 0)
+        w->site.require_if_match[0] = 0;
     w->site.loaded_at = now_usec();
 }
 

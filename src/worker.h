@@ -16,9 +16,10 @@ struct site {
     int error_http; /* error_status=http */
     int suspended;  /* site_status=suspended */
     int64_t token_lifetime;
-    uint32_t rate_limit[3]; /* rate_limit.index, .get, .write (per client per 60 s) */
-    int64_t query_limit_us; /* query_time_limit: reads stop past it (0: no limit) */
-    int64_t loaded_at;      /* monotonic usec of the last reload */
+    uint32_t rate_limit[3];     /* rate_limit.index, .get, .write (per client per 60 s) */
+    int64_t query_limit_us;     /* query_time_limit: reads stop past it (0: no limit) */
+    char require_if_match[512]; /* classes whose updates and deletes need If-Match */
+    int64_t loaded_at;          /* monotonic usec of the last reload */
 };
 
 struct worker {

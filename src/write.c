@@ -573,12 +573,14 @@ static int commit(struct ctx *c)
  * missing or outside the caller's read scope (answered 102, as a missing record), else
  * READ_SCOPE or WRITE_SCOPE (policy_write_scope: a user of a higher rank is visible but
  * not the caller's to change). The current state goes into state (classes with one). */
-static int load_current(struct ctx *c, int64_t id, char *state, size_t slen, int *deleted)
+static int load_current(struct ctx *c, int64_t id, char *state, size_t slen, int *deleted,
+                        int64_t *version)
 {
     struct sql q;
     sql_init(&q);
     sql_append(&q, "SELECT t.\"deleted_at\", ");
     append_scope_level(c, c->cls, &q);
+    sql_append(&q, ", t.\"lock_version\"");
     if (c->cls->wf)
         sql_append(&q, ", t.\"state\"");
     sql_append(&q, " FROM ");
@@ -592,8 +594,10 @@ static int load_current(struct ctx *c, int64_t id, char *state, size_t slen, int
     if (st && store_step(st) == STORE_ROW) {
         found = (int)store_col_int(st, 1);
         *deleted = store_col_type(st, 0) != STORE_NULL;
-        if (c->cls->wf && store_col_type(st, 2) != STORE_NULL)
-            snprintf(state, slen, "%s", (const char *)store_col_text(st, 2));
+        if (version)
+            *version = store_col_int(st, 2);
+        if (c->cls->wf && store_col_type(st, 3) != STORE_NULL)
+            snprintf(state, slen, "%s", (const char *)store_col_text(st, 3));
     }
     if (st)
         store_reset(st);
@@ -640,6 +644,87 @@ static int may_act(struct ctx *c, int64_t id, int where)
     return 0;
 }
 
+/* ---- optimistic locking: If-Match against the record's version (its ETag, "v<N>") ---- */
+
+struct if_match {
+    int kind; /* 0: no If-Match; 1: `*` (any current record); 2: the versions in v */
+    int n;
+    int64_t v[16];
+};
+
+/* If-Match's entity tags (RFC 9110 13.1.1, every header line): `*`, or a list of which
+ * only grantd's strong tags "v<N>" can match (a weak tag never does, by strong comparison). */
+static void read_if_match(struct ctx *c, struct if_match *m)
+{
+    memset(m, 0, sizeof *m);
+    for (ssize_t i = -1; (i = h2o_find_header(&c->req->headers, H2O_TOKEN_IF_MATCH, i)) != -1;) {
+        const char *p = c->req->headers.entries[i].value.base;
+        const char *end = p + c->req->headers.entries[i].value.len;
+        while (p < end) {
+            while (p < end && (*p == ' ' || *p == '\t' || *p == ','))
+                p++;
+            const char *t = p;
+            while (p < end && *p != ',')
+                p++;
+            const char *te = p;
+            while (te > t && (te[-1] == ' ' || te[-1] == '\t'))
+                te--;
+            if (te == t)
+                continue;
+            if (te - t == 1 && *t == '*') {
+                m->kind = 1;
+                continue;
+            }
+            if (m->kind == 0)
+                m->kind = 2;
+            int64_t v;
+            if (te - t >= 4 && t[0] == '"' && t[1] == 'v' && te[-1] == '"' &&
+                value_parse_int(t + 2, (size_t)(te - t - 3), &v) == 0 && v >= 0 &&
+                m->n < (int)(sizeof m->v / sizeof m->v[0]))
+                m->v[m->n++] = v;
+        }
+    }
+}
+
+/* Does the site require If-Match on writes of this class (setting require_if_match)? */
+static int if_match_required(struct ctx *c)
+{
+    const char *l = c->w->site.require_if_match;
+    size_t n = strlen(c->cls->name);
+    for (const char *p = l; (p = strstr(p, c->cls->name)) != NULL; p += n)
+        if ((p == l || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+            return 1;
+    return 0;
+}
+
+/* Before a write that needs nothing of the record: 428 when the site requires If-Match and
+ * it is absent. 0 to go on, -1 answered. */
+static int if_match_present(struct ctx *c, const struct if_match *m)
+{
+    if (m->kind || !if_match_required(c))
+        return 0;
+    ctx_error(c, ERR_PRECONDITION_REQUIRED, NULL,
+              "this site requires If-Match on writes of %s: send the ETag of your last fetch "
+              "of the record",
+              c->cls->name);
+    return -1;
+}
+
+/* With the record's current version: 412 when If-Match names none of it. 0 to go on. */
+static int if_match_holds(struct ctx *c, const struct if_match *m, int64_t id, int64_t current)
+{
+    if (m->kind != 2)
+        return 0;
+    for (int i = 0; i < m->n; i++)
+        if (m->v[i] == current)
+            return 0;
+    ctx_error(c, ERR_PRECONDITION_FAILED, NULL,
+              "%s %lld has changed since the version If-Match names: it is now \"v%lld\"; "
+              "fetch it again and retry",
+              c->cls->camel, (long long)id, (long long)current);
+    return -1;
+}
+
 static int write_record(struct ctx *c, int is_create)
 {
     const struct class_def *k = c->cls;
@@ -649,8 +734,9 @@ static int write_record(struct ctx *c, int is_create)
     json_t *data = params_json(c->params, "data", err, sizeof err);
     struct sql q, vals;
     struct changelog_batch log = {.n = 0};
+    struct if_match im;
     int in_tx = 0, deleted = 0;
-    int64_t now = now_unix(), id = c->id;
+    int64_t now = now_unix(), id = c->id, version = 0;
     sql_init(&q);
     sql_init(&vals);
     if (!data && err[0]) {
@@ -663,18 +749,21 @@ static int write_record(struct ctx *c, int is_create)
         ctx_error(c, ERR_BAD_PARAM, NULL, "data must be a JSON object");
         goto out;
     }
+    read_if_match(c, &im);
+    if (!is_create && if_match_present(c, &im) != 0)
+        goto out;
     if (collect(c, data, is_create, ch, details) != 0)
         goto out;
     if (begin(c) != 0)
         goto out;
     in_tx = 1;
-    int where = is_create ? WRITE_SCOPE : load_current(c, id, cur, sizeof cur, &deleted);
+    int where = is_create ? WRITE_SCOPE : load_current(c, id, cur, sizeof cur, &deleted, &version);
     if (!where) {
         ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", k->camel,
                   (long long)id);
         goto out;
     }
-    if (!is_create && may_act(c, id, where) != 0)
+    if (!is_create && (may_act(c, id, where) != 0 || if_match_holds(c, &im, id, version) != 0))
         goto out;
     struct change *role = strcmp(k->name, "user") == 0 ? find_change(ch, "role") : NULL;
     if (role && role->v.t == SQLV_TEXT && !policy_may_give_role(&c->p, role->v.s)) {
@@ -757,7 +846,7 @@ static int write_record(struct ctx *c, int is_create)
     } else {
         sql_append(&q, "UPDATE ");
         sql_ident(&q, k->name);
-        sql_append(&q, " SET \"updated_at\" = ");
+        sql_append(&q, " SET \"lock_version\" = \"lock_version\" + 1, \"updated_at\" = ");
         sql_bind_as(&q, now, SQLK_TIME, 0);
         if (!find_change(ch, "updated_by_id")) {
             sql_append(&q, ", \"updated_by_id\" = ");
@@ -773,6 +862,10 @@ static int write_record(struct ctx *c, int is_create)
             sql_appendf(&q, ", \"granted\" = %s", sql_dialect->yes);
         sql_append(&q, " WHERE \"id\" = ");
         sql_bind_int(&q, id);
+        if (im.kind == 2) { /* a writer that committed since load_current (PostgreSQL) */
+            sql_append(&q, " AND \"lock_version\" = ");
+            sql_bind_int(&q, version);
+        }
     }
     int returning = is_create && sql_dialect->insert_returning;
     if (returning)
@@ -790,6 +883,14 @@ static int write_record(struct ctx *c, int is_create)
     if (is_create)
         id = returning ? store_col_int(s, 0) : store_last_id(c->w->db);
     store_reset(s);
+    if (!is_create && im.kind == 2 && store_changes(c->w->db) == 0) {
+        /* another writer committed between load_current and the UPDATE (PostgreSQL) */
+        ctx_error(c, ERR_PRECONDITION_FAILED, NULL,
+                  "%s %lld has changed since the version If-Match names; fetch it again and "
+                  "retry",
+                  k->camel, (long long)id);
+        goto out;
+    }
     struct changelog_fields cf = {.n = 0};
     if (is_create && new_state && !st)
         changelog_field(&cf, "state");
@@ -813,7 +914,7 @@ static int write_record(struct ctx *c, int is_create)
     }
     /* The row after the write must still be one the caller may read (checked on the new
      * row as load_current checked the old one). */
-    if (policy_scoped(&c->p, k) && !load_current(c, id, cur, sizeof cur, &deleted)) {
+    if (policy_scoped(&c->p, k) && !load_current(c, id, cur, sizeof cur, &deleted, NULL)) {
         ctx_error(c, ERR_FORBIDDEN, NULL, "a %s may only write records of its own organizations",
                   policy_role(&c->p)->name);
         goto out;
@@ -860,16 +961,19 @@ int records_delete(struct ctx *c)
 {
     char cur[64];
     int deleted = 0;
-    if (begin(c) != 0)
+    struct if_match im;
+    read_if_match(c, &im);
+    if (if_match_present(c, &im) != 0 || begin(c) != 0)
         return 0;
-    int where = load_current(c, c->id, cur, sizeof cur, &deleted);
+    int64_t version = 0;
+    int where = load_current(c, c->id, cur, sizeof cur, &deleted, &version);
     if (!where) {
         rollback(c);
         records_release_temp(c->w);
         return ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", c->cls->camel,
                          (long long)c->id);
     }
-    if (may_act(c, c->id, where) != 0) {
+    if (may_act(c, c->id, where) != 0 || if_match_holds(c, &im, c->id, version) != 0) {
         rollback(c);
         records_release_temp(c->w);
         return 0;
@@ -883,21 +987,31 @@ int records_delete(struct ctx *c)
         char at[64];
         sql_placeholder(at, sizeof at, SQLK_TIME, 0);
         sql_appendf(&q,
-                    " SET \"deleted_at\" = %s, \"updated_at\" = %s, \"updated_by_id\" = ? "
-                    "WHERE \"id\" = ?",
-                    at, at);
+                    " SET \"lock_version\" = \"lock_version\" + 1, \"deleted_at\" = %s, "
+                    "\"updated_at\" = %s, \"updated_by_id\" = ? WHERE \"id\" = ?%s",
+                    at, at, im.kind == 2 ? " AND \"lock_version\" = ?" : "");
         struct store_stmt *s = stmt_get(c->w, q.buf, q.len);
         int64_t now = now_unix();
-        int ok = 0;
+        int ok = 0, stale = 0;
         if (s) {
             store_bind_int(s, 1, now);
             store_bind_int(s, 2, now);
             store_bind_int(s, 3, c->p.user_id);
             store_bind_int(s, 4, c->id);
+            if (im.kind == 2)
+                store_bind_int(s, 5, version);
             ok = store_step(s) == STORE_DONE;
+            stale = ok && im.kind == 2 && store_changes(c->w->db) == 0;
             store_reset(s);
         }
         sql_release(&q);
+        if (stale) { /* another writer committed since load_current (PostgreSQL) */
+            rollback(c);
+            return ctx_error(c, ERR_PRECONDITION_FAILED, NULL,
+                             "%s %lld has changed since the version If-Match names; fetch it "
+                             "again and retry",
+                             c->cls->camel, (long long)c->id);
+        }
         struct changelog_fields cf = {.n = 0};
         changelog_field(&cf, "deleted_at");
         if (ok)

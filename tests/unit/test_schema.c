@@ -52,15 +52,17 @@ int main(void)
     char dir[] = "/tmp/grantd-unit-XXXXXX", name[128];
     CHECK(mkdtemp(dir) != NULL);
 
-    /* A new database: id, the four lifecycle columns in registry order, then the rest. */
+    /* A new database: id, the record's version, the four lifecycle columns in registry
+     * order, then the rest. */
     struct store_conn *db = fresh(dir, "new.db", NULL);
     if (!db)
         return unit_done();
     CHECK_STR(column(db, "grant_request", 0, name, sizeof name), "id");
-    CHECK_STR(column(db, "grant_request", 1, name, sizeof name), "created_at");
-    CHECK_STR(column(db, "grant_request", 2, name, sizeof name), "deleted_at");
-    CHECK_STR(column(db, "grant_request", 3, name, sizeof name), "state");
-    CHECK_STR(column(db, "grant_request", 4, name, sizeof name), "updated_at");
+    CHECK_STR(column(db, "grant_request", 1, name, sizeof name), "lock_version");
+    CHECK_STR(column(db, "grant_request", 2, name, sizeof name), "created_at");
+    CHECK_STR(column(db, "grant_request", 3, name, sizeof name), "deleted_at");
+    CHECK_STR(column(db, "grant_request", 4, name, sizeof name), "state");
+    CHECK_STR(column(db, "grant_request", 5, name, sizeof name), "updated_at");
     /* the rest keeps the registry's order: its first column that is not one of those */
     const struct class_def *gr = registry_class("grant_request", 13);
     CHECK(gr != NULL);
@@ -71,15 +73,15 @@ int main(void)
             strcmp(f, "deleted_at") && strcmp(f, "state") && strcmp(f, "updated_at"))
             after = f;
     }
-    CHECK_STR(column(db, "grant_request", 5, name, sizeof name), after);
-    /* every column of the registry is there, once */
-    long long want = 0;
+    CHECK_STR(column(db, "grant_request", 6, name, sizeof name), after);
+    /* every column of the registry is there, once, and lock_version */
+    long long want = 1;
     for (int i = 0; gr && i < gr->nfields; i++)
         want += registry_has_column(&gr->fields[i]);
     CHECK(unit_one(db, "SELECT count(*) FROM pragma_table_info('grant_request')") == want);
     /* a class without a state column starts with the lifecycle columns it has */
     CHECK_STR(column(db, "organization", 0, name, sizeof name), "id");
-    CHECK_STR(column(db, "organization", 1, name, sizeof name), "created_at");
+    CHECK_STR(column(db, "organization", 2, name, sizeof name), "created_at");
     store_conn_close(db);
 
     /* A table an earlier version made in another order: migrated in place, it stores,
