@@ -272,6 +272,10 @@ int ctx_error(struct ctx *c, enum api_error e, json_t *details, const char *fmt,
     jw_int(&c->out, error_defs[e].code);
     buf_adds(&c->out, ",\"message\":");
     jw_strz(&c->out, msg);
+    if (c->err_reason) {
+        buf_adds(&c->out, ",\"reason\":");
+        jw_strz(&c->out, c->err_reason);
+    }
     if (details && json_array_size(details) > 0) {
         char *d = json_dumps(details, JSON_COMPACT);
         buf_adds(&c->out, ",\"details\":");

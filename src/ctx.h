@@ -38,6 +38,7 @@ struct ctx {
     int (*fn)(struct ctx *c); /* the route's handler (run again on the slow lane) */
     struct slowjob *job;      /* on a slow-lane thread: where the answer goes */
     int handed;               /* on the loop: the request moved to the slow lane */
+    const char *err_reason;   /* ctx_error adds "reason": this machine-readable word */
     int has_etag;             /* a 200 answer carries ETag "v<etag>": the record's version */
     int64_t etag;
 };

@@ -15,6 +15,7 @@
     X(ERR_TOO_LARGE, 413, 413, 413, "request body too large")                                      \
     X(ERR_URL_TOO_LONG, 414, 414, 414, "URL too long")                                             \
     X(ERR_MEDIA_TYPE, 415, 415, 415, "unsupported body type")                                      \
+    X(ERR_CONFLICT, 409, 409, 409, "a request with the same Idempotency-Key ran at the same time") \
     X(ERR_PRECONDITION_FAILED, 412, 412, 412, "the record changed since the If-Match version")     \
     X(ERR_PRECONDITION_REQUIRED, 428, 428, 428, "If-Match is required for this write")             \
     X(ERR_CURSOR_GONE, 410, 410, 410, "the change-feed cursor is outside the log: resynchronise")  \

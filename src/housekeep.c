@@ -3,6 +3,7 @@
 #include "auth.h"
 #include "changelog.h"
 #include "durable.h"
+#include "idem.h"
 #include "settings.h"
 #include "store.h"
 #include "util.h"
@@ -36,7 +37,7 @@ static int prune_step(void *arg)
 
 static int purge_tokens(void *arg)
 {
-    return auth_purge_expired(arg);
+    return auth_purge_expired(arg) < 0 || idem_purge(arg) < 0 ? -1 : 0;
 }
 
 int64_t housekeep_prune_changes(struct store_conn *db, int64_t before)

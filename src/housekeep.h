@@ -1,7 +1,8 @@
 /* Housekeeping while `serve` runs: one thread with a connection of its own, every minute,
  * numbers the change log's parked entries (changelog_settle: PostgreSQL's pending table
  * stays small with no feed reader) and drops what has outlived its keep -- expired access
- * tokens, and change-log entries older than the site's change_retention_days -- in short
+ * tokens, Idempotency-Key answers past their day, and change-log entries older than the
+ * site's change_retention_days -- in short
  * transactions that take turns with the workers' write batches (durable_exclusive). */
 #ifndef GRANTD_HOUSEKEEP_H
 #define GRANTD_HOUSEKEEP_H

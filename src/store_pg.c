@@ -1590,6 +1590,11 @@ static const char *internal_schema =
     "CREATE TABLE IF NOT EXISTS grantd_change_pending(tmp bigint GENERATED ALWAYS AS IDENTITY, "
     "class text NOT NULL, record_id bigint NOT NULL, op text NOT NULL, fields text NOT NULL, at "
     "bigint NOT NULL);"
+    /* Idempotency-Key answers (idem.h), a day per client and key */
+    "CREATE TABLE IF NOT EXISTS grantd_idem(client text NOT NULL, key text NOT NULL, hash bytea "
+    "NOT NULL, status integer NOT NULL, body text NOT NULL, etag bigint, created_at bigint NOT "
+    "NULL, PRIMARY KEY(client, key));"
+    "CREATE INDEX IF NOT EXISTS grantd_idem_at ON grantd_idem(created_at);"
     "INSERT INTO grantd_meta(key, value) VALUES('auth_gen', '1') ON CONFLICT DO NOTHING;"
     /* The functions the SQL above the seam calls under one name on every engine (sql.h):
      * SQL functions, so the planner inlines them. unixepoch: seconds now (SQLite's

@@ -56,6 +56,11 @@ static const char *internal_schema =
     "CREATE TABLE IF NOT EXISTS grantd_change(seq INTEGER PRIMARY KEY, class "
     "TEXT NOT NULL, record_id INTEGER NOT NULL, op TEXT NOT NULL, fields TEXT NOT NULL, at "
     "INTEGER NOT NULL);"
+    /* Idempotency-Key answers (idem.h), a day per client and key */
+    "CREATE TABLE IF NOT EXISTS grantd_idem(client TEXT NOT NULL, key TEXT NOT NULL, hash BLOB "
+    "NOT NULL, status INTEGER NOT NULL, body TEXT NOT NULL, etag INTEGER, created_at INTEGER "
+    "NOT NULL, PRIMARY KEY(client, key)) WITHOUT ROWID;"
+    "CREATE INDEX IF NOT EXISTS grantd_idem_at ON grantd_idem(created_at);"
     "INSERT OR IGNORE INTO grantd_meta(key, value) VALUES('auth_gen', '1');";
 
 /* Columns already present in table `name` (empty when the table does not exist). */

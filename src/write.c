@@ -8,6 +8,7 @@
 #include "settings.h"
 #include "store.h"
 #include "durable.h"
+#include "idem.h"
 #include "dynattr.h"
 #include "jsonw.h"
 #include "params.h"
@@ -725,6 +726,15 @@ static int if_match_holds(struct ctx *c, const struct if_match *m, int64_t id, i
     return -1;
 }
 
+/* A repeat of an idempotent write (idem.h): nothing of it stays, and its stored answer
+ * leaves once that is durable (the first may have committed in this very batch). */
+static void send_replay(struct ctx *c)
+{
+    rollback(c);
+    c->durable = 1;
+    ctx_send(c, c->status, "application/json; charset=utf-8");
+}
+
 static int write_record(struct ctx *c, int is_create)
 {
     const struct class_def *k = c->cls;
@@ -735,6 +745,7 @@ static int write_record(struct ctx *c, int is_create)
     struct sql q, vals;
     struct changelog_batch log = {.n = 0};
     struct if_match im;
+    struct idem ik;
     int in_tx = 0, deleted = 0;
     int64_t now = now_unix(), id = c->id, version = 0;
     sql_init(&q);
@@ -750,13 +761,20 @@ static int write_record(struct ctx *c, int is_create)
         goto out;
     }
     read_if_match(c, &im);
-    if (!is_create && if_match_present(c, &im) != 0)
+    if ((!is_create && if_match_present(c, &im) != 0) || idem_read(c, &ik) != 0)
         goto out;
     if (collect(c, data, is_create, ch, details) != 0)
         goto out;
     if (begin(c) != 0)
         goto out;
     in_tx = 1;
+    int replay = idem_lookup(c, &ik);
+    if (replay == 1) {
+        send_replay(c);
+        in_tx = 0;
+    }
+    if (replay != 0)
+        goto out;
     int where = is_create ? WRITE_SCOPE : load_current(c, id, cur, sizeof cur, &deleted, &version);
     if (!where) {
         ctx_error(c, ERR_NOT_FOUND, NULL, "Couldn't find %s with 'id'=%lld", k->camel,
@@ -921,6 +939,9 @@ static int write_record(struct ctx *c, int is_create)
     }
     if (strcmp(k->name, "user") == 0)
         auth_bump_generation(c->w->db); /* roles and states gate tokens */
+    /* An idempotent write's answer is built inside its transaction and stored with it. */
+    if (ik.on && (records_render_one(c, id) != 0 || idem_store(c, &ik, 200) != 0))
+        goto out;
     in_tx = 0;
     if (commit(c) != 0)
         goto out;
@@ -931,7 +952,7 @@ static int write_record(struct ctx *c, int is_create)
         dyn_sync(c->w->db);
     }
     c->durable = 1;
-    if (records_render_one(c, id) == 0)
+    if (ik.on || records_render_one(c, id) == 0)
         ctx_send(c, 200, "application/json; charset=utf-8");
 out:
     if (in_tx)
@@ -962,9 +983,19 @@ int records_delete(struct ctx *c)
     char cur[64];
     int deleted = 0;
     struct if_match im;
+    struct idem ik;
     read_if_match(c, &im);
-    if (if_match_present(c, &im) != 0 || begin(c) != 0)
+    if (if_match_present(c, &im) != 0 || idem_read(c, &ik) != 0 || begin(c) != 0)
         return 0;
+    int replay = idem_lookup(c, &ik);
+    if (replay == 1)
+        send_replay(c);
+    if (replay != 0) {
+        if (replay < 0)
+            rollback(c);
+        records_release_temp(c->w);
+        return 0;
+    }
     int64_t version = 0;
     int where = load_current(c, c->id, cur, sizeof cur, &deleted, &version);
     if (!where) {
@@ -1025,6 +1056,12 @@ int records_delete(struct ctx *c)
         if (strcmp(c->cls->name, "model_attribute") == 0)
             dyn_bump(c->w->db);
     }
+    c->out.len = 0;
+    buf_adds(&c->out, "true");
+    if (idem_store(c, &ik, 200) != 0) {
+        rollback(c);
+        return 0;
+    }
     if (commit(c) != 0)
         return 0;
     if (strcmp(c->cls->name, "user") == 0)
@@ -1033,7 +1070,6 @@ int records_delete(struct ctx *c)
         dyn_reload(c->w->db);
         dyn_sync(c->w->db);
     }
-    buf_adds(&c->out, "true");
     c->durable = 1;
     ctx_send(c, 200, "application/json; charset=utf-8");
     return 0;
