@@ -645,6 +645,104 @@ static int may_act(struct ctx *c, int64_t id, int where)
     return 0;
 }
 
+/* ---- record rules (docs/payments.md): checked on the row as written, inside the write's
+ * savepoint; a violation undoes the write and answers a validation error naming the rule.
+ * Each rule is judged only when the write concerns it, so that an older record that breaks
+ * one stays editable in its other fields. ---- */
+
+enum rule_when {
+    WHEN_FIELDS, /* a create, or an update of one of `arg`'s fields (comma-separated) */
+    WHEN_ENTER,  /* the record enters state `arg` */
+    WHEN_LEAVE,  /* the record leaves state `arg` */
+};
+
+struct rule {
+    const char *name, *cls, *field;
+    enum rule_when when;
+    const char *arg;
+    const char *broken; /* SQL: 1 when the written row t breaks the rule (NULL: admin_only) */
+    const char *problem;
+    unsigned admin_override : 1; /* an admin passes it with override_rules=<name> */
+    unsigned admin_only : 1;     /* nobody but an admin does it */
+};
+
+static const struct rule rules[] = {
+    {"amount_paid_within_due", "request_transaction", "amount_paid", WHEN_FIELDS,
+     "amount_paid,amount_due", "CASE WHEN t.\"amount_paid\" > t.\"amount_due\" THEN 1 ELSE 0 END",
+     "is more than amount_due", 0, 0},
+    {"paid_at_when_paid", "request_transaction", "paid_at", WHEN_ENTER, "paid",
+     "CASE WHEN t.\"paid_at\" IS NULL THEN 1 ELSE 0 END", "can't be blank for a paid payment", 0,
+     0},
+    {"payments_within_grant", "request_transaction", "amount_due", WHEN_FIELDS,
+     "amount_due,request_id",
+     "CASE WHEN (SELECT sum(x.\"amount_due\") FROM \"request_transaction\" x WHERE "
+     "x.\"request_id\" = t.\"request_id\" AND x.\"deleted_at\" IS NULL) > (SELECT "
+     "g.\"amount_recommended\" FROM \"grant_request\" g WHERE g.\"id\" = t.\"request_id\") THEN 1 "
+     "ELSE 0 END",
+     "brings the grant's payments above its amount_recommended", 1, 0},
+    {"paid_stays_paid", "request_transaction", "state", WHEN_LEAVE, "paid", NULL,
+     "can leave paid only by an admin's write", 0, 1},
+};
+
+static int listed(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && (p = strstr(p, name)) != NULL; p += n)
+        if ((p == list || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
+            return 1;
+    return 0;
+}
+
+/* The rules of the written record id (its old state cur, new state new_state) into
+ * details; -1 when a check could not run. */
+static int record_rules(struct ctx *c, struct changes *ch, int is_create, int64_t id,
+                        const char *cur, const char *new_state, json_t *details)
+{
+    int admin = policy_role(&c->p)->rank == RANK_ADMIN;
+    const char *overrides = params_str(c->params, "override_rules");
+    for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+        const struct rule *r = &rules[i];
+        if (strcmp(r->cls, c->cls->name) != 0)
+            continue;
+        int concerned = 0;
+        if (r->when == WHEN_FIELDS) {
+            concerned = is_create;
+            for (int j = 0; j < ch->n && !concerned; j++)
+                concerned = listed(r->arg, ch->c[j].f->name);
+        } else if (r->when == WHEN_ENTER) {
+            concerned = new_state && strcmp(new_state, r->arg) == 0 &&
+                        (is_create || strcmp(cur, r->arg) != 0);
+        } else {
+            concerned = !is_create && strcmp(cur, r->arg) == 0 && new_state &&
+                        strcmp(new_state, r->arg) != 0;
+        }
+        if (!concerned || (admin && r->admin_override && listed(overrides, r->name)))
+            continue;
+        int broken = r->admin_only && !admin;
+        if (r->broken) {
+            struct sql q;
+            sql_init(&q);
+            sql_appendf(&q, "SELECT %s FROM ", r->broken);
+            sql_ident(&q, r->cls);
+            sql_append(&q, " t WHERE t.\"id\" = ");
+            sql_bind_int(&q, id);
+            struct store_stmt *st = records_stmt(c, &q);
+            int rc = st ? store_step(st) : STORE_ERROR;
+            if (rc == STORE_ROW)
+                broken = store_col_int(st, 0) != 0;
+            if (st)
+                store_reset(st);
+            sql_release(&q);
+            if (rc != STORE_ROW)
+                return -1;
+        }
+        if (broken)
+            json_array_append_new(details, json_pack("{s:s,s:s,s:s}", "field", r->field, "problem",
+                                                     r->problem, "rule", r->name));
+    }
+    return 0;
+}
+
 /* ---- optimistic locking: If-Match against the record's version (its ETag, "v<N>") ---- */
 
 struct if_match {
@@ -907,6 +1005,16 @@ static int write_record(struct ctx *c, int is_create)
                   "%s %lld has changed since the version If-Match names; fetch it again and "
                   "retry",
                   k->camel, (long long)id);
+        goto out;
+    }
+    if (record_rules(c, ch, is_create, id, cur, new_state, details) != 0) {
+        ctx_error(c, ERR_INTERNAL, NULL, "internal error");
+        goto out;
+    }
+    if (json_array_size(details) > 0) {
+        rollback(c);
+        in_tx = 0;
+        validation_error(c, details);
         goto out;
     }
     struct changelog_fields cf = {.n = 0};

@@ -437,6 +437,8 @@ WORKFLOWS = {
             ("tentatively_due", "due", "the payment's conditions are met"),
             ("due", "tentatively_due", "the payment is put back on hold"),
             ("due", "paid", "the payment is made"),
+            ("paid", "due", "an admin reverses a payment (a returned transfer); nobody else "
+             "may (rule paid_stays_paid, docs/payments.md)"),
         ]),
     "request_report": dict(
         states=["new", "report_received", "pending_lead_approval",

@@ -6140,6 +6140,7 @@ static const struct transition request_transaction_transitions[] = {
     {"new", "due"},
     {"due", "tentatively_due"},
     {"due", "paid"},
+    {"paid", "due"},
 };
 static const struct workflow request_transaction_workflow = {
     .states = request_transaction_states,

@@ -505,7 +505,8 @@ def test_payment_transition_writes_workflow_event(srv):
                "ORDER BY id LIMIT 1")
     assert tx, "seed has no payment in state due"
     tid = tx[0]["id"]
-    srv.update("request_transaction", tid, {"state": "paid"}, role="employee")
+    srv.update("request_transaction", tid, {"state": "paid", "paid_at": "2026-12-08"},
+               role="employee")
     ev = srv.q("SELECT * FROM workflow_event WHERE workflowable_id=? AND workflowable_type IN "
                "('RequestTransaction','request_transaction') ORDER BY id DESC LIMIT 1", tid)
     assert ev and ev[0]["old_state"] == "due" and ev[0]["new_state"] == "paid", ev
