@@ -107,7 +107,8 @@ int feed_changes(struct ctx *c)
     else if (!fw.failed) {
         c->out.len = 0;
         buf_adds(&c->out, "{\"changes\":[");
-        buf_add(&c->out, fw.body.s, fw.body.len);
+        if (fw.body.len)
+            buf_add(&c->out, fw.body.s, fw.body.len);
         buf_adds(&c->out, "],\"next_cursor\":");
         jw_int(&c->out, fw.last);
         buf_adds(&c->out, ",\"head\":");

@@ -69,7 +69,9 @@ int idem_lookup(struct ctx *c, const struct idem *k)
     if (same) { /* the stored answer, as it was */
         int status = (int)store_col_int(st, 1);
         c->out.len = 0;
-        buf_add(&c->out, store_col_text(st, 2), (size_t)store_col_bytes(st, 2));
+        const char *body = store_col_text(st, 2);
+        if (body && store_col_bytes(st, 2) > 0)
+            buf_add(&c->out, body, (size_t)store_col_bytes(st, 2));
         if (store_col_type(st, 3) != STORE_NULL) {
             c->etag = store_col_int(st, 3);
             c->has_etag = 1;
