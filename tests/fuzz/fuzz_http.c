@@ -302,7 +302,9 @@ static const char *const known_headers[] = {
     "content-type", "x-request-id", "x-ignored-fields", "allow", "www-authenticate",
     "cache-control", "pragma", "retry-after", "ratelimit-policy", "ratelimit", "x-ratelimit-limit",
     "x-ratelimit-remaining", "x-ratelimit-reset", "set-cookie", "content-security-policy",
-    "x-content-type-options", "x-frame-options", "referrer-policy", "location"};
+    "x-content-type-options", "x-frame-options", "referrer-policy", "location",
+    /* a record's version (write.c), a replayed idempotent write (idem.c) */
+    "etag", "idempotent-replayed"};
 
 static int tchar(unsigned char c)
 {
