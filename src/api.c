@@ -795,12 +795,12 @@ int api_handle(struct worker *w, h2o_req_t *req)
         ctx_error(&c, ERR_FORBIDDEN, NULL, "%s", why);
         goto done;
     }
-    if ((r->flags & R_CHANGES) && !policy_role(&c.p)->changes) {
-        ctx_error(&c, ERR_FORBIDDEN, NULL, "%s may not read the change feed",
-                  policy_role(&c.p)->name);
-        goto done;
-    }
     if (r->flags & R_CHANGES) {
+        if (!policy_role(&c.p)->changes) {
+            ctx_error(&c, ERR_FORBIDDEN, NULL, "%s may not read the change feed",
+                      policy_role(&c.p)->name);
+            goto done;
+        }
         /* number what committed since the last reader (changelog.h), then read from a
          * snapshot that has it */
         if (c.read_tx)

@@ -23,7 +23,7 @@ void changelog_field(struct changelog_fields *f, const char *name)
 int changelog_add(struct changelog_batch *b, const char *cls, int64_t id, enum changelog_op op,
                   const struct changelog_fields *f, int64_t at)
 {
-    if (b->n >= (int)(sizeof b->e / sizeof b->e[0]) || b->n >= STORE_LOG_MAX)
+    if (b->n >= STORE_LOG_MAX)
         return -1;
     struct buf t;
     buf_init(&t);
@@ -35,7 +35,6 @@ int changelog_add(struct changelog_batch *b, const char *cls, int64_t id, enum c
     }
     buf_addc(&t, ']');
     buf_addc(&t, 0);
-    b->fields[b->n] = t.s;
     b->e[b->n] = (struct store_log_entry){cls, id, op_names[op], t.s, at};
     b->n++;
     return 0;
@@ -44,7 +43,7 @@ int changelog_add(struct changelog_batch *b, const char *cls, int64_t id, enum c
 void changelog_discard(struct changelog_batch *b)
 {
     for (int i = 0; i < b->n; i++)
-        free(b->fields[i]);
+        free((char *)b->e[i].fields);
     b->n = 0;
 }
 

@@ -28,8 +28,7 @@ void changelog_field(struct changelog_fields *f, const char *name); /* once each
  * one statement (on PostgreSQL one round trip) for the record and its workflow event. */
 struct changelog_batch {
     int n;
-    struct store_log_entry e[8];
-    char *fields[8];
+    struct store_log_entry e[STORE_LOG_MAX]; /* fields: owned (changelog_add's copy) */
 };
 /* Add an entry for record id of class cls; 0, or -1 when the batch is full. */
 int changelog_add(struct changelog_batch *b, const char *cls, int64_t id, enum changelog_op op,

@@ -35,7 +35,7 @@ static int prune_step(void *arg)
     return p->dropped < 0 ? -1 : 0;
 }
 
-static int purge_tokens(void *arg)
+static int purge_expired(void *arg)
 {
     return auth_purge_expired(arg) < 0 || idem_purge(arg) < 0 ? -1 : 0;
 }
@@ -65,7 +65,7 @@ static void *loop(void *arg)
             fprintf(stderr, "grantd: numbering the change log failed: %s\n", store_errmsg(conn));
         if (housekeep_prune_changes(conn, 0) < 0)
             fprintf(stderr, "grantd: pruning the change log failed: %s\n", store_errmsg(conn));
-        durable_exclusive(purge_tokens, conn);
+        durable_exclusive(purge_expired, conn);
         pthread_mutex_lock(&mu);
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);

@@ -443,6 +443,23 @@ static const char *state_list(const struct class_def *k, const char *from, char 
     return out[0] ? out : "none";
 }
 
+/* An INSERT's new id in its own round trip where the dialect can (`RETURNING "id"`,
+ * appended to q by returning_id, which says whether it did), else store_last_id. */
+static int returning_id(struct sql *q)
+{
+    if (sql_dialect->insert_returning)
+        sql_append(q, " RETURNING \"id\"");
+    return sql_dialect->insert_returning;
+}
+
+static int step_insert(struct ctx *c, struct store_stmt *st, int returning, int64_t *id)
+{
+    if (store_step(st) != (returning ? STORE_ROW : STORE_DONE))
+        return -1;
+    *id = returning ? store_col_int(st, 0) : store_last_id(c->w->db);
+    return 0;
+}
+
 static int record_event(struct ctx *c, int64_t id, const char *old_state, const char *new_state,
                         int64_t now, struct changelog_batch *log)
 {
@@ -495,15 +512,13 @@ static int record_event(struct ctx *c, int64_t id, const char *old_state, const 
     sql_append(&q, ") VALUES(");
     sql_appendn(&q, vals.buf, vals.len);
     sql_append(&q, ")");
-    int returning = sql_dialect->insert_returning;
-    if (returning)
-        sql_append(&q, " RETURNING \"id\"");
+    int returning = returning_id(&q);
     struct store_stmt *st = stmt_get(c->w, q.buf, q.len);
-    int rc = st && store_bind_sql(st, &vals) == STORE_OK &&
-                     store_step(st) == (returning ? STORE_ROW : STORE_DONE)
-                 ? 0
-                 : -1;
-    int64_t event_id = rc != 0 ? 0 : returning ? store_col_int(st, 0) : store_last_id(c->w->db);
+    int64_t event_id = 0;
+    int rc =
+        st && store_bind_sql(st, &vals) == STORE_OK && step_insert(c, st, returning, &event_id) == 0
+            ? 0
+            : -1;
     if (st)
         store_reset(st);
     if (rc == 0) {
@@ -788,12 +803,7 @@ static void read_if_match(struct ctx *c, struct if_match *m)
 /* Does the site require If-Match on writes of this class (setting require_if_match)? */
 static int if_match_required(struct ctx *c)
 {
-    const char *l = c->w->site.require_if_match;
-    size_t n = strlen(c->cls->name);
-    for (const char *p = l; (p = strstr(p, c->cls->name)) != NULL; p += n)
-        if ((p == l || p[-1] == ',') && (p[n] == 0 || p[n] == ','))
-            return 1;
-    return 0;
+    return listed(c->w->site.require_if_match, c->cls->name);
 }
 
 /* Before a write that needs nothing of the record: 428 when the site requires If-Match and
@@ -821,6 +831,16 @@ static int if_match_holds(struct ctx *c, const struct if_match *m, int64_t id, i
               "%s %lld has changed since the version If-Match names: it is now \"v%lld\"; "
               "fetch it again and retry",
               c->cls->camel, (long long)id, (long long)current);
+    return -1;
+}
+
+/* The version held when load_current read it, gone by the UPDATE: another writer committed
+ * in between (PostgreSQL). Answers 412; -1. */
+static int if_match_lost(struct ctx *c, int64_t id)
+{
+    ctx_error(c, ERR_PRECONDITION_FAILED, NULL,
+              "%s %lld has changed since the version If-Match names; fetch it again and retry",
+              c->cls->camel, (long long)id);
     return -1;
 }
 
@@ -983,28 +1003,20 @@ static int write_record(struct ctx *c, int is_create)
             sql_bind_int(&q, version);
         }
     }
-    int returning = is_create && sql_dialect->insert_returning;
-    if (returning)
-        sql_append(&q, " RETURNING \"id\""); /* the id in the same round trip */
+    int returning = is_create && returning_id(&q);
     const struct sql *exec = is_create ? &vals : &q;
     struct store_stmt *s = stmt_get(c->w, q.buf, q.len);
     if (!s || store_bind_sql(s, exec) != STORE_OK ||
-        store_step(s) != (returning ? STORE_ROW : STORE_DONE)) {
+        (is_create ? step_insert(c, s, returning, &id) != 0 : store_step(s) != STORE_DONE)) {
         if (s)
             store_reset(s);
         fprintf(stderr, "write failed on %s: %s\n", k->name, store_errmsg(c->w->db));
         ctx_error(c, ERR_INTERNAL, NULL, "internal error");
         goto out;
     }
-    if (is_create)
-        id = returning ? store_col_int(s, 0) : store_last_id(c->w->db);
     store_reset(s);
     if (!is_create && im.kind == 2 && store_changes(c->w->db) == 0) {
-        /* another writer committed between load_current and the UPDATE (PostgreSQL) */
-        ctx_error(c, ERR_PRECONDITION_FAILED, NULL,
-                  "%s %lld has changed since the version If-Match names; fetch it again and "
-                  "retry",
-                  k->camel, (long long)id);
+        if_match_lost(c, id);
         goto out;
     }
     if (record_rules(c, ch, is_create, id, cur, new_state, details) != 0) {
@@ -1144,12 +1156,9 @@ int records_delete(struct ctx *c)
             store_reset(s);
         }
         sql_release(&q);
-        if (stale) { /* another writer committed since load_current (PostgreSQL) */
+        if (stale) {
             rollback(c);
-            return ctx_error(c, ERR_PRECONDITION_FAILED, NULL,
-                             "%s %lld has changed since the version If-Match names; fetch it "
-                             "again and retry",
-                             c->cls->camel, (long long)c->id);
+            return if_match_lost(c, c->id), 0;
         }
         struct changelog_fields cf = {.n = 0};
         changelog_field(&cf, "deleted_at");
